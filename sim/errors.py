@@ -1,0 +1,79 @@
+"""The project's own error type for bad input, with file, line and field path."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+__all__ = ["Problem", "ScenarioError", "format_path", "suggest"]
+
+
+def format_path(loc: Sequence[str | int]) -> str:
+    """Render a location tuple as ``states[2].alignment.russia``.
+
+    Args:
+        loc: Keys (str) and list indices (int), outermost first.
+
+    Returns:
+        The dotted path, or ``<top level>`` for an empty location.
+    """
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out or "<top level>"
+
+
+def suggest(word: str, choices: Iterable[str]) -> str | None:
+    """Return the closest valid choice to ``word``, or None when nothing is close.
+
+    Args:
+        word: The misspelt key or id.
+        choices: The valid keys or ids.
+
+    Returns:
+        The best match by ``difflib`` similarity (cutoff 0.6), if any.
+    """
+    matches = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
+    return matches[0] if matches else None
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an input file.
+
+    Attributes:
+        file: The file the problem was found in.
+        loc: Field path as a tuple of keys and indices.
+        message: What was expected and what was found.
+        line: 1-based line in ``file`` when known.
+    """
+
+    file: str
+    loc: tuple[str | int, ...]
+    message: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: {format_path(self.loc)}: {self.message}"
+
+
+@dataclass
+class ScenarioError(Exception):
+    """Raised for any invalid scenario or specification file.
+
+    Attributes:
+        problems: Every problem found, each naming file, line and field path.
+    """
+
+    problems: list[Problem] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        head = [str(p) for p in self.problems[:10]]
+        if len(self.problems) > 10:
+            head.append(f"... and {len(self.problems) - 10} more problems")
+        return "\n".join(head)

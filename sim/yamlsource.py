@@ -1,0 +1,143 @@
+"""Safe YAML reading that remembers the line of every node, and deep merging."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from sim.errors import Problem, ScenarioError
+
+__all__ = ["YamlSource", "deep_merge", "read_yaml"]
+
+MAX_BYTES = 5_000_000
+"""Largest input file accepted; scenarios are a few kilobytes."""
+
+
+@dataclass
+class YamlSource:
+    """A parsed YAML document and where each of its nodes starts.
+
+    Attributes:
+        path: The file that was read.
+        data: The document as plain Python data (``yaml.safe_load`` semantics).
+        lines: Map from a location tuple to the 1-based line of that node.
+    """
+
+    path: Path
+    data: Any
+    lines: dict[tuple[str | int, ...], int]
+
+    def line_of(self, loc: tuple[str | int, ...]) -> int | None:
+        """Line of the deepest node on ``loc`` that exists in this file."""
+        for cut in range(len(loc), -1, -1):
+            if loc[:cut] in self.lines:
+                return self.lines[loc[:cut]]
+        return None
+
+
+def _index_lines(node: yaml.Node, loc: tuple, out: dict) -> None:
+    out[loc] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
+            if key is not None:
+                out.setdefault((*loc, key), key_node.start_mark.line + 1)
+                _index_lines(value_node, (*loc, key), out)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _index_lines(item, (*loc, i), out)
+
+
+def read_yaml(path: str | Path) -> YamlSource:
+    """Read a YAML file safely, keeping line numbers for error messages.
+
+    Args:
+        path: File to read.
+
+    Returns:
+        The parsed document with its line index.
+
+    Raises:
+        ScenarioError: If the file is missing, too large, not UTF-8 text or not valid YAML.
+    """
+    path = Path(path)
+    name = str(path)
+
+    def fail(message: str, line: int | None = None) -> ScenarioError:
+        return ScenarioError([Problem(name, (), message, line)])
+
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise fail(f"cannot read file ({exc.strerror or exc})") from None
+    if path.is_dir():
+        raise fail("expected a YAML file, found a directory")
+    if size > MAX_BYTES:
+        raise fail(f"file is {size:,} bytes; the limit is {MAX_BYTES:,}")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise fail(f"expected UTF-8 text, found undecodable bytes at offset {exc.start}") from None
+    except OSError as exc:
+        raise fail(f"cannot read file ({exc.strerror or exc})") from None
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise fail(f"malformed YAML: {problem}", line) from None
+    except RecursionError:
+        raise fail("malformed YAML: nesting too deep") from None
+    lines: dict[tuple, int] = {}
+    if node is not None:
+        _index_lines(node, (), lines)
+    return YamlSource(path=path, data=data, lines=lines)
+
+
+def deep_merge(base: Any, override: Any) -> Any:
+    """Merge ``override`` into ``base`` recursively, returning a new object.
+
+    Mappings merge key by key. Lists of mappings that all carry an ``id`` merge item by item on
+    that id (new ids are appended), so a counterfactual can change one power. Any other value in
+    ``override`` replaces the one in ``base``; a ``null`` removes the key.
+
+    Args:
+        base: The inherited document.
+        override: The document that extends it.
+
+    Returns:
+        The merged document; neither input is modified.
+    """
+    if isinstance(base, dict) and isinstance(override, dict):
+        out = dict(base)
+        for key, value in override.items():
+            if value is None:
+                out.pop(key, None)
+            elif key in out:
+                out[key] = deep_merge(out[key], value)
+            else:
+                out[key] = value
+        return out
+    if _is_id_list(base) and _is_id_list(override):
+        out = list(base)
+        position = {item["id"]: i for i, item in enumerate(out)}
+        for item in override:
+            if item["id"] in position:
+                out[position[item["id"]]] = deep_merge(out[position[item["id"]]], item)
+            else:
+                out.append(item)
+        return out
+    return override
+
+
+def _is_id_list(value: Any) -> bool:
+    return (
+        isinstance(value, list)
+        and bool(value)
+        and all(isinstance(item, dict) and "id" in item for item in value)
+    )

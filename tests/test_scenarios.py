@@ -1,0 +1,25 @@
+"""Smoke test: every bundled scenario loads and runs, with sane output."""
+
+import numpy as np
+import pytest
+from conftest import SCENARIOS
+
+from sim.model import GreatGameModel
+from sim.scenario import load_scenario
+
+
+def test_there_are_scenarios():
+    assert any(p.name == "baseline_2022.yaml" for p in SCENARIOS)
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
+def test_scenario_runs(path):
+    loaded = load_scenario(path)
+    sc = loaded.scenario
+    assert sc.meta.question
+    traj = GreatGameModel(loaded, rng=2022).run()
+    a = traj.values["alignment"]
+    assert a.shape == (sc.n_steps + 1, len(sc.states), len(sc.powers))
+    assert np.all(np.isfinite(a)) and np.all((a >= 0) & (a <= 1))
+    assert len(traj.events) == sum(e.enabled for e in sc.events)
+    assert not np.allclose(a[0], a[-1])  # something happens over the period
