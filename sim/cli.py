@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import traceback
 from pathlib import Path
@@ -143,14 +144,22 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         return args.func(args)
-    except (ScenarioError, OutputError, ValueError) as exc:
+    except (ScenarioError, OutputError) as exc:
         if args.debug:
             traceback.print_exc()
-        print(f"error: {exc}" if not isinstance(exc, ScenarioError) else str(exc), file=sys.stderr)
+        print(f"error: {exc}" if isinstance(exc, OutputError) else str(exc), file=sys.stderr)
         return EXIT_BAD_INPUT
+    except BrokenPipeError:  # output piped into `head` and the like
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the flush at exit
+        return 0
     except KeyboardInterrupt:
-        print("interrupted; nothing was written", file=sys.stderr)
+        print("interrupted; no results folder was written or changed", file=sys.stderr)
         return 130
+    except Exception as exc:  # a bug, not bad input: say so, keep the details for --debug
+        if args.debug:
+            traceback.print_exc()
+        print(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug)", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -8,7 +8,15 @@ import numpy as np
 
 from sim.dynamics import WorldState, hedging_index
 
-__all__ = ["RECORDED", "Trajectory", "influence", "primary_patron", "snapshot"]
+__all__ = [
+    "RECORDED",
+    "Trajectory",
+    "influence",
+    "primary_patron",
+    "snapshot",
+    "stack",
+    "summarize",
+]
 
 RECORDED: dict[str, str] = {
     "alignment": "state-power",
@@ -105,3 +113,52 @@ class Trajectory:
             "primary_patron": indicator,
             "influence": influence(a, self.population),
         }
+
+
+def summarize(
+    values: dict[str, np.ndarray],
+    population: np.ndarray,
+    states: list[str],
+    powers: list[str],
+) -> dict[str, np.ndarray]:
+    """Summary metrics of a batch of runs, one number per run each.
+
+    Metric names:
+
+    - ``alignment_end.<state>.<power>``: alignment at the end of the last month;
+    - ``alignment_change.<state>.<power>``: end minus initial alignment;
+    - ``hedging_end.<state>``: hedging index at the end;
+    - ``influence_end.<power>``: regional influence (population-weighted alignment) at the end;
+    - ``hedging_mean_change``: mean over states of the change in hedging index.
+
+    Args:
+        values: Recorded variables with batch and time axes, ``alignment`` as ``(B, T + 1, S, P)``.
+        population: ``(S,)`` populations.
+        states: State ids.
+        powers: Power ids.
+
+    Returns:
+        Metric name to ``(B,)`` array, in a fixed order.
+    """
+    a = values["alignment"]
+    first, last = a[:, 0], a[:, -1]
+    hedge_first, hedge_last = hedging_index(first), hedging_index(last)
+    infl = influence(last, population)
+    out: dict[str, np.ndarray] = {}
+    for i, s in enumerate(states):
+        for j, p in enumerate(powers):
+            out[f"alignment_end.{s}.{p}"] = last[:, i, j]
+    for i, s in enumerate(states):
+        for j, p in enumerate(powers):
+            out[f"alignment_change.{s}.{p}"] = last[:, i, j] - first[:, i, j]
+    for i, s in enumerate(states):
+        out[f"hedging_end.{s}"] = hedge_last[:, i]
+    for j, p in enumerate(powers):
+        out[f"influence_end.{p}"] = infl[:, j]
+    out["hedging_mean_change"] = (hedge_last - hedge_first).mean(axis=1)
+    return out
+
+
+def stack(trajectories: list[Trajectory]) -> dict[str, np.ndarray]:
+    """Stack the recorded variables of runs of one scenario along a leading batch axis."""
+    return {k: np.stack([t.values[k] for t in trajectories]) for k in trajectories[0].values}

@@ -267,6 +267,21 @@ def manifest(res: RunResults, files: list[str]) -> dict:
     }
 
 
+def _swap_into_place(tmp: Path, out: Path) -> None:
+    """Rename ``tmp`` to ``out``; an existing ``out`` is moved aside, restored on failure."""
+    if not out.exists():
+        tmp.rename(out)
+        return
+    old = out.with_name(f".{out.name}.old-{os.getpid()}")
+    out.rename(old)
+    try:
+        tmp.rename(out)
+    except OSError:
+        old.rename(out)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
 def write_results(
     res: RunResults,
     out: str | Path,
@@ -313,13 +328,7 @@ def write_results(
         names.append("manifest.json")
         text = json.dumps(manifest(res, names), indent=2)
         (tmp / "manifest.json").write_text(text + "\n", encoding="utf-8")
-        old = None
-        if out.exists():
-            old = out.with_name(f".{out.name}.old-{os.getpid()}")
-            out.rename(old)
-        tmp.rename(out)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+        _swap_into_place(tmp, out)
     except OSError as exc:
         shutil.rmtree(tmp, ignore_errors=True)
         raise OutputError(

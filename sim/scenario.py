@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 from enum import StrEnum
 from pathlib import Path
@@ -22,6 +23,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
@@ -42,6 +44,7 @@ __all__ = [
     "month_index",
     "month_label",
     "scenario_json_schema",
+    "validate_document",
 ]
 
 CHANNELS: tuple[str, ...] = ("trade", "remittances", "energy", "security", "investment")
@@ -95,21 +98,49 @@ class Sourced(BaseModel):
             low, high = self.assumption.range
             if not low <= self.value <= high:
                 raise ValueError(
-                    f"value {self.value} lies outside its assumption range [{low}, {high}]"
+                    f"expected a value within its assumption range [{low}, {high}], "
+                    f"found {self.value}"
                 )
         return self
 
 
 def _unwrap(value: Any) -> Any:
     if isinstance(value, dict):
-        return Sourced.model_validate(value).value
+        value = Sourced.model_validate(value).value
     if isinstance(value, bool):  # YAML 'yes'/'true' are not numbers
         raise ValueError(f"expected a number, found {str(value).lower()}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"expected a finite number, found {value}")
+    return value
+
+
+def _month_text(value: Any) -> Any:
+    if not isinstance(value, str):  # YAML reads 2022-01-05 as a date
+        raise ValueError(f"expected a month as YYYY-MM, found {value}")
+    if not _MONTH.match(value):
+        raise ValueError(f"expected a month as YYYY-MM, found {value!r}")
     return value
 
 
 def _num(ge: float | None = None, le: float | None = None) -> Any:
-    return Annotated[float, BeforeValidator(_unwrap), Field(ge=ge, le=le, allow_inf_nan=False)]
+    bounds = {k: v for k, v in (("minimum", ge), ("maximum", le)) if v is not None}
+    number = {"type": "number", **bounds}
+    sourced = {
+        "type": "object",
+        "properties": {
+            "value": number,
+            "evidence": {"type": "array", "items": {"type": "string"}},
+            "assumption": Assumption.model_json_schema(),
+        },
+        "required": ["value"],
+        "additionalProperties": False,
+    }
+    return Annotated[
+        float,
+        BeforeValidator(_unwrap),
+        Field(ge=ge, le=le, allow_inf_nan=False),
+        WithJsonSchema({"anyOf": [number, sourced]}),
+    ]
 
 
 Unit = _num(0.0, 1.0)
@@ -117,7 +148,9 @@ Unit = _num(0.0, 1.0)
 NonNeg = _num(0.0)
 Signed = _num(-1.0, 1.0)
 Ident = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
-Month = Annotated[str, Field(pattern=_MONTH.pattern)]
+Month = Annotated[
+    str, BeforeValidator(_month_text), WithJsonSchema({"type": "string", "pattern": _MONTH.pattern})
+]
 
 
 class _Strict(BaseModel):
@@ -595,7 +628,7 @@ def _model_at(loc: tuple) -> type[BaseModel] | None:
         cls = ann
     if isinstance(cls, type) and issubclass(cls, BaseModel):
         return cls
-    return None
+    return Sourced if cls is float else None
 
 
 def _describe(value: Any) -> str:
@@ -638,6 +671,12 @@ def _pydantic_problems(exc: ValidationError, chain: list[YamlSource]) -> list[Pr
                 message += f" (did you mean '{hint}'?)"
             elif valid:
                 message += f"; expected one of: {', '.join(valid)}"
+        elif kind in ("enum", "literal_error"):
+            options = re.findall(r"'([^']+)'", err.get("ctx", {}).get("expected", ""))
+            hint = suggest(str(err.get("input")), options)
+            message = _expected(err["msg"]) + f", found {_describe(err.get('input'))}"
+            if hint:
+                message += f" (did you mean '{hint}'?)"
         elif kind == "missing":
             message = "required field is missing"
         else:
@@ -647,6 +686,37 @@ def _pydantic_problems(exc: ValidationError, chain: list[YamlSource]) -> list[Pr
         file, line = _locate(chain, loc)
         problems.append(Problem(file, loc, message, line))
     return problems
+
+
+def validate_document(
+    data: Any, file: str | Path, chain: list[YamlSource] | None = None
+) -> Scenario:
+    """Validate a scenario document (schema, then cross-references).
+
+    Args:
+        data: The (merged) document as plain data.
+        file: The file to name in problems.
+        chain: Parsed sources, to give line numbers (optional).
+
+    Returns:
+        The validated scenario.
+
+    Raises:
+        ScenarioError: With every problem found.
+    """
+    chain = chain or [YamlSource(Path(file), data, {})]
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError(_pydantic_problems(exc, chain)) from None
+    found = _cross_check(scenario)
+    if found:
+        problems = []
+        for loc, message in found:
+            where, line = _locate(chain, loc)
+            problems.append(Problem(where, loc, message, line))
+        raise ScenarioError(problems)
+    return scenario
 
 
 def load_scenario(path: str | Path) -> LoadedScenario:
@@ -663,17 +733,7 @@ def load_scenario(path: str | Path) -> LoadedScenario:
     """
     path = Path(path)
     merged, chain = _read_chain(path)
-    try:
-        scenario = Scenario.model_validate(merged)
-    except ValidationError as exc:
-        raise ScenarioError(_pydantic_problems(exc, chain)) from None
-    found = _cross_check(scenario)
-    if found:
-        problems = []
-        for loc, message in found:
-            file, line = _locate(chain, loc)
-            problems.append(Problem(file, loc, message, line))
-        raise ScenarioError(problems)
+    scenario = validate_document(merged, path, chain)
     canonical = json.dumps(merged, sort_keys=True, default=str).encode()
     return LoadedScenario(
         scenario=scenario,

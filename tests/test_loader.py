@@ -122,7 +122,7 @@ def test_provenance_forms(tmp_path, mini_raw):
     sc = load_scenario(write_yaml(tmp_path / "ok.yaml", mini_raw)).scenario
     assert [p.credibility for p in sc.powers] == [0.6, 0.5]
     mini_raw["powers"][1]["credibility"]["value"] = 0.9
-    assert "lies outside its assumption range [0.3, 0.7]" in _error(
+    assert "expected a value within its assumption range [0.3, 0.7], found 0.9" in _error(
         write_yaml(tmp_path / "bad.yaml", mini_raw)
     )
 
@@ -163,3 +163,17 @@ def test_schema_cli_prints_json_schema(capsys):
     schema = json.loads(capsys.readouterr().out)
     assert schema["additionalProperties"] is False
     assert {"meta", "powers", "states", "events"} <= set(schema["properties"])
+
+
+def test_nan_dates_and_enum_typos(tmp_path, mini_path):
+    text = mini_path.read_text()
+    cases = {
+        ("credibility: 0.7", "credibility: .nan"): "credibility: expected a finite number",
+        ("start: 2022-01", "start: 2022-01-05"): "meta.start: expected a month as YYYY-MM",
+        ("type: threat", "type: thraet"): "found 'thraet' (did you mean 'threat'?)",
+        ("credibility: 0.7", "credibility: {valeu: 0.7}"): "'valeu' (did you mean 'value'?)",
+    }
+    for (old, new), expected in cases.items():
+        bad = tmp_path / "case.yaml"
+        bad.write_text(text.replace(old, new, 1))
+        assert expected in _error(bad), (old, new)
