@@ -12,6 +12,9 @@ from sim.errors import Problem, ScenarioError
 
 __all__ = ["YamlSource", "deep_merge", "read_yaml"]
 
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""The safe loader (the C one when libyaml is available): no Python object tags."""
+
 MAX_BYTES = 5_000_000
 """Largest input file accepted; scenarios are a few kilobytes."""
 
@@ -83,9 +86,10 @@ def read_yaml(path: str | Path) -> YamlSource:
         raise fail(f"expected UTF-8 text, found undecodable bytes at offset {exc.start}") from None
     except OSError as exc:
         raise fail(f"cannot read file ({exc.strerror or exc})") from None
+    loader = _LOADER(text)
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
@@ -93,6 +97,8 @@ def read_yaml(path: str | Path) -> YamlSource:
         raise fail(f"malformed YAML: {problem}", line) from None
     except RecursionError:
         raise fail("malformed YAML: nesting too deep") from None
+    finally:
+        loader.dispose()
     lines: dict[tuple, int] = {}
     if node is not None:
         _index_lines(node, (), lines)
