@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.dynamics import Params, WorldState
+from sim.dynamics import Params, WorldState, status_quo
 from sim.scenario import CHANNELS, EVENT_RULES, Scenario
 
 __all__ = ["CompiledEvent", "compile_events", "initial_state", "to_params"]
@@ -61,7 +61,7 @@ def _peers(sc: Scenario) -> np.ndarray:
 
 
 def to_params(sc: Scenario) -> Params:
-    """Fixed parameters of one run (batch axis of length 1).
+    """Fixed parameters of one run (batch axis of length 1), status quo calibrated.
 
     Args:
         sc: A validated scenario.
@@ -112,9 +112,11 @@ def to_params(sc: Scenario) -> Params:
         "drift_scale": m.drift_scale,
         "honour_threshold": m.honour_threshold,
         "credibility_penalty": m.credibility_penalty,
+        "trust_recovery": m.trust_recovery,
     }
     batch = {k: np.array([float(v)]) for k, v in scalars.items()}
-    return Params(
+    zeros = np.zeros((1, len(sids), n_p))
+    params = Params(
         a0=a0[None],
         dep0=dep0[None],
         budget=np.array([[p.monthly_budget for p in sc.powers]]),
@@ -133,8 +135,16 @@ def to_params(sc: Scenario) -> Params:
         neutrality=np.array([[s.neutrality for s in sc.states]]),
         peers=_peers(sc)[None],
         channel_weights=(cw / cw.sum())[None],
+        trust0=np.array([[[s.trust[p] for p in pids] for s in sc.states]]),
+        threat0=np.array([[[s.threat[p] for p in pids] for s in sc.states]]),
+        base_aid=zeros,
+        base_security=zeros,
+        base_courting=zeros,
+        base_threats=zeros,
+        residual=zeros,
         **batch,
     )
+    return status_quo(params, initial_state(sc))
 
 
 def _response(strategy, kind: str) -> float:

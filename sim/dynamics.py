@@ -33,6 +33,7 @@ __all__ = [
     "hedging_index",
     "lever_effects",
     "nudge",
+    "status_quo",
 ]
 
 SECURITY = 3
@@ -72,6 +73,11 @@ class Params:
         drift_scale: Drift from the initial alignment that doubles a responsive power's effort.
         honour_threshold: Capacity x attention x credibility needed to honour a call for help.
         credibility_penalty: Share of credibility lost by a power that fails a call for help.
+        trust_recovery: Rate at which trust returns to its initial level, ``(B,)``.
+        trust0, threat0: Initial trust and threat, the levels they relax to, ``(B, S, P)``.
+        base_aid, base_security, base_courting, base_threats: Lever effects of the status quo
+            (see :func:`status_quo`), ``(B, S, P)``.
+        residual: Score residual making the initial alignment the initial target, ``(B, S, P)``.
     """
 
     a0: np.ndarray
@@ -116,6 +122,14 @@ class Params:
     drift_scale: np.ndarray
     honour_threshold: np.ndarray
     credibility_penalty: np.ndarray
+    trust_recovery: np.ndarray
+    trust0: np.ndarray
+    threat0: np.ndarray
+    base_aid: np.ndarray
+    base_security: np.ndarray
+    base_courting: np.ndarray
+    base_threats: np.ndarray
+    residual: np.ndarray
 
 
 @dataclass
@@ -272,6 +286,70 @@ def _best_other(x: np.ndarray) -> np.ndarray:
     return np.where(x >= first, second, first)
 
 
+def _relations(
+    state: WorldState,
+    params: Params,
+    effects: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    rows: slice,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """New trust, threat and dependence of the states in ``rows`` (see :func:`decide`)."""
+    e_aid, e_sec, courting, threats = effects
+    d_aid = e_aid - params.base_aid[:, rows]
+    d_sec = e_sec - params.base_security[:, rows]
+    d_court = courting - params.base_courting[:, rows]
+    d_threat = threats - params.base_threats[:, rows]
+    exposure = params.exposure[:, rows]
+
+    tau = state.trust[:, rows]
+    tau = tau + _b(params.trust_recovery, 3) * (params.trust0[:, rows] - tau)
+    tau = nudge(tau, _b(params.trust_gain, 3) * np.clip(d_court + d_aid, -1.0, 1.0))
+    tau = nudge(tau, -_b(params.trust_loss, 3) * np.maximum(d_threat, 0.0) * exposure)
+
+    theta = state.threat[:, rows]
+    theta = theta + _b(params.threat_decay, 3) * (params.threat0[:, rows] - theta)
+    theta = nudge(theta, _b(params.threat_gain, 3) * d_threat * exposure)
+
+    dep = state.dependence[:, rows]
+    dep = dep + _b(params.dependence_decay, 4) * (params.dep0[:, rows] - dep)
+    gain = _b(params.dependence_gain, 3)
+    dep[..., INVESTMENT] = nudge(dep[..., INVESTMENT], gain * d_aid)
+    dep[..., SECURITY] = nudge(dep[..., SECURITY], gain * d_sec)
+    return tau, theta, dep
+
+
+def _score(
+    state: WorldState,
+    params: Params,
+    tau: np.ndarray,
+    theta: np.ndarray,
+    dep: np.ndarray,
+    rows: slice,
+) -> np.ndarray:
+    """Score of every power for the states in ``rows``, before the status-quo residual."""
+    overall = dep @ params.channel_weights[:, None, :, None]
+    overall = overall[..., 0]
+    reliability = state.credibility * state.capacity * state.attention  # (B, P)
+    value = dep[..., SECURITY] * reliability[:, None, :]
+    alt = _best_other(0.5 * (value + overall))
+    a_all = state.alignment
+    n_powers = max(a_all.shape[-1] - 1, 1)
+    # matmul over every state, then the rows: the same kernel shapes whatever ``rows`` is, so
+    # a Mesa agent's row equals the ensemble's bit for bit (and matmul beats einsum here)
+    resent = (a_all @ params.rivalry)[:, rows] / n_powers
+    insecurity = state.insecurity[:, rows, None]
+    w = {name: _b(getattr(params, name), 3) for name in _WEIGHTS}
+    return (
+        w["w_bias"]
+        + w["w_dependence"] * overall
+        + w["w_security"] * (1.0 + insecurity) * value
+        + w["w_trust"] * (2.0 * tau - 1.0)
+        + w["w_affinity"] * params.affinity[:, rows]
+        + w["w_membership"] * state.membership[:, rows]
+        - w["w_rivalry"] * resent
+        + theta * (w["w_bandwagon"] * overall * (1.0 - alt) - w["w_threat"] * alt)
+    )
+
+
 def decide(
     state: WorldState,
     params: Params,
@@ -281,23 +359,32 @@ def decide(
 ) -> StateRows:
     """States update trust, threat and dependence, then their alignment.
 
-    For state ``s`` and power ``p`` (rates per month, effects from :func:`lever_effects`):
+    Levers act through their change from the status quo: with ``e`` this month's effects
+    (:func:`lever_effects`) and ``e0`` the effects of the initial allocation on the initial state
+    (``params.base_*``), ``de = e - e0``. A power that keeps spending as at the start changes
+    nothing; one that spends more gains, one that is cut back (the war) loses. For state ``s``
+    and power ``p`` (rates per month; ``nudge`` moves a share of the way toward 1 or 0):
 
-    - trust: ``tau' = clip(tau + trust_gain * min(1, court + e_aid) * (1 - tau)
-      - trust_loss * threats * exposure * tau)``;
-    - threat: ``theta' = theta (1 - threat_decay) + threat_gain * threats * exposure (1 - theta)``;
-    - dependence: every channel relaxes toward its initial level at ``dependence_decay``; aid
-      builds investment and security aid builds the security channel at ``dependence_gain``;
-      overall dependence ``dep = sum_k channel_weights_k * D_k``;
+    - trust relaxes toward its initial level at ``trust_recovery``, then
+      ``tau <- nudge(tau, trust_gain * (d_court + d_aid))`` and
+      ``tau <- nudge(tau, -trust_loss * max(d_threats, 0) * exposure)``;
+    - threat relaxes toward its initial level at ``threat_decay``, then
+      ``theta <- nudge(theta, threat_gain * d_threats * exposure)``;
+    - every dependence channel relaxes toward its initial level at ``dependence_decay``; aid
+      moves the investment channel and security aid the security channel by
+      ``dependence_gain * d_aid`` and ``dependence_gain * d_security``;
+      overall dependence ``dep = sum_k channel_weights_k D_k``;
     - security value ``v = D_security * credibility * capacity * attention``; the best
       alternative ``alt`` = best ``(v + dep) / 2`` among the other powers;
     - score ``= w_bias + w_dependence dep + w_security (1 + insecurity) v + w_trust (2 tau - 1)
       + w_affinity affinity + w_membership membership - w_rivalry R + theta (w_bandwagon dep
-      (1 - alt) - w_threat alt)`` where ``R = sum_q rivalry[q, p] a_sq / (P - 1)``: high threat
-      with credible alternatives repels (balancing), high threat with high dependence and no
-      alternative attracts (bandwagoning);
+      (1 - alt) - w_threat alt) + residual`` where ``R = sum_q rivalry[q, p] a_sq / (P - 1)``:
+      high threat with credible alternatives repels (balancing), high threat with high
+      dependence and no alternative attracts (bandwagoning); ``residual`` (see
+      :func:`status_quo`) makes the initial alignment the target in the initial state;
     - target ``a* = (1 - neutrality) sigmoid(score) + neutrality a0``;
-    - peers ``m = sum_t peers[s, t] a_tp`` (demonstration effect);
+    - peers ``m = a0 + sum_t peers[s, t] (a_tp - a0_tp)``: a state follows its neighbours'
+      moves away from (or toward) a power (demonstration effect);
     - alignment (Friedkin-Johnsen with inertia) ``a' = clip((1 - anchoring) ((1 - speed) a
       + speed ((1 - peer_effect) a* + peer_effect m)) + anchoring a0 + noise * eps)``.
 
@@ -311,48 +398,14 @@ def decide(
     Returns:
         The new rows.
     """
-    e_aid, e_sec, courting, threats = lever_effects(alloc, state, params, rows)
-    exposure = params.exposure[:, rows]
-    tau = state.trust[:, rows]
-    theta = state.threat[:, rows]
-    tau = tau + _b(params.trust_gain, 3) * np.minimum(courting + e_aid, 1.0) * (1.0 - tau)
-    tau = np.clip(tau - _b(params.trust_loss, 3) * threats * exposure * tau, 0.0, 1.0)
-    theta = theta * (1.0 - _b(params.threat_decay, 3))
-    theta = np.clip(
-        theta + _b(params.threat_gain, 3) * threats * exposure * (1.0 - theta), 0.0, 1.0
-    )
-
-    dep = state.dependence[:, rows]
-    dep = dep + _b(params.dependence_decay, 4) * (params.dep0[:, rows] - dep)
-    gain = _b(params.dependence_gain, 3)
-    dep[..., INVESTMENT] += gain * e_aid * (1.0 - dep[..., INVESTMENT])
-    dep[..., SECURITY] += gain * e_sec * (1.0 - dep[..., SECURITY])
-    dep = np.clip(dep, 0.0, 1.0)
-    overall = np.einsum("bspk,bk->bsp", dep, params.channel_weights)
-
-    reliability = state.credibility * state.capacity * state.attention  # (B, P)
-    value = dep[..., SECURITY] * reliability[:, None, :]
-    alt = _best_other(0.5 * (value + overall))
-    a_all = state.alignment
-    n_powers = max(a_all.shape[-1] - 1, 1)
-    resent = np.einsum("bqp,bsq->bsp", params.rivalry, a_all[:, rows]) / n_powers
-    insecurity = state.insecurity[:, rows, None]
-
-    w = {name: _b(getattr(params, name), 3) for name in _WEIGHTS}
-    score = (
-        w["w_bias"]
-        + w["w_dependence"] * overall
-        + w["w_security"] * (1.0 + insecurity) * value
-        + w["w_trust"] * (2.0 * tau - 1.0)
-        + w["w_affinity"] * params.affinity[:, rows]
-        + w["w_membership"] * state.membership[:, rows]
-        - w["w_rivalry"] * resent
-        + theta * (w["w_bandwagon"] * overall * (1.0 - alt) - w["w_threat"] * alt)
-    )
+    effects = lever_effects(alloc, state, params, rows)
+    tau, theta, dep = _relations(state, params, effects, rows)
+    score = _score(state, params, tau, theta, dep, rows) + params.residual[:, rows]
     neutral = params.neutrality[:, rows, None]
     a0 = params.a0[:, rows]
     target = (1.0 - neutral) / (1.0 + np.exp(-score)) + neutral * a0
-    peer = np.einsum("bst,btp->bsp", params.peers[:, rows], a_all)
+    a_all = state.alignment
+    peer = np.clip(a0 + (params.peers @ (a_all - params.a0))[:, rows], 0.0, 1.0)
     speed, phi = _b(params.speed, 3), _b(params.peer_effect, 3)
     gamma, sigma = _b(params.anchoring, 3), _b(params.noise, 3)
     moved = (1.0 - speed) * a_all[:, rows] + speed * ((1.0 - phi) * target + phi * peer)
@@ -364,6 +417,43 @@ def decide(
         threat=theta,
         dependence=dep,
     )
+
+
+def status_quo(params: Params, state: WorldState) -> Params:
+    """Calibrate the status quo: baseline lever effects and the score residual.
+
+    The starting values of a scenario are read as the accumulated result of the policies in
+    force before it starts. So the effects of the initial allocation on the initial state become
+    the baseline (``base_aid``, ``base_security``, ``base_courting``, ``base_threats``), and the
+    residual ``logit(a0) - score0`` makes each initial alignment exactly the target of the
+    initial state. Without events, noise and strategic responses the initial state is then a
+    fixed point; what moves alignment is what changes.
+
+    Args:
+        params: Parameters whose ``base_*`` and ``residual`` fields are ignored.
+        state: The initial state.
+
+    Returns:
+        The parameters with ``base_*`` and ``residual`` set.
+    """
+    zeros = np.zeros_like(params.a0)
+    params = replace(
+        params,
+        base_aid=zeros,
+        base_security=zeros,
+        base_courting=zeros,
+        base_threats=zeros,
+        residual=zeros,
+    )
+    e_aid, e_sec, courting, threats = lever_effects(allocate(state, params), state, params)
+    params = replace(
+        params, base_aid=e_aid, base_security=e_sec, base_courting=courting, base_threats=threats
+    )
+    score = _score(
+        state, params, params.trust0, params.threat0, state.dependence.copy(), slice(None)
+    )
+    a0 = np.clip(params.a0, 1e-6, 1.0 - 1e-6)
+    return replace(params, residual=np.log(a0) - np.log1p(-a0) - score)
 
 
 _WEIGHTS = (
@@ -390,22 +480,22 @@ def commit(state: WorldState, updates: list[StateRows], params: Params) -> World
     Returns:
         The state at the end of the month (a new object; ``state`` is not modified).
     """
-    new = replace(
+    names = ("alignment", "trust", "threat", "dependence")
+    if len(updates) == 1 and updates[0].alignment.shape == state.alignment.shape:
+        # one update of every row (the ensemble engine): its arrays are fresh, take them as they are
+        rows = {name: getattr(updates[0], name) for name in names}
+    else:
+        rows = {name: getattr(state, name).copy() for name in names}
+        for up in updates:
+            for name, arr in rows.items():
+                arr[:, up.rows] = getattr(up, name)
+    return replace(
         state,
-        alignment=state.alignment.copy(),
-        trust=state.trust.copy(),
-        threat=state.threat.copy(),
-        dependence=state.dependence.copy(),
+        **rows,
         insecurity=state.insecurity * (1.0 - params.insecurity_decay[:, None]),
         extra_aid=np.zeros_like(state.extra_aid),
         extra_security=np.zeros_like(state.extra_security),
     )
-    for up in updates:
-        new.alignment[:, up.rows] = up.alignment
-        new.trust[:, up.rows] = up.trust
-        new.threat[:, up.rows] = up.threat
-        new.dependence[:, up.rows] = up.dependence
-    return new
 
 
 def apply_event(

@@ -292,6 +292,7 @@ class ModelParams(_Strict):
     anchoring: Unit = 0.03
     peer_effect: Unit = 0.1
     trust_gain: Unit = 0.3
+    trust_recovery: Unit = 0.05
     trust_loss: Unit = 0.3
     threat_gain: Unit = 0.3
     threat_decay: Unit = 0.05
