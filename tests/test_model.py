@@ -92,3 +92,39 @@ def test_unhonoured_request_costs_credibility(mini_raw, tmp_path):
     model.step()
     assert model.event_log[0]["outcome"] == "not honoured by north"
     assert model.world.credibility[0, 0] < 0.7
+
+
+def test_status_quo_is_a_fixed_point(mini_raw, tmp_path):
+    """Without events and noise nothing moves: the initial state is calibrated as equilibrium."""
+    from conftest import write_yaml
+
+    mini_raw["model"] = {"noise": 0.0}
+    for event in mini_raw["events"]:
+        event["enabled"] = False
+    sc = load_scenario(write_yaml(tmp_path / "still.yaml", mini_raw))
+    traj = GreatGameModel(sc, rng=0).run()
+    for name in ("alignment", "trust", "threat", "dependence"):
+        values = traj.values[name]
+        assert np.allclose(values, values[0], atol=1e-12), name
+
+
+def test_a_budget_cut_erodes_the_powers_standing(mini_raw, tmp_path):
+    """Spending less than in the status quo lowers trust and alignment toward that power."""
+    from conftest import write_yaml
+
+    mini_raw["model"] = {"noise": 0.0}
+    mini_raw["events"] = [
+        {
+            "id": "cut",
+            "date": "2022-02",
+            "type": "power_shock",
+            "actors": ["east"],
+            "variable": "budget",
+            "magnitude": -0.8,
+        }
+    ]
+    sc = load_scenario(write_yaml(tmp_path / "cut.yaml", mini_raw))
+    traj = GreatGameModel(sc, rng=0).run()
+    east = 1
+    assert np.all(traj.values["trust"][-1, :, east] < traj.values["trust"][0, :, east])
+    assert np.all(traj.values["alignment"][-1, :, east] < traj.values["alignment"][0, :, east])
