@@ -1,4 +1,7 @@
-"""The ``greatgame`` command line: ``run``, ``check``, ``schema``.
+"""The ``greatgame`` command line.
+
+Commands: ``run``, ``check``, ``schema``, ``evidence``, ``observe``, ``validate``, ``sweep``,
+``analyze``.
 
 Bad input ends with exit status 2 and one line per problem on standard error (a traceback only
 with ``--debug``).
@@ -10,6 +13,7 @@ import argparse
 import json
 import os
 import sys
+import time
 import traceback
 from pathlib import Path
 
@@ -24,10 +28,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
     import matplotlib.pyplot as plt
 
     from sim import runner
+    from sim.evidence import load_verified
     from sim.plotting import plot_alignment_grid
-    from sim.scenario import load_scenario
 
-    loaded = load_scenario(args.scenario)
+    loaded = load_verified(args.scenario, args.evidence)
     out = Path(args.out) if args.out else Path("results") / loaded.scenario.meta.name
     if out.is_dir() and any(out.iterdir()) and not args.force:  # fail before simulating
         raise runner.OutputError(
@@ -55,27 +59,74 @@ def _cmd_run(args: argparse.Namespace) -> int:
             f"{loaded.scenario.meta.name}: {len(res.trajectories)} run(s) of "
             f"{loaded.scenario.n_steps} months in {res.wall_time:.2f} s ({per_run:.3f} s per run)"
         )
-        print(f"wrote {out}/ (results.parquet, events.csv, alignment.png, manifest.json)")
+        files = "results.parquet, events.csv, scenario.yaml, alignment.png, manifest.json"
+        print(f"wrote {out}/ ({files})")
     return 0
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from sim.scenario import load_scenario
+    from sim.evidence import load_verified, unsourced
 
     failed = 0
     for path in args.scenarios:
         try:
-            loaded = load_scenario(path)
+            loaded = load_verified(path, args.evidence)
         except ScenarioError as exc:
             print(str(exc), file=sys.stderr)
             failed += 1
             continue
         sc = loaded.scenario
+        bare = unsourced(loaded)
         print(
             f"{path}: ok ({len(sc.powers)} powers, {len(sc.states)} states, "
-            f"{len(sc.events)} events, {sc.meta.start} to {sc.meta.end})"
+            f"{len(sc.events)} events, {sc.meta.start} to {sc.meta.end}); "
+            f"{len(bare)} numbers without provenance"
         )
+        for number in bare[: None if args.all else 20]:
+            print(f"  no provenance: {number}")
+        if len(bare) > 20 and not args.all:
+            print(f"  ... and {len(bare) - 20} more (--all lists them)")
+        if bare and args.strict:
+            failed += 1
     return EXIT_BAD_INPUT if failed else 0
+
+
+def _cmd_observe(args: argparse.Namespace) -> int:
+    from sim.observe import observe
+
+    table = observe(args.results, args.date)
+    if args.json:
+        print(table.to_json(orient="records", indent=2))
+        return 0
+    powers = list(table.columns[6:])
+    print(f"{args.results} at the end of {args.date} (medians across runs)")
+    head = f"{'state':14} {'UN vote':>10} {'patron':>14} {'hedging':>8} " + " ".join(
+        f"{p[:7]:>7}" for p in powers
+    )
+    print(head)
+    for row in table.itertuples(index=False):
+        r = row._asdict()
+        vote = f"{r['vote']} {r['vote_share']:.0%}" if r["vote"] != "n/a" else "n/a"
+        patron = f"{r['primary_patron']} {r['patron_share']:.0%}"
+        cells = " ".join(f"{r[p]:7.3f}" for p in powers)
+        print(f"{r['state']:14} {vote:>10} {patron:>14} {r['hedging']:8.3f} {cells}")
+    return 0
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from sim.evidence import load_verified
+    from sim.validation import validate
+
+    loaded = load_verified(args.scenario, args.evidence)
+    results = validate(loaded, replicates=args.replicates, seed=args.seed, engine=args.engine)
+    print(f"{args.scenario}: stylized facts over {args.replicates} runs (seed {args.seed})")
+    for r in results:
+        print(f"({r.key}) {'PASS' if r.passed else 'FAIL'}  {r.claim}")
+        print(f"      measured: {r.measured}")
+        print(f"      required: {r.threshold}")
+    passed = sum(r.passed for r in results)
+    print(f"{passed} passed, {len(results) - passed} failed")
+    return 0 if passed == len(results) else 1
 
 
 def _cmd_schema(args: argparse.Namespace) -> int:
@@ -83,6 +134,119 @@ def _cmd_schema(args: argparse.Namespace) -> int:
 
     print(json.dumps(scenario_json_schema(), indent=2))
     return 0
+
+
+def _cmd_evidence(args: argparse.Namespace) -> int:
+    from sim.evidence import load_all, search
+
+    _, facts = load_all(args.dir)
+    found = search(facts, args.search or "")
+    if args.json:
+        print(json.dumps([f.model_dump(exclude_defaults=True) for f in found], indent=2))
+        return 0
+    for fact in found:
+        print(f"{fact.id}  {fact.date}  [{', '.join(fact.sources)}]")
+        print(f"    {fact.claim}")
+        for name, q in fact.quantities.items():
+            print(f"    {name} = {q.qualifier + ' ' if q.qualifier else ''}{q.value:g} {q.unit}")
+    what = f" matching '{args.search}'" if args.search else ""
+    print(f"{len(found)} of {len(facts)} facts{what}")
+    return 0
+
+
+# --- sweep and analyze (issue 5) ---------------------------------------------------------------
+
+
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    from sim.runner import OutputError
+    from sim.sweep import SweepInterrupted, run_sweep
+
+    if bool(args.spec) == bool(args.resume):
+        raise OutputError("give either a spec file or --resume DIR (not both)")
+    if args.dask_local and args.scheduler:
+        raise OutputError("give either --dask-local N or --scheduler ADDRESS (not both)")
+    out = Path(args.resume or args.out or Path("results") / "sweeps" / Path(args.spec).stem)
+    if args.dask_local or args.scheduler:
+        executor, workers = "dask", args.dask_local
+    else:
+        executor, workers = ("serial" if args.jobs == 1 else "process"), args.jobs
+    started = time.perf_counter()
+    try:
+        folder = run_sweep(
+            args.spec,
+            out,
+            executor=executor,
+            workers=workers,
+            engine=args.engine,
+            resume=bool(args.resume),
+            force=args.force,
+            progress=not args.quiet,
+            scheduler=args.scheduler,
+        )
+    except SweepInterrupted as exc:
+        print(str(exc), file=sys.stderr)
+        return 130
+    if not args.quiet:
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        took = time.perf_counter() - started
+        print(
+            f"{manifest['n_runs']} runs ({manifest['n_points']} points x "
+            f"{manifest['replicates']} replicates, {manifest['design']} design over "
+            f"{len(manifest['parameters'])} parameters, engine {manifest['engine']}) complete; "
+            f"this session {took:.1f} s"
+        )
+        if manifest.get("excluded_parameters"):
+            print(
+                f"left out {len(manifest['excluded_parameters'])} assumption ranges that cannot "
+                "vary on their own (listed in manifest.json)"
+            )
+        print(f"wrote {folder}/results.parquet; analyse with: greatgame analyze {folder}")
+    return 0
+
+
+def _cmd_analyze(args: argparse.Namespace) -> int:
+    from sim.analysis import write_analysis
+
+    rank, files = write_analysis(args.folder, out=args.out, metrics=args.metric)
+    if not args.quiet:
+        print("parameters ranked by influence over all output metrics:")
+        for row in rank.head(args.top).itertuples():
+            print(f"{row.rank:4d}  {row.score:8.4f}  {row.parameter}")
+        print(f"wrote {', '.join(str(f) for f in files)}")
+    return 0
+
+
+def _add_sweep_commands(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("sweep", help="run a parameter sweep (grid, lhs, sobol, morris)")
+    p.add_argument("spec", nargs="?", help="sweep spec YAML file")
+    p.add_argument("--out", "-o", help="sweep folder (default results/sweeps/<spec name>)")
+    p.add_argument("--resume", metavar="DIR", help="finish an interrupted sweep in DIR")
+    p.add_argument(
+        "-j", "--jobs", type=_positive, help="worker processes (default: all CPUs; 1: serial)"
+    )
+    p.add_argument(
+        "--dask-local", type=_positive, metavar="N", help="run on a Dask LocalCluster of N workers"
+    )
+    p.add_argument("--scheduler", metavar="ADDRESS", help="run on an existing Dask cluster")
+    p.add_argument(
+        "--engine", help="simulation engine (default: mesa, or the engine of a resumed sweep)"
+    )
+    p.add_argument("--force", action="store_true", help="replace a non-empty sweep folder")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar, no summary")
+    p.set_defaults(func=_cmd_sweep)
+
+    p = sub.add_parser("analyze", help="Sobol or Morris indices of a sweep: table and bar plot")
+    p.add_argument("folder", metavar="SWEEP_DIR", help="a complete sobol or morris sweep folder")
+    p.add_argument(
+        "--metric",
+        "-m",
+        action="append",
+        help="metric to plot (repeatable; default: the influence of each power)",
+    )
+    p.add_argument("--out", "-o", help="output folder (default SWEEP_DIR/analysis)")
+    p.add_argument("--top", type=_positive, default=15, help="parameters to print (default 15)")
+    p.add_argument("--quiet", "-q", action="store_true", help="print nothing on success")
+    p.set_defaults(func=_cmd_analyze)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -102,14 +266,42 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", "-o", help="results folder (default results/<scenario name>)")
     p.add_argument("--force", action="store_true", help="replace a non-empty results folder")
     p.add_argument("--quiet", "-q", action="store_true", help="print nothing on success")
+    p.add_argument("--evidence", metavar="DIR", help="evidence folder (default: seeds/)")
     p.set_defaults(func=_cmd_run)
 
     p = sub.add_parser("check", help="validate scenario files without running them")
     p.add_argument("scenarios", nargs="+", metavar="SCENARIO")
+    p.add_argument("--evidence", metavar="DIR", help="evidence folder (default: seeds/)")
+    p.add_argument("--strict", action="store_true", help="fail on numbers without provenance")
+    p.add_argument("--all", action="store_true", help="list every number without provenance")
     p.set_defaults(func=_cmd_check)
+
+    p = sub.add_parser("observe", help="UN vote, patron, hedging, alignment at a month")
+    p.add_argument("results", metavar="RESULTS_DIR")
+    p.add_argument("--date", required=True, metavar="YYYY-MM", help="month (state at its end)")
+    p.add_argument("--json", action="store_true", help="print JSON records")
+    p.set_defaults(func=_cmd_observe)
+
+    p = sub.add_parser("validate", help="measure the stylized facts of the seeds on runs")
+    p.add_argument("scenario", nargs="?", default="scenarios/baseline_2022.yaml")
+    p.add_argument("--replicates", "-r", type=_positive, default=30, help="runs (default 30)")
+    p.add_argument("--seed", type=_non_negative, default=0, help="root seed (default 0)")
+    p.add_argument("--engine", default="mesa", help="simulation engine (default mesa)")
+    p.add_argument("--evidence", metavar="DIR", help="evidence folder (default: seeds/)")
+    p.set_defaults(func=_cmd_validate)
 
     p = sub.add_parser("schema", help="print the JSON Schema of scenario files")
     p.set_defaults(func=_cmd_schema)
+
+    p = sub.add_parser("evidence", help="list the facts of the evidence base (seeds/)")
+    p.add_argument(
+        "--search", "-s", metavar="WORD", help="only facts whose id, claim or actors contain WORD"
+    )
+    p.add_argument("--json", action="store_true", help="print the facts as JSON")
+    p.add_argument("--dir", help="folder with sources.yaml and evidence.yaml (default seeds/)")
+    p.set_defaults(func=_cmd_evidence)
+
+    _add_sweep_commands(sub)
     return parser
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.ensemble import ensemble_engine
 from sim.metrics import stack, summarize
 from sim.model import GreatGameModel
 from sim.scenario import Scenario
@@ -69,7 +70,10 @@ def mesa_engine(scenarios: Sequence[Scenario], seeds: Sequence[int]) -> Batch:
     )
 
 
-ENGINES: dict[str, Callable[[Sequence[Scenario], Sequence[int]], Batch]] = {"mesa": mesa_engine}
+ENGINES: dict[str, Callable[[Sequence[Scenario], Sequence[int]], Batch]] = {
+    "mesa": mesa_engine,
+    "ensemble": ensemble_engine,
+}
 """Engine name to function; ``simulate`` looks engines up here."""
 
 

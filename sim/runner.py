@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+import yaml
 from tqdm.auto import tqdm
 
 from sim.metrics import RECORDED, Trajectory
@@ -319,10 +320,13 @@ def write_results(
     except OSError as exc:
         raise OutputError(f"{out}: cannot write here ({exc.strerror or exc})") from None
     try:
-        names = ["results.parquet", "events.csv"]
+        names = ["results.parquet", "events.csv", "scenario.yaml"]
         table = pa.Table.from_pandas(res.table(), preserve_index=False)
         pq.write_table(table, tmp / "results.parquet")
         res.events().to_csv(tmp / "events.csv", index=False)
+        header = f"# Scenario as run (extends resolved) from {res.loaded.path}\n"
+        body = yaml.safe_dump(res.loaded.raw, sort_keys=False, allow_unicode=True, width=100)
+        (tmp / "scenario.yaml").write_text(header + body, encoding="utf-8")
         if extras is not None:
             names += extras(res, tmp)
         names.append("manifest.json")

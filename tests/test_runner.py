@@ -67,6 +67,7 @@ def test_write_results_folder(tmp_path, mini_path):
         "events.csv",
         "manifest.json",
         "results.parquet",
+        "scenario.yaml",
     ]
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["seeds"] == res.seeds and manifest["root_seed"] == 1
@@ -111,6 +112,7 @@ def test_cli_run_writes_all_files_and_refuses_rerun(tmp_path, mini_path, capsys)
         "events.csv",
         "manifest.json",
         "results.parquet",
+        "scenario.yaml",
     ]
     assert (out / "alignment.png").stat().st_size > 10_000
     before = (out / "manifest.json").read_text()

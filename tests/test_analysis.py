@@ -1,0 +1,88 @@
+"""Sensitivity indices recover known answers from a sweep folder; ranking and plot."""
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+from sim.analysis import ranking, sensitivity, write_analysis
+from sim.designs import build_design, design_seed
+from sim.runner import OutputError
+from sim.sweepstore import write_json, write_table
+
+PARAMS = {"a": (0.0, 1.0), "b": (0.0, 1.0), "c": (0.0, 1.0)}
+
+
+def fake_sweep(folder, design, samples, replicates=2):
+    """A sweep folder whose output is y = 4a + 2b (c does nothing), plus replicate noise."""
+    folder.mkdir()
+    x = build_design(design, PARAMS, samples, seed=1)
+    n = len(x)
+    write_table(
+        pa.table({"point": np.arange(n), **dict(zip(PARAMS, x.T, strict=True))}),
+        folder / "design.parquet",
+    )
+    point = np.repeat(np.arange(n), replicates)
+    y = 4 * x[point, 0] + 2 * x[point, 1]
+    noise = np.random.default_rng(0).normal(0, 5, n)  # cancels in the mean of each point
+    y = y + np.where(np.arange(n * replicates) % 2 == 0, noise[point], -noise[point])
+    table = pd.DataFrame(
+        {
+            "run": np.arange(n * replicates),
+            "point": point,
+            "replicate": np.arange(n * replicates) % replicates,
+        }
+    )
+    table["seed"] = 0
+    for j, p in enumerate(PARAMS):
+        table[p] = x[point, j]
+    table["y"] = y
+    table["flat"] = 1.0
+    write_table(pa.Table.from_pandas(table, preserve_index=False), folder / "results.parquet")
+    write_json(
+        {
+            "tool": "greatgame sweep",
+            "design": design,
+            "second_order": False,
+            "levels": 4,
+            "design_seed": design_seed(1),
+            "parameters": [{"path": p, "low": lo, "high": hi} for p, (lo, hi) in PARAMS.items()],
+            "outputs": ["y", "flat"],
+        },
+        folder / "manifest.json",
+    )
+    return folder
+
+
+def test_sobol_indices_of_a_linear_model(tmp_path):
+    folder = fake_sweep(tmp_path / "s", "sobol", 1024)
+    idx = sensitivity(folder).set_index("parameter")
+    assert list(idx["metric"].unique()) == ["y"]  # the constant output is left out
+    assert np.allclose(idx["S1"], [0.8, 0.2, 0.0], atol=0.05)
+    assert np.allclose(idx["ST"], [0.8, 0.2, 0.0], atol=0.05)
+    assert (idx["ST_conf"] > 0).all() and (idx["ST_conf"] < 0.2).all()
+    assert list(ranking(idx.reset_index())["parameter"]) == ["a", "b", "c"]
+
+
+def test_morris_indices_of_a_linear_model(tmp_path):
+    folder = fake_sweep(tmp_path / "m", "morris", 20)
+    idx = sensitivity(folder).set_index("parameter")
+    assert np.allclose(idx["mu_star"], [4.0, 2.0, 0.0])
+    assert np.allclose(idx["sigma"], 0.0, atol=1e-9)
+    rank = ranking(idx.reset_index())
+    assert list(rank["parameter"]) == ["a", "b", "c"]
+    assert np.allclose(rank["score"], [1.0, 0.5, 0.0])
+
+
+def test_write_analysis_files_and_errors(tmp_path):
+    folder = fake_sweep(tmp_path / "s", "sobol", 64)
+    rank, files = write_analysis(folder, metrics=["y"])
+    assert [f.name for f in files] == ["sensitivity.csv", "ranking.csv", "sensitivity.png"]
+    assert pd.read_csv(files[1])["parameter"].tolist() == rank["parameter"].tolist()
+    with pytest.raises(OutputError, match=r"no output metric 'yy' \(did you mean 'y'\?\)"):
+        sensitivity(folder, metrics=["yy"])
+    with pytest.raises(OutputError, match="does not vary"):
+        write_analysis(folder, metrics=["flat"])
+    lhs = fake_sweep(tmp_path / "l", "lhs", 10)
+    with pytest.raises(OutputError, match="need a sobol or morris sweep, found a lhs design"):
+        sensitivity(lhs)

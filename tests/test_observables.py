@@ -1,0 +1,69 @@
+"""The UN vote rule and `greatgame observe`."""
+
+import json
+
+import numpy as np
+
+from sim.cli import main
+from sim.observables import VOTES, VoteRule, predicted_vote
+from sim.observe import observe
+
+POWERS = ["russia", "china", "usa", "eu"]
+
+
+def test_vote_rule_cases():
+    a = np.array(
+        [
+            [0.8, 0.5, 0.3, 0.3],  # leans Russia, Western ties: abstain
+            [0.95, 0.5, 0.1, 0.1],  # near-client: no
+            [0.3, 0.5, 0.6, 0.6],  # leans West: yes
+            [0.3, 0.5, 0.6, 0.6],  # leans West but neutral: absent
+        ]
+    )
+    neutrality = np.array([0.0, 0.0, 0.0, 0.8])
+    codes = predicted_vote(a, POWERS, neutrality)
+    assert [VOTES[c] for c in codes] == ["abstain", "no", "yes", "absent"]
+    strict = VoteRule(yes_margin=0.5)
+    assert VOTES[predicted_vote(a, POWERS, neutrality, strict)[2]] == "abstain"
+
+
+def test_vote_rule_needs_its_powers():
+    import pytest
+
+    with pytest.raises(ValueError, match="needs powers"):
+        predicted_vote(np.zeros((2, 2)), ["china", "iran"], np.zeros(2))
+
+
+def test_observe_on_a_results_folder(tmp_path, mini_path, capsys):
+    out = tmp_path / "res"
+    assert main(["run", str(mini_path), "-r", "4", "--out", str(out), "-q"]) == 0
+    assert (out / "scenario.yaml").is_file()
+    table = observe(out, "2022-06")
+    assert list(table["vote"]) == ["n/a"] * 3  # mini has no usa/eu: the vote rule cannot apply
+    assert list(table["primary_patron"]) == ["north", "north", "north"]
+    assert main(["observe", str(out), "--date", "2022-06"]) == 0
+    assert "alpha" in capsys.readouterr().out
+
+
+def test_observe_baseline(tmp_path, capsys):
+    from conftest import ROOT
+
+    out = tmp_path / "b"
+    baseline = str(ROOT / "scenarios" / "baseline_2022.yaml")
+    assert main(["run", baseline, "-r", "3", "--out", str(out), "-q"]) == 0
+    table = observe(out, "2022-02")
+    assert list(table["state"]) == [
+        "kazakhstan",
+        "kyrgyzstan",
+        "tajikistan",
+        "uzbekistan",
+        "turkmenistan",
+    ]
+    assert set(table["vote"]) <= set(VOTES)
+    assert np.allclose(table["vote_share"] * 3 % 1, 0)
+    assert main(["observe", str(out), "--date", "2022-02", "--json"]) == 0
+    records = json.loads(capsys.readouterr().out)
+    assert records[0]["state"] == "kazakhstan" and 0 <= records[0]["russia"] <= 1
+    assert main(["observe", str(out), "--date", "2031-01"]) == 2
+    err = capsys.readouterr().err
+    assert "expected a month from 2021-12 to 2023-12, found 2031-01" in err

@@ -1,0 +1,52 @@
+"""Stylized facts: the baseline passes them all; removing the war makes some fail."""
+
+import pytest
+from conftest import ROOT
+
+from sim.cli import main
+from sim.evidence import load_verified
+from sim.validation import FACTS, validate
+
+BASELINE = ROOT / "scenarios" / "baseline_2022.yaml"
+
+
+@pytest.fixture(scope="module")
+def baseline_results():
+    return validate(load_verified(BASELINE), replicates=30, seed=0)
+
+
+def test_every_fact_is_measured(baseline_results):
+    assert [r.key for r in baseline_results] == list("abcdefgh")
+    assert len(FACTS) == 8
+    assert all(r.measured and r.threshold for r in baseline_results)
+
+
+@pytest.mark.parametrize("key", list("abcdefgh"))
+def test_baseline_passes_fact(baseline_results, key):
+    result = next(r for r in baseline_results if r.key == key)
+    assert result.passed, f"({key}) {result.claim}: {result.measured} (needs {result.threshold})"
+
+
+def test_removing_the_war_shock_breaks_facts(tmp_path):
+    peace = tmp_path / "peace.yaml"
+    war = [
+        "ukraine_invasion_credibility",
+        "ukraine_invasion_attention",
+        "ukraine_invasion_capacity",
+        "western_sanctions",
+        "kerch_bridge_blast",
+    ]
+    peace.write_text(
+        f"extends: {BASELINE}\n"
+        "meta: {name: peace}\n"
+        "events:\n" + "".join(f"  - {{id: {e}, enabled: false}}\n" for e in war)
+    )
+    results = {r.key: r for r in validate(load_verified(peace), replicates=30, seed=0)}
+    failed = {k for k, r in results.items() if not r.passed}
+    assert {"a", "g"} <= failed, {k: r.measured for k, r in results.items()}
+
+
+def test_validate_cli_prints_table_and_exit_status(capsys):
+    assert main(["validate", str(BASELINE), "-r", "30"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("PASS") == 8 and "8 passed, 0 failed" in out
