@@ -229,7 +229,8 @@ def _add_sweep_commands(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--scheduler", metavar="ADDRESS", help="run on an existing Dask cluster")
     p.add_argument(
-        "--engine", help="simulation engine (default: mesa, or the engine of a resumed sweep)"
+        "--engine",
+        help="simulation engine: ensemble or mesa (default: ensemble, or that of a resumed sweep)",
     )
     p.add_argument("--force", action="store_true", help="replace a non-empty sweep folder")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar, no summary")

@@ -253,7 +253,7 @@ class State(_Strict):
 
 
 class Weights(_Strict):
-    """Weights of the state's scoring of each power (see docs of ``sim.dynamics.target``)."""
+    """Weights of the state's scoring of each power (see ``sim.dynamics.decide``)."""
 
     bias: _num(-10.0, 10.0) = -1.0
     dependence: _num(0.0, 10.0) = 1.5
@@ -322,7 +322,8 @@ class EventType(StrEnum):
 
 
 EVENT_RULES: dict[str, dict[str, Any]] = {
-    # kind of actors, kind of targets (None = none allowed), magnitude bounds, meaning
+    # kind of actors (and how many when fixed), kind of targets (None = none allowed),
+    # magnitude bounds, meaning
     "power_shock": {
         "actors": "power",
         "targets": None,
@@ -330,24 +331,28 @@ EVENT_RULES: dict[str, dict[str, Any]] = {
         "meaning": "relative change of the power's `variable`: x <- x * (1 + magnitude)",
     },
     "security_request": {
+        "n_actors": 1,
         "actors": "state",
         "targets": "power",
         "magnitude": (0.0, 1.0),
         "meaning": "severity of a crisis in which the state asks the targets for help",
     },
     "border_conflict": {
+        "n_actors": 2,
         "actors": "state",
         "targets": None,
         "magnitude": (0.0, 1.0),
         "meaning": "severity of an armed clash between the actor states",
     },
     "threat": {
+        "n_actors": 1,
         "actors": "power",
         "targets": "state",
         "magnitude": (0.0, 1.0),
         "meaning": "intensity of a threat (annexation talk, casus belli) toward the targets",
     },
     "summit": {
+        "n_actors": 1,
         "actors": "power",
         "targets": "state",
         "magnitude": (-1.0, 1.0),
@@ -414,8 +419,12 @@ class Event(_Strict):
                 "expected `variable` (one of credibility, military_capacity, budget, attention) "
                 "exactly for power_shock events"
             )
-        if self.type == EventType.border_conflict and len(self.actors) != 2:
-            raise ValueError(f"expected two states in actors, found {len(self.actors)}")
+        n_actors = rule.get("n_actors")
+        if n_actors is not None and len(self.actors) != n_actors:
+            raise ValueError(
+                f"expected exactly {n_actors} {rule['actors']}(s) in actors for "
+                f"{self.type.value}, found {len(self.actors)}"
+            )
         return self
 
 

@@ -331,7 +331,7 @@ def run_sweep(
         executor: ``serial``, ``process`` or ``dask`` (see :func:`sim.executors.open_executor`).
         workers: Processes (``process``) or LocalCluster workers (``dask``).
         engine: A key of :data:`sim.engines.ENGINES` (default: the folder's engine when resuming,
-            else ``mesa``).
+            else ``ensemble``).
         resume: Finish the sweep already in ``out``, running only the chunks not on disk.
         force: Replace a non-empty ``out``.
         progress: Show a progress bar (runs per second and time left).
@@ -360,7 +360,7 @@ def run_sweep(
             raise ValueError("expected a spec (or resume=True)")
         else:
             plan = load_spec(spec)
-        engine = engine or "mesa"
+        engine = engine or "ensemble"
     if engine not in ENGINES:
         raise OutputError(f"unknown engine {engine!r}; expected one of {', '.join(ENGINES)}")
     if not resume:

@@ -177,3 +177,13 @@ def test_nan_dates_and_enum_typos(tmp_path, mini_path):
         bad = tmp_path / "case.yaml"
         bad.write_text(text.replace(old, new, 1))
         assert expected in _error(bad), (old, new)
+
+
+def test_single_actor_events_reject_several_actors(tmp_path, mini_raw):
+    mini_raw["events"][3]["actors"] = ["north", "east"]  # a threat has one author
+    msg = _error(write_yaml(tmp_path / "t.yaml", mini_raw))
+    assert "events[3]: expected exactly 1 power(s) in actors for threat, found 2" in msg
+    mini_raw["events"][3]["actors"] = ["north"]
+    mini_raw["events"][2]["actors"] = ["alpha"]
+    msg = _error(write_yaml(tmp_path / "t.yaml", mini_raw))
+    assert "expected exactly 2 state(s) in actors for border_conflict, found 1" in msg
