@@ -6,11 +6,25 @@ Typical use::
 
     results = run("scenarios/baseline_2022.yaml", seed=1, replicates=10)
     table = results.table()
+
+The names below are imported on first use, so that light commands (``greatgame check``) do not
+pay for importing Mesa, pandas and matplotlib.
 """
 
-from sim.errors import ScenarioError
-from sim.model import GreatGameModel
-from sim.runner import run
-from sim.scenario import load_scenario
+from importlib import import_module
+from typing import Any
 
 __all__ = ["GreatGameModel", "ScenarioError", "load_scenario", "run"]
+
+_HOME = {
+    "GreatGameModel": "sim.model",
+    "ScenarioError": "sim.errors",
+    "load_scenario": "sim.scenario",
+    "run": "sim.runner",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _HOME:
+        return getattr(import_module(_HOME[name]), name)
+    raise AttributeError(f"module 'sim' has no attribute {name!r}")

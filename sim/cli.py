@@ -158,7 +158,7 @@ def _cmd_evidence(args: argparse.Namespace) -> int:
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
-    from sim.runner import OutputError
+    from sim.errors import OutputError
     from sim.sweep import SweepInterrupted, run_sweep
 
     if bool(args.spec) == bool(args.resume):
@@ -333,7 +333,7 @@ def main(argv: list[str] | None = None) -> int:
         The exit status: 0 on success, 2 on bad input, 1 on an unexpected failure.
     """
     args = _parser().parse_args(argv)
-    from sim.runner import OutputError
+    from sim.errors import OutputError
 
     try:
         return args.func(args)

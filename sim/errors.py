@@ -6,7 +6,7 @@ import difflib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-__all__ = ["Problem", "ScenarioError", "format_path", "suggest"]
+__all__ = ["OutputError", "Problem", "ScenarioError", "format_path", "suggest"]
 
 
 def format_path(loc: Sequence[str | int]) -> str:
@@ -77,3 +77,7 @@ class ScenarioError(Exception):
         if len(self.problems) > 10:
             head.append(f"... and {len(self.problems) - 10} more problems")
         return "\n".join(head)
+
+
+class OutputError(Exception):
+    """A results folder cannot be written (exists and is not empty, or is not writable)."""

@@ -7,7 +7,6 @@ A path names a number in a scenario with ids instead of list positions, e.g.
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 from typing import Any
 
@@ -78,7 +77,9 @@ def collect_numbers(raw: dict) -> list[Provenance]:
     return out
 
 
-def resolve(raw: dict, path: str, create: bool = False) -> tuple[Any, str | int]:
+def resolve(
+    raw: dict, path: str, create: bool = False, copy_path: bool = False
+) -> tuple[Any, str | int]:
     """Find the container and key that hold the number at ``path``.
 
     Args:
@@ -86,6 +87,9 @@ def resolve(raw: dict, path: str, create: bool = False) -> tuple[Any, str | int]
         path: Dotted path with ids.
         create: Create missing mappings and keys (for parameters left at their defaults); the
             result is validated afterwards, which reports unknown keys.
+        copy_path: Replace every container below ``raw`` on the path by a shallow copy before
+            descending, so that changing the returned container leaves any document sharing
+            the old containers untouched (copy on write; ``raw`` itself is not copied).
 
     Returns:
         ``(container, key)`` such that ``container[key]`` is the number (bare or sourced).
@@ -103,7 +107,7 @@ def resolve(raw: dict, path: str, create: bool = False) -> tuple[Any, str | int]
                 hint = suggest(part, ids)
                 tail = f" (did you mean '{hint}'?)" if hint else f"; known: {', '.join(ids)}"
                 raise KeyError(f"{path}: no {parts[0][:-1]} '{part}'{tail}")
-            node = node[ids.index(part)]
+            node = _descend(node, ids.index(part), copy_path)
             continue
         if create and isinstance(node, dict) and part not in node and parts[0] not in _ID_LISTS:
             if last:
@@ -116,8 +120,16 @@ def resolve(raw: dict, path: str, create: bool = False) -> tuple[Any, str | int]
             raise KeyError(f"{path}: no '{part}' at {'.'.join(parts[:i]) or 'top level'}{tail}")
         if last:
             return node, part
-        node = node[part]
+        node = _descend(node, part, copy_path)
     raise KeyError(f"{path}: empty path")
+
+
+def _descend(node: Any, key: str | int, copy_path: bool) -> Any:
+    child = node[key]
+    if copy_path and isinstance(child, (dict, list)):
+        child = type(child)(child)
+        node[key] = child
+    return child
 
 
 def with_values(loaded: LoadedScenario, values: dict[str, float]) -> Scenario:
@@ -133,11 +145,11 @@ def with_values(loaded: LoadedScenario, values: dict[str, float]) -> Scenario:
     Raises:
         ScenarioError: If a path does not exist or a value is invalid there.
     """
-    raw = copy.deepcopy(loaded.raw)
+    raw = dict(loaded.raw)  # copy on write: only the containers on each path are copied
     problems = []
     for path, value in values.items():
         try:
-            container, key = resolve(raw, path, create=True)
+            container, key = resolve(raw, path, create=True, copy_path=True)
         except KeyError as exc:
             problems.append(Problem(str(loaded.path), (path,), exc.args[0].split(": ", 1)[1]))
             continue

@@ -24,9 +24,11 @@ import pyarrow.parquet as pq
 import yaml
 from tqdm.auto import tqdm
 
+from sim.errors import OutputError
+from sim.evidence import load_verified
 from sim.metrics import RECORDED, Trajectory
 from sim.model import GreatGameModel
-from sim.scenario import LoadedScenario, load_scenario
+from sim.scenario import LoadedScenario
 
 __all__ = [
     "OutputError",
@@ -37,10 +39,6 @@ __all__ = [
     "tidy",
     "write_results",
 ]
-
-
-class OutputError(Exception):
-    """The results folder cannot be written (exists and is not empty, or is not writable)."""
 
 
 def replicate_seeds(root: int, n: int) -> list[int]:
@@ -167,7 +165,8 @@ def run(
     """Run a scenario with the Mesa model for ``replicates`` seeds spawned from ``seed``.
 
     Args:
-        scenario: A loaded scenario or a path to one.
+        scenario: A loaded scenario or a path to one (loaded with its evidence ids verified,
+            :func:`sim.evidence.load_verified`).
         seed: Root seed; replicate seeds come from :func:`replicate_seeds`.
         replicates: Number of runs.
         progress: Show a progress bar (None: only on a terminal and for more than 10 runs).
@@ -177,7 +176,7 @@ def run(
     """
     if replicates < 1:
         raise ValueError(f"expected at least one replicate, found {replicates}")
-    loaded = scenario if isinstance(scenario, LoadedScenario) else load_scenario(scenario)
+    loaded = scenario if isinstance(scenario, LoadedScenario) else load_verified(scenario)
     seeds = replicate_seeds(seed, replicates)
     disable = (replicates <= 10) if progress is None else not progress
     started = time.perf_counter()

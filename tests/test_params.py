@@ -33,3 +33,21 @@ def test_with_values_replaces_and_validates(mini_path):
         with_values(loaded, {"model.weights.thret": 1.0})
     with pytest.raises(ScenarioError, match="less than or equal to 1"):
         with_values(loaded, {"powers.north.credibility": 3.0})
+
+
+def test_with_values_never_touches_the_loaded_document(mini_path):
+    import copy
+
+    loaded = load_scenario(mini_path)
+    before = copy.deepcopy(loaded.raw)
+    with_values(
+        loaded,
+        {
+            "powers.east.strategy.lever_mix.aid": 0.6,
+            "powers.east.strategy.lever_mix.rhetoric": 0.3,
+            "states.beta.dependence.north.trade": 0.1,
+            "events.war.magnitude": -0.5,
+            "model.weights.threat": 2.5,
+        },
+    )
+    assert loaded.raw == before
