@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PYTHON ?= $(shell command -v python3.12 || command -v python3)
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: demo test lint clean
+.PHONY: demo test lint clean chromium
 
 $(VENV)/bin/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' 2>/dev/null || { \
@@ -23,10 +23,17 @@ $(STAMP): $(VENV)/bin/python pyproject.toml
 demo: $(STAMP)
 	$(VENV)/bin/greatgame run scenarios/baseline_2022.yaml --seed 1 --replicates 20 --out results/baseline_2022 --force
 
-test: $(STAMP)
+test: $(STAMP) chromium
 	$(PY) -m pytest
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+# headless Chromium for the report test (tests/test_report.py); Debian's package, as root only
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium >/dev/null; \
+	  else echo "note: chromium not installed; the report's browser test will be skipped"; fi; }
 
 clean:
 	rm -rf $(VENV) results .pytest_cache

@@ -1,7 +1,7 @@
 """The ``greatgame`` command line.
 
 Commands: ``run``, ``check``, ``schema``, ``evidence``, ``observe``, ``validate``, ``sweep``,
-``analyze``.
+``analyze``, ``plot``, ``compare``, ``report``.
 
 Bad input ends with exit status 2 and one line per problem on standard error (a traceback only
 with ``--debug``).
@@ -159,7 +159,7 @@ def _cmd_evidence(args: argparse.Namespace) -> int:
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
     from sim.errors import OutputError
-    from sim.sweep import SweepInterrupted, run_sweep
+    from sim.sweep import ChunkFailed, SweepInterrupted, run_sweep
 
     if bool(args.spec) == bool(args.resume):
         raise OutputError("give either a spec file or --resume DIR (not both)")
@@ -186,6 +186,9 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     except SweepInterrupted as exc:
         print(str(exc), file=sys.stderr)
         return 130
+    except ChunkFailed as exc:  # a run failed repeatedly: say which and how to resume
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     if not args.quiet:
         manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
         took = time.perf_counter() - started
@@ -250,6 +253,99 @@ def _add_sweep_commands(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_cmd_analyze)
 
 
+# --- plot, compare and report (issue 7) --------------------------------------------------------
+
+
+def _cmd_plot(args: argparse.Namespace) -> int:
+    from sim.report import folder_kind, render, write_figure
+
+    folder = Path(args.folder)
+    what = folder_kind(folder)
+    fig = render(
+        folder,
+        args.kind,
+        date=args.date,
+        state=args.state,
+        power=args.power,
+        start=args.start,
+        end=args.end,
+        by=args.by,
+        metric=args.metric,
+        parameter=args.parameter,
+    )
+    name = args.kind if args.kind != "attribution" else f"attribution_{args.state}_{args.power}"
+    out = Path(args.out) if args.out else folder / "plots" / f"{name}.png"
+    write_figure(fig, out, force=True)
+    if not args.quiet:
+        print(f"wrote {out} ({args.kind} of {what} folder {folder})")
+    return 0
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from sim.compare import write_compare
+
+    out, files = write_compare(args.folders, args.out, args.variable, force=args.force)
+    if not args.quiet:
+        print(f"wrote {out}/ ({', '.join(files)})")
+    return 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from sim.report import write_report
+
+    out = write_report(args.folder, args.out, force=args.force)
+    if not args.quiet:
+        print(f"wrote {out}")
+    return 0
+
+
+def _add_plot_commands(sub: argparse._SubParsersAction) -> None:
+    from sim.report import RESULT_KINDS, SWEEP_KINDS
+
+    p = sub.add_parser("plot", help="draw a figure of a results or sweep folder")
+    p.add_argument("folder", metavar="DIR", help="a results folder or a sweep folder")
+    p.add_argument(
+        "--kind",
+        "-k",
+        default="alignment",
+        help=f"results: {', '.join(RESULT_KINDS)}; sweeps: {', '.join(SWEEP_KINDS)} "
+        "(default alignment)",
+    )
+    p.add_argument("--out", "-o", help="image file, .png/.svg/.pdf (default DIR/plots/KIND.png)")
+    p.add_argument("--date", metavar="YYYY-MM", help="heatmap month (default: the last)")
+    p.add_argument("--state", help="attribution: state id")
+    p.add_argument("--power", help="attribution: power id")
+    p.add_argument("--from", dest="start", metavar="YYYY-MM", help="attribution: first month")
+    p.add_argument("--to", dest="end", metavar="YYYY-MM", help="attribution: last month")
+    p.add_argument(
+        "--by", choices=("channel", "event"), default="channel", help="attribution by (channel)"
+    )
+    p.add_argument("--metric", "-m", help="sweeps: output metric")
+    p.add_argument("--parameter", help="scatter: parameter path (default: the first)")
+    p.add_argument("--quiet", "-q", action="store_true", help="print nothing on success")
+    p.set_defaults(func=_cmd_plot)
+
+    p = sub.add_parser("compare", help="differences of results folders from the first one")
+    p.add_argument("folders", nargs="+", metavar="RESULTS_DIR", help="baseline first")
+    p.add_argument("--out", "-o", help="output folder (default results/compare_<names>)")
+    p.add_argument(
+        "--variable",
+        "-v",
+        action="append",
+        help="variable to compare (repeatable; default alignment, influence, hedging)",
+    )
+    p.add_argument("--force", action="store_true", help="replace a non-empty output folder")
+    p.add_argument("--quiet", "-q", action="store_true", help="print nothing on success")
+    p.set_defaults(func=_cmd_compare)
+
+    p = sub.add_parser("report", help="one self-contained HTML report of a results folder")
+    p.add_argument("folder", metavar="RESULTS_DIR")
+    p.add_argument("--out", "-o", help="HTML file (default RESULTS_DIR/report.html)")
+    p.add_argument("--force", action="store_true", help="replace an existing file")
+    p.add_argument("--quiet", "-q", action="store_true", help="print nothing on success")
+    p.set_defaults(func=_cmd_report)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="greatgame",
@@ -303,6 +399,7 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_evidence)
 
     _add_sweep_commands(sub)
+    _add_plot_commands(sub)
     return parser
 
 

@@ -33,6 +33,7 @@ __all__ = [
     "hedging_index",
     "lever_effects",
     "nudge",
+    "score_components",
     "status_quo",
 ]
 
@@ -325,29 +326,56 @@ def _score(
     dep: np.ndarray,
     rows: slice,
 ) -> np.ndarray:
-    """Score of every power for the states in ``rows``, before the status-quo residual."""
-    overall = dep @ params.channel_weights[:, None, :, None]
-    overall = overall[..., 0]
+    """Score of every power for the states in ``rows``, before the status-quo residual.
+
+    The sum, left to right, of :func:`score_components` (one copy of the terms serves the model
+    and the attribution of changes).
+    """
+    terms = iter(score_components(state, params, tau, theta, dep, rows).values())
+    total = next(terms)
+    for term in terms:
+        total = total + term
+    return total
+
+
+def score_components(
+    state: WorldState,
+    params: Params,
+    tau: np.ndarray,
+    theta: np.ndarray,
+    dep: np.ndarray,
+    rows: slice = slice(None),
+) -> dict[str, np.ndarray]:
+    """The terms of a state's score of each power, one array each (see :func:`decide`).
+
+    Their sum, left to right, is the score the model uses (:func:`_score`); attribution splits
+    changes of alignment over them.
+
+    Returns:
+        ``bias, dependence, security, trust, affinity, membership, rivalry, threat``, each
+        ``(B, len(rows), P)``.
+    """
+    overall = (dep @ params.channel_weights[:, None, :, None])[..., 0]
     reliability = state.credibility * state.capacity * state.attention  # (B, P)
     value = dep[..., SECURITY] * reliability[:, None, :]
     alt = _best_other(0.5 * (value + overall))
-    a_all = state.alignment
-    n_powers = max(a_all.shape[-1] - 1, 1)
+    n_powers = max(state.alignment.shape[-1] - 1, 1)
     # matmul over every state, then the rows: the same kernel shapes whatever ``rows`` is, so
     # a Mesa agent's row equals the ensemble's bit for bit (and matmul beats einsum here)
-    resent = (a_all @ params.rivalry)[:, rows] / n_powers
+    resent = (state.alignment @ params.rivalry)[:, rows] / n_powers
     insecurity = state.insecurity[:, rows, None]
     w = {name: _b(getattr(params, name), 3) for name in _WEIGHTS}
-    return (
-        w["w_bias"]
-        + w["w_dependence"] * overall
-        + w["w_security"] * (1.0 + insecurity) * value
-        + w["w_trust"] * (2.0 * tau - 1.0)
-        + w["w_affinity"] * params.affinity[:, rows]
-        + w["w_membership"] * state.membership[:, rows]
-        - w["w_rivalry"] * resent
-        + theta * (w["w_bandwagon"] * overall * (1.0 - alt) - w["w_threat"] * alt)
-    )
+    shape = np.broadcast_shapes(overall.shape, (1, 1, 1))
+    return {
+        "bias": np.broadcast_to(w["w_bias"], shape).copy(),
+        "dependence": w["w_dependence"] * overall,
+        "security": w["w_security"] * (1.0 + insecurity) * value,
+        "trust": w["w_trust"] * (2.0 * tau - 1.0),
+        "affinity": w["w_affinity"] * params.affinity[:, rows],
+        "membership": w["w_membership"] * state.membership[:, rows],
+        "rivalry": -w["w_rivalry"] * resent,
+        "threat": theta * (w["w_bandwagon"] * overall * (1.0 - alt) - w["w_threat"] * alt),
+    }
 
 
 def decide(

@@ -46,6 +46,7 @@ __all__ = [
     "Ensemble",
     "ensemble_engine",
     "iter_ensemble",
+    "noise_blocks",
     "prepare",
     "run_ensemble",
     "simulate_ensemble",
@@ -223,11 +224,13 @@ def prepare(
     )
 
 
-def _noise(seeds: np.ndarray, n_steps: int, n_states: int, n_powers: int) -> np.ndarray:
+def noise_blocks(
+    seeds: np.ndarray, n_steps: int, states: list[str], powers: list[str]
+) -> np.ndarray:
     """Every run's noise block from its own generator, ``(B, T, S, P)``."""
-    out = np.empty((len(seeds), n_steps, n_states, n_powers))
+    out = np.empty((len(seeds), n_steps, len(states), len(powers)))
     for b, seed in enumerate(seeds.tolist()):
-        out[b] = draw_noise(np.random.default_rng(seed), n_steps, n_states, n_powers)
+        out[b] = draw_noise(np.random.default_rng(seed), n_steps, states, powers)
     return out
 
 
@@ -246,9 +249,9 @@ def simulate_ensemble(ens: Ensemble, keep: Keep = "trajectories") -> dict[str, n
     if keep not in ("summary", "trajectories"):
         raise ValueError(f"keep must be 'summary' or 'trajectories', found {keep!r}")
     params, state = ens.params, ens.state
-    n_b, n_s, n_p = state.alignment.shape
+    n_b = state.alignment.shape[0]
     n_t = ens.n_steps
-    noise = _noise(ens.seeds, n_t, n_s, n_p)
+    noise = noise_blocks(ens.seeds, n_t, ens.states, ens.powers)
     by_step: dict[int, list[int]] = {}
     for e, ev in enumerate(ens.events):
         by_step.setdefault(ev.step, []).append(e)

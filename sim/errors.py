@@ -23,7 +23,8 @@ def format_path(loc: Sequence[str | int]) -> str:
         if isinstance(part, int):
             out += f"[{part}]"
         else:
-            out += f".{part}" if out else str(part)
+            part = str(part) if len(str(part)) <= 60 else str(part)[:57] + "..."  # a runaway key
+            out += f".{part}" if out else part
     return out or "<top level>"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import mesa
@@ -16,23 +17,31 @@ from sim.scenario import LoadedScenario, Scenario, load_scenario, month_index, m
 __all__ = ["GreatGameModel", "draw_noise"]
 
 
-def draw_noise(rng: np.random.Generator, n_steps: int, n_states: int, n_powers: int) -> np.ndarray:
+def draw_noise(
+    rng: np.random.Generator, n_steps: int, states: Sequence[str], powers: Sequence[str]
+) -> np.ndarray:
     """All the noise a run uses, drawn once at the start in a fixed order.
 
     The run's generator draws one block of standard normals of shape ``(steps, states, powers)``
-    (C order: month by month, state by state, power by power) before anything else. Any engine
-    that draws the same block from a generator seeded alike reproduces the run exactly.
+    before anything else, in C order over the state and power ids *sorted alphabetically* (month
+    by month, state by state, power by power); the block is then put into the scenario's order.
+    So each (month, state, power) gets the same number whatever the order of powers and states in
+    the YAML, and any engine that draws the same block from a generator seeded alike reproduces
+    the run exactly.
 
     Args:
         rng: The run's generator (its first use).
         n_steps: Months simulated.
-        n_states: Number of states.
-        n_powers: Number of powers.
+        states: State ids in scenario order.
+        powers: Power ids in scenario order.
 
     Returns:
-        ``(n_steps, n_states, n_powers)`` standard normals.
+        ``(n_steps, len(states), len(powers))`` standard normals, in scenario order.
     """
-    return rng.standard_normal((n_steps, n_states, n_powers))
+    block = rng.standard_normal((n_steps, len(states), len(powers)))
+    s_rank = np.argsort(np.argsort(np.asarray(states, dtype=object)))
+    p_rank = np.argsort(np.argsort(np.asarray(powers, dtype=object)))
+    return block[:, s_rank][:, :, p_rank]
 
 
 class _Trigger:
@@ -82,7 +91,7 @@ class GreatGameModel(mesa.Model):
         self.state_ids = scenario.state_ids
         self.n_steps = scenario.n_steps
         n_s, n_p = len(self.state_ids), len(self.power_ids)
-        self.noise = draw_noise(self.rng, self.n_steps, n_s, n_p)
+        self.noise = draw_noise(self.rng, self.n_steps, self.state_ids, self.power_ids)
         self.params = to_params(scenario)
         self.world = initial_state(scenario)
         self.allocation = dynamics.Allocation(*(np.zeros((1, n_s, n_p)) for _ in range(4)))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import glob
 import hashlib
 import json
 import os
@@ -267,6 +269,46 @@ def manifest(res: RunResults, files: list[str]) -> dict:
     }
 
 
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+def _recover_stale(out: Path) -> list[Path]:
+    """Tidy what a run killed while writing ``out`` left beside it.
+
+    A killed writer leaves a hidden ``.NAME.tmp-PID-*`` folder (removed here) and, if it was
+    killed between moving the old results aside and moving the new ones in, the old results
+    in ``.NAME.old-PID`` with ``out`` absent (moved back here). Folders of live processes are
+    left alone.
+
+    Args:
+        out: The results folder about to be written.
+
+    Returns:
+        The stale folders that were removed or restored.
+    """
+    found = []
+    if not out.parent.is_dir():
+        return found
+    for entry in sorted(out.parent.glob(f".{glob.escape(out.name)}.*-*")):
+        kind, _, rest = entry.name[len(out.name) + 2 :].partition("-")
+        pid = rest.split("-", 1)[0]
+        if kind not in ("tmp", "old") or not pid.isdigit() or _pid_alive(int(pid)):
+            continue
+        if kind == "old" and not out.exists():
+            entry.rename(out)
+        else:
+            shutil.rmtree(entry, ignore_errors=True)
+        found.append(entry)
+    return found
+
+
 def _swap_into_place(tmp: Path, out: Path) -> None:
     """Rename ``tmp`` to ``out``; an existing ``out`` is moved aside, restored on failure."""
     if not out.exists():
@@ -292,7 +334,8 @@ def write_results(
 
     Everything is written into a hidden temporary folder beside ``out`` (manifest last) and the
     folder is then renamed into place, so ``out`` is either absent, the old contents or the
-    complete new results, never half written.
+    complete new results, never half written. What a writer killed part-way left beside ``out``
+    is tidied first (:func:`_recover_stale`).
 
     Args:
         res: The results.
@@ -309,13 +352,16 @@ def write_results(
             cannot be written.
     """
     out = Path(out)
+    with contextlib.suppress(OSError):  # tidying is best effort; the checks below still apply
+        _recover_stale(out)
     if out.exists() and not out.is_dir():
         raise OutputError(f"{out}: exists and is not a folder")
     if out.is_dir() and any(out.iterdir()) and not force:
         raise OutputError(f"{out}: folder exists and is not empty (use --force to replace it)")
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+        prefix = f".{out.name}.tmp-{os.getpid()}-"
+        tmp = Path(tempfile.mkdtemp(prefix=prefix, dir=out.parent))
     except OSError as exc:
         raise OutputError(f"{out}: cannot write here ({exc.strerror or exc})") from None
     try:

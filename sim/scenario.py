@@ -559,7 +559,9 @@ class LoadedScenario(BaseModel):
     raw: dict
 
 
-def _read_chain(path: Path, depth: int = 0) -> tuple[dict, list[YamlSource]]:
+def _read_chain(
+    path: Path, depth: int = 0, seen: tuple[Path, ...] = ()
+) -> tuple[dict, list[YamlSource]]:
     src = read_yaml(path)
     if src.data is None:
         raise ScenarioError(
@@ -573,27 +575,30 @@ def _read_chain(path: Path, depth: int = 0) -> tuple[dict, list[YamlSource]]:
     base_name = src.data.get("extends")
     if base_name is None:
         return src.data, [src]
-    if not isinstance(base_name, str):
-        raise ScenarioError(
-            [Problem(str(path), ("extends",), "expected a file name", src.line_of(("extends",)))]
-        )
+
+    def bad_extends(message: str) -> ScenarioError:
+        return ScenarioError([Problem(str(path), ("extends",), message, src.line_of(("extends",)))])
+
+    if not isinstance(base_name, str) or not base_name.strip() or "\0" in base_name:
+        raise bad_extends(f"expected a file name, found {_describe(base_name)}")
     if depth >= 10:
-        raise ScenarioError(
-            [Problem(str(path), ("extends",), "extends chain deeper than 10 files (a cycle?)")]
+        raise bad_extends("extends chain deeper than 10 files (a cycle?)")
+    try:
+        base_path = (path.parent / base_name).resolve()
+        is_file = base_path.is_file()
+        exists = is_file or base_path.exists()
+    except (OSError, ValueError) as exc:  # a name too long, a loop of symbolic links...
+        why = exc.strerror if isinstance(exc, OSError) else str(exc)
+        raise bad_extends(f"cannot use base file {_describe(base_name)} ({why})") from None
+    if not exists:
+        raise bad_extends(f"base file not found: {base_path}")
+    if base_path in seen or base_path == path.resolve():
+        raise bad_extends(f"extends cycle: {base_path} extends itself through this file")
+    if not is_file:
+        raise bad_extends(
+            f"expected the base to be a YAML file, found a folder or device: {base_path}"
         )
-    base_path = (path.parent / base_name).resolve()
-    if not base_path.exists():
-        raise ScenarioError(
-            [
-                Problem(
-                    str(path),
-                    ("extends",),
-                    f"base file not found: {base_path}",
-                    src.line_of(("extends",)),
-                )
-            ]
-        )
-    base, chain = _read_chain(base_path, depth + 1)
+    base, chain = _read_chain(base_path, depth + 1, (*seen, path.resolve()))
     child = {k: v for k, v in src.data.items() if k != "extends"}
     return deep_merge(base, child), [src, *chain]
 
@@ -676,7 +681,8 @@ def _pydantic_problems(exc: ValidationError, chain: list[YamlSource]) -> list[Pr
             model = _model_at(loc)
             valid = list(model.model_fields) if model else []
             hint = suggest(str(loc[-1]), valid)
-            message = f"unknown key '{loc[-1]}'"
+            key = str(loc[-1]) if len(str(loc[-1])) <= 60 else str(loc[-1])[:57] + "..."
+            message = f"unknown key '{key}'"
             if hint:
                 message += f" (did you mean '{hint}'?)"
             elif valid:

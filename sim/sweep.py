@@ -23,11 +23,13 @@ Typical use::
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 import time
-from collections.abc import Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, wait
+from collections import Counter, deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Executor, Future, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -51,6 +53,7 @@ from sim.scenario import LoadedScenario
 from sim.sweepspec import LoadedSpec, load_spec, strip_provenance, validate_spec
 
 __all__ = [
+    "ChunkFailed",
     "ChunkJob",
     "SweepInterrupted",
     "load_results",
@@ -382,7 +385,9 @@ def run_sweep(
     try:
         if todo:
             where = (executor, workers, scheduler, dask_processes)
-            _execute(plan, design, todo, engine, n_runs, out, bar, *where)
+            retried = _execute(plan, design, todo, engine, n_runs, out, bar, *where)
+            if retried:
+                manifest["retried_failures"] = manifest.get("retried_failures", []) + retried
     except KeyboardInterrupt:
         bar.close()
         left = len(store.done_chunks(out))
@@ -404,6 +409,47 @@ def run_sweep(
     return out
 
 
+MAX_ATTEMPTS = 3
+"""Times a chunk is run before the sweep gives up on it: a first run and two retries."""
+
+FAULT_ENV = "GREATGAME_FAULT"
+"""Test hook: ``chunk=I,mode=raise|exit,times=N,state=DIR`` makes chunk I fail N times (by an
+exception, or by its worker process dying); DIR counts the failures across processes."""
+
+
+class ChunkFailed(RuntimeError):
+    """A chunk failed :data:`MAX_ATTEMPTS` times; finished chunks are on disk (resumable)."""
+
+
+def _injected_fault(index: int) -> None:
+    """Fail chunk ``index`` as :data:`FAULT_ENV` asks (a no-op when it is unset)."""
+    text = os.environ.get(FAULT_ENV)
+    if not text:
+        return
+    fault = dict(part.split("=", 1) for part in text.split(","))
+    if int(fault["chunk"]) != index:
+        return
+    state = Path(fault["state"])
+    state.mkdir(parents=True, exist_ok=True)
+    done = len(list(state.iterdir()))
+    if done >= int(fault.get("times", "1")):
+        return
+    (state / f"failure-{done}").touch()
+    if fault.get("mode") == "exit":
+        os._exit(13)  # the worker process dies, as on a segfault or the OOM killer
+    raise RuntimeError(f"injected fault in chunk {index}")
+
+
+def _run_chunk_checked(job: ChunkJob) -> ChunkOutput:
+    """:func:`run_chunk` behind the test hook (runs on a worker)."""
+    _injected_fault(job.index)
+    return run_chunk(job)
+
+
+class _PoolBroken(Exception):
+    """The executor lost a worker; open a new one and run the chunks in flight again."""
+
+
 def _execute(
     plan: LoadedSpec,
     design: np.ndarray,
@@ -416,30 +462,112 @@ def _execute(
     workers: int | None,
     scheduler: str | None,
     dask_processes: bool,
-) -> None:
-    """Run the chunks in ``todo``, keeping at most two per worker in flight."""
+) -> list[str]:
+    """Run the chunks in ``todo``, keeping at most two per worker in flight.
+
+    A chunk that raises is run again, up to :data:`MAX_ATTEMPTS` times in all. When a worker
+    process dies (a process pool is then broken), a new executor is opened and the chunks that
+    were in flight are run again one at a time, so that the one that kills its worker is known;
+    only such isolated failures count as attempts. Every failure is printed to stderr.
+
+    Returns:
+        A line per failure that was retried (for the manifest).
+
+    Raises:
+        ChunkFailed: When a chunk failed :data:`MAX_ATTEMPTS` times, naming it and saying how
+            to resume.
+    """
     jobs = _jobs(plan, design, todo, engine, n_runs)
-    with open_executor(executor, workers, scheduler, dask_processes) as (pool, slots):
-        pending: dict[Future, int] = {}
+    again: deque[ChunkJob] = deque()  # chunks to run again, before any new one
+    attempts: Counter[int] = Counter()
+    failures: list[str] = []
 
-        def submit_next() -> None:
-            job = next(jobs, None)
-            if job is not None:
-                pending[pool.submit(run_chunk, job)] = len(job.runs)
+    def failed(job: ChunkJob, why: str) -> None:
+        attempts[job.index] += 1
+        runs = f"chunk {job.index} (runs {job.runs.start}-{job.runs.stop - 1})"
+        failures.append(f"{runs}: {why}")
+        if attempts[job.index] >= MAX_ATTEMPTS:
+            n_done = len(store.done_chunks(out))
+            raise ChunkFailed(
+                f"{runs} failed {MAX_ATTEMPTS} times, last: {why}; {n_done} finished chunks "
+                f"are on disk in {out}/; after fixing the cause, finish with: "
+                f"greatgame sweep --resume {out}"
+            )
+        tqdm.write(f"{runs} failed: {why}; running it again", file=sys.stderr)
+        again.append(job)
 
-        for _ in range(2 * slots):
-            submit_next()
-        while pending:
-            finished, _ = wait(list(pending), return_when=FIRST_COMPLETED)
-            for future in finished:
-                n = pending.pop(future)
+    while True:
+        try:
+            with open_executor(executor, workers, scheduler, dask_processes) as (pool, slots):
+                _drain(pool, slots, jobs, again, failed, out, bar)
+            return failures
+        except _PoolBroken:
+            continue
+
+
+def _drain(
+    pool: Executor,
+    slots: int,
+    jobs: Iterator[ChunkJob],
+    again: deque[ChunkJob],
+    failed: Callable[[ChunkJob, str], None],
+    out: Path,
+    bar: tqdm,
+) -> None:
+    """Submit and collect chunks until none is left (raises _PoolBroken on a lost worker)."""
+    pending: dict[Future, ChunkJob] = {}
+    isolate = bool(again)  # chunks that were in flight when a worker died: one at a time
+
+    def submit() -> None:
+        nonlocal isolate
+        while len(pending) < (1 if isolate else 2 * slots):
+            if again:
+                job = again.popleft()
+            else:
+                isolate = False
+                job = next(jobs, None)
+                if job is None:
+                    return
+            try:
+                future = pool.submit(_run_chunk_checked, job)
+            except BrokenExecutor:  # a worker died before its failure reached a future
+                requeue([job, *pending.values()])
+                pending.clear()
+                raise _PoolBroken from None
+            pending[future] = job
+
+    def requeue(lost: list[ChunkJob]) -> None:
+        names = ", ".join(str(j.index) for j in sorted(lost, key=lambda j: j.index))
+        tqdm.write(
+            f"a worker process died with chunks {names} in flight; "
+            "running them again one at a time",
+            file=sys.stderr,
+        )
+        again.extendleft(sorted(lost, key=lambda j: j.index, reverse=True))
+
+    submit()
+    while pending:
+        finished, _ = wait(list(pending), return_when=FIRST_COMPLETED)
+        for future in finished:
+            job = pending.pop(future)
+            try:
                 result: ChunkOutput = future.result()
-                if result.trajectories is not None:
-                    path = store.chunk_path(out, result.index, "trajectories")
-                    store.write_table(result.trajectories, path)
-                store.write_table(result.runs, store.chunk_path(out, result.index))
-                bar.update(n)
-                submit_next()
+            except BrokenExecutor as exc:
+                lost = [job, *(pending.pop(f) for f in list(pending))]
+                if len(lost) == 1:
+                    failed(job, f"its worker process died ({type(exc).__name__})")
+                else:
+                    requeue(lost)
+                raise _PoolBroken from None
+            except Exception as exc:
+                failed(job, f"{type(exc).__name__}: {exc}")
+                continue
+            if result.trajectories is not None:
+                path = store.chunk_path(out, result.index, "trajectories")
+                store.write_table(result.trajectories, path)
+            store.write_table(result.runs, store.chunk_path(out, result.index))
+            bar.update(len(job.runs))
+        submit()
 
 
 def load_results(folder: str | Path) -> pd.DataFrame:

@@ -32,12 +32,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sim.designs import MAX_POINTS, n_points
 from sim.errors import Problem, ScenarioError, suggest
 from sim.params import collect_numbers, resolve, with_values
-from sim.scenario import LoadedScenario, load_scenario
+from sim.scenario import LoadedScenario, Sourced, _model_at, load_scenario
 from sim.yamlsource import YamlSource, read_yaml
 
 __all__ = ["LoadedSpec", "SweepSpec", "load_spec", "strip_provenance", "validate_spec"]
 
 Design = Literal["grid", "lhs", "sobol", "morris"]
+_ID_SECTIONS = ("powers", "states", "events")
 Keep = Literal["summary", "trajectories"]
 
 
@@ -150,7 +151,8 @@ def _message(err: dict) -> str:
     if kind == "missing":
         return msg
     found = err.get("input")
-    msg += f", found {found!r}"
+    text = repr(found)
+    msg += f", found {text if len(text) <= 60 else text[:57] + '...'}"
     if kind == "literal_error":
         hint = suggest(str(found), re.findall(r"'([^']+)'", err.get("ctx", {}).get("expected", "")))
         msg += f" (did you mean '{hint}'?)" if hint else ""
@@ -195,6 +197,7 @@ def _check_parameters(
     problems: list[Problem] = []
 
     def problem(loc: tuple, message: str) -> None:
+        message = message if len(message) <= 300 else message[:297] + "..."  # a runaway path
         problems.append(Problem(str(src.path), loc, message, src.line_of(loc)))
 
     if spec.parameters is None:
@@ -214,11 +217,20 @@ def _check_parameters(
         loc = ("parameters", path)
         if path not in numbers:
             try:
-                container, key = resolve(copy.deepcopy(loaded.raw), path, create=True)
+                container, key = resolve(dict(loaded.raw), path, create=True, copy_path=True)
             except KeyError as exc:
                 problem(loc, f"unknown parameter path: {exc.args[0].split(': ', 1)[1]}")
                 continue
             existing = container.get(key)
+            parts = path.split(".")
+            at = [0 if i == 1 and parts[0] in _ID_SECTIONS else p for i, p in enumerate(parts)]
+            owner = _model_at(tuple(at))  # a new key the schema does not know: no validation
+            if existing is None and owner not in (None, Sourced) and key not in owner.model_fields:
+                hint = suggest(str(key), owner.model_fields)
+                tail = f" (did you mean '{hint}'?)" if hint else ""
+                tail = tail or f"; expected one of: {', '.join(owner.model_fields)}"
+                problem(loc, f"unknown parameter path: unknown key '{key}'{tail}")
+                continue
             if existing is not None:  # the path names a mapping or text, not a number
                 kind = {"dict": "mapping", "str": "text"}.get(type(existing).__name__, "list")
                 hint = suggest(path, numbers)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,71 @@ _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 MAX_BYTES = 5_000_000
 """Largest input file accepted; scenarios are a few kilobytes."""
+
+MAX_NODES = 100_000
+"""Most YAML nodes accepted, aliases counted expanded (the baseline has about 5,000): a limit
+that keeps an alias bomb ("billion laughs") from exploding in validation, hashing or writing."""
+
+MAX_DEPTH = 64
+"""Deepest nesting of mappings and sequences accepted (scenarios need about 6)."""
+
+
+def _check_shape(loader: yaml.BaseLoader, fail: Any) -> None:
+    """Read the event stream once and refuse documents too deep, too big or self-referential.
+
+    The parser is iterative, so this is safe on any input; composing (which recurses) and
+    validating (which expands aliases) come only after it. Nodes are counted as the document
+    would be after expanding every alias, without expanding anything.
+
+    Args:
+        loader: A fresh loader over the text (consumed).
+        fail: Makes the ScenarioError to raise from a message and a line.
+
+    Raises:
+        ScenarioError: For nesting deeper than :data:`MAX_DEPTH`, more than :data:`MAX_NODES`
+            expanded nodes, or an alias to a node that contains it.
+        yaml.YAMLError: For malformed YAML.
+    """
+    sizes: dict[str, int] = {}  # expanded size of each closed anchored node
+    stack: list[list] = []  # open collections: [nodes so far, anchor]
+    total, aliases = 0, 0
+    while loader.check_event():
+        event = loader.get_event()
+        line = event.start_mark.line + 1 if event.start_mark is not None else None
+        if isinstance(event, yaml.CollectionStartEvent):
+            stack.append([1, event.anchor])
+            total += 1
+            if len(stack) > MAX_DEPTH:
+                raise fail(f"expected at most {MAX_DEPTH} levels of nesting, found more", line)
+            continue
+        if isinstance(event, yaml.CollectionEndEvent):
+            n, anchor = stack.pop()
+            if anchor is not None:
+                sizes[anchor] = n
+        elif isinstance(event, yaml.ScalarEvent):
+            n = 1
+            total += 1
+            if event.anchor is not None:
+                sizes[event.anchor] = 1
+        elif isinstance(event, yaml.AliasEvent):
+            if event.anchor not in sizes:
+                open_anchors = [a for _, a in stack]
+                why = (
+                    "refers to a node that contains it"
+                    if event.anchor in open_anchors
+                    else "is not defined before it"
+                )
+                raise fail(f"unsupported alias: *{event.anchor} {why}", line)
+            n = sizes[event.anchor]
+            total += n
+            aliases += 1
+        else:
+            continue
+        if stack:
+            stack[-1][0] += n
+        if total > MAX_NODES:
+            hint = " (aliases expanded; an alias bomb?)" if aliases else ""
+            raise fail(f"expected at most {MAX_NODES:,} YAML nodes, found more{hint}", line)
 
 
 @dataclass
@@ -64,7 +130,9 @@ def read_yaml(path: str | Path) -> YamlSource:
         The parsed document with its line index.
 
     Raises:
-        ScenarioError: If the file is missing, too large, not UTF-8 text or not valid YAML.
+        ScenarioError: If the file is missing, too large, not UTF-8 text or not valid YAML, or
+            if it nests deeper than :data:`MAX_DEPTH` or has more than :data:`MAX_NODES` nodes
+            with its aliases expanded.
     """
     path = Path(path)
     name = str(path)
@@ -86,8 +154,11 @@ def read_yaml(path: str | Path) -> YamlSource:
         raise fail(f"expected UTF-8 text, found undecodable bytes at offset {exc.start}") from None
     except OSError as exc:
         raise fail(f"cannot read file ({exc.strerror or exc})") from None
-    loader = _LOADER(text)
+    scanner, loader = _LOADER(text), _LOADER(text)
+    enabled = gc.isenabled()
     try:
+        _check_shape(scanner, fail)
+        gc.disable()  # composing makes many objects and no cycles: 3-4x faster without GC
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
@@ -98,6 +169,9 @@ def read_yaml(path: str | Path) -> YamlSource:
     except RecursionError:
         raise fail("malformed YAML: nesting too deep") from None
     finally:
+        if enabled:
+            gc.enable()
+        scanner.dispose()
         loader.dispose()
     lines: dict[tuple, int] = {}
     if node is not None:
@@ -145,5 +219,5 @@ def _is_id_list(value: Any) -> bool:
     return (
         isinstance(value, list)
         and bool(value)
-        and all(isinstance(item, dict) and "id" in item for item in value)
+        and all(isinstance(item, dict) and isinstance(item.get("id"), str) for item in value)
     )

@@ -1,0 +1,210 @@
+"""Broken input ends in ScenarioError with a clear message, fast: a fixed fuzz sample and the
+regressions the full campaign (``bench/fuzz_loader.py``, see docs/robustness.md) found."""
+
+import gc
+import importlib.util
+import subprocess
+import sys
+import time
+
+import pytest
+import yaml
+from conftest import ROOT, write_yaml
+
+from sim.errors import ScenarioError
+from sim.scenario import load_scenario
+from sim.sweepspec import load_spec
+from sim.yamlsource import MAX_DEPTH, MAX_NODES, read_yaml
+
+_spec = importlib.util.spec_from_file_location("fuzz_loader", ROOT / "bench" / "fuzz_loader.py")
+fuzz = importlib.util.module_from_spec(_spec)
+sys.modules["fuzz_loader"] = fuzz
+_spec.loader.exec_module(fuzz)
+
+
+def _error(path, loader=load_scenario) -> str:
+    started = time.perf_counter()
+    with pytest.raises(ScenarioError) as info:
+        loader(path)
+    assert time.perf_counter() - started < 1.0
+    return str(info.value)
+
+
+def test_fixed_sample_has_no_crash_hang_or_unclear_message():
+    results = fuzz.run_campaign(400, seed=2026, jobs=2)
+    summary = fuzz.summarize(results)
+    failures = [r for r in results if r.outcome in fuzz.FAILURES]
+    assert not failures, "\n".join(f"case {r.number} {r.kind}: {r.detail}" for r in failures[:5])
+    assert summary["inputs"] == 400
+    assert summary["totals"]["error"] > 300  # most mutants are really broken
+    assert set(summary["per_kind"]) >= set(fuzz.KINDS) - {"large_file"}
+    assert summary["by_target"]["spec"] > 50
+
+
+def test_cases_are_deterministic(tmp_path):
+    sources = fuzz.make_workspace(tmp_path)
+    for number in (0, 17, 333):
+        a, b = (fuzz.build_case(5, number, sources) for _ in range(2))
+        assert a == b
+    assert fuzz.build_case(5, 1, sources) != fuzz.build_case(6, 1, sources)
+
+
+def test_harness_reports_a_crash_and_a_hang(monkeypatch, tmp_path):
+    """The classifier itself: a non-ScenarioError is a crash, a slow load a hang."""
+    fuzz.make_workspace(tmp_path)
+    case = fuzz.Case(0, "wrong_type", "scenario", "-", "c.yaml", b"a: 1\n")
+    assert fuzz.run_case(case, tmp_path, 1.0, 4096).outcome == "error"
+    monkeypatch.setattr(fuzz, "_load", lambda case, path, ev: 1 / 0)
+    assert fuzz.run_case(case, tmp_path, 1.0, 4096).outcome == "crash"
+    monkeypatch.setattr(fuzz, "_load", lambda case, path, ev: time.sleep(0.3))
+    assert fuzz.run_case(case, tmp_path, 0.1, 4096).outcome == "hang"
+
+
+# --- regressions found by the campaign -------------------------------------------------------
+
+
+def _bomb(width: int = 10, depth: int = 12) -> str:
+    rows = ['a0: &a0 ["lol"]']
+    rows += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * width)}]" for i in range(1, depth)]
+    return "\n".join(rows) + f"\nmeta: *a{depth - 1}\n"
+
+
+def test_alias_bomb_is_refused_at_once(tmp_path):
+    """Was a hang: 10**11 nodes after expansion in line indexing and validation."""
+    path = tmp_path / "bomb.yaml"
+    path.write_text(_bomb())
+    msg = _error(path)
+    assert msg.startswith(f"{path}:")
+    assert f"expected at most {MAX_NODES:,} YAML nodes, found more (aliases expanded" in msg
+
+
+def test_recursive_alias_is_refused(tmp_path):
+    path = tmp_path / "loop.yaml"
+    path.write_text("meta: &a [1, *a]\n")
+    assert "unsupported alias: *a refers to a node that contains it" in _error(path)
+
+
+def test_benign_aliases_still_load(tmp_path, mini_path):
+    text = mini_path.read_text().replace("    credibility: 0.7\n", "    credibility: &c 0.7\n", 1)
+    text = text.replace("    credibility: 0.6\n", "    credibility: *c\n", 1)
+    assert "&c" in text and "*c" in text
+    path = tmp_path / "aliased.yaml"
+    path.write_text(text)
+    assert [p.credibility for p in load_scenario(path).scenario.powers] == [0.7, 0.7]
+
+
+@pytest.mark.parametrize("depth", [MAX_DEPTH + 1, 1_000, 10_000])
+def test_deep_nesting_is_refused(tmp_path, depth):
+    """Was a RecursionError traceback from the line index."""
+    path = tmp_path / "deep.yaml"
+    path.write_text("meta: " + "[" * depth + "]" * depth + "\n")
+    assert f"expected at most {MAX_DEPTH} levels of nesting" in _error(path)
+
+
+def test_very_deep_nesting_does_not_kill_the_process(tmp_path):
+    """Was a segmentation fault in the C composer (a million nested lists)."""
+    path = tmp_path / "deeper.yaml"
+    path.write_text("[" * 1_000_000 + "]" * 1_000_000)
+    code = (
+        "import sys; from sim.yamlsource import read_yaml; from sim.errors import ScenarioError\n"
+        f"try: read_yaml({str(path)!r})\nexcept ScenarioError as e: print(e); sys.exit(3)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 3, done.stderr[-500:]
+    assert "levels of nesting" in done.stdout
+
+
+def test_gc_is_enabled_again_after_reading(tmp_path, mini_path):
+    read_yaml(mini_path)
+    assert gc.isenabled()
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("meta: [\n")
+    with pytest.raises(ScenarioError):
+        read_yaml(bad)
+    assert gc.isenabled()
+
+
+@pytest.mark.parametrize(
+    ("extends", "expected"),
+    [
+        ("a\0b.yaml", "extends: expected a file name, found 'a\\x00b.yaml'"),
+        ("x" * 5000, "extends: cannot use base file 'xxxx"),
+        ("/", "extends: expected the base to be a YAML file, found a folder or device: /"),
+        ("/dev/null", "found a folder or device: /dev/null"),
+        ("", "extends: expected a file name, found ''"),
+    ],
+)
+def test_bad_extends_names_the_extending_file(tmp_path, mini_raw, extends, expected):
+    """Was a ValueError (NUL) or OSError (name too long) traceback, or a message naming /."""
+    path = write_yaml(tmp_path / "child.yaml", {"extends": extends, **mini_raw})
+    msg = _error(path)
+    assert msg.startswith(f"{path}:1: ")
+    assert expected in msg
+    assert max(len(line) for line in msg.splitlines()) < 300
+
+
+def test_runaway_parameter_path_is_clipped_in_the_message(tmp_path, mini_path):
+    key = "a" * 10_000
+    spec = {"scenario": str(mini_path), "design": "grid", "samples": 2, "parameters": {key: [0, 1]}}
+    path = tmp_path / "spec.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    msg = _error(path, load_spec)
+    assert "unknown parameter path" in msg
+    assert max(len(line) for line in msg.splitlines()) < 500
+
+
+def test_runaway_value_is_clipped_in_a_spec_message(tmp_path, mini_path):
+    spec = {"scenario": str(mini_path), "design": "grid", "samples": list(range(10_000))}
+    path = tmp_path / "spec.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    msg = _error(path, load_spec)
+    assert "samples: expected a valid integer, found [0, 1, 2" in msg
+    assert max(len(line) for line in msg.splitlines()) < 500
+
+
+def test_fifty_megabyte_file_is_refused_by_size(tmp_path):
+    path = tmp_path / "big.yaml"
+    with open(path, "wb") as fh:
+        fh.truncate(50_000_000)
+    assert "file is 50,000,000 bytes; the limit is 5,000,000" in _error(path)
+
+
+def test_python_tags_are_not_executed(tmp_path):
+    marker = tmp_path / "pwned"
+    path = tmp_path / "tag.yaml"
+    path.write_text(f'meta: !!python/object/apply:os.system ["touch {marker}"]\n')
+    assert "malformed YAML: could not determine a constructor" in _error(path)
+    assert not marker.exists()
+
+
+def test_extends_cycle_is_refused_at_once(tmp_path, mini_raw):
+    """Was 10 reads of the chain (over a second for the baseline) before giving up."""
+    path = write_yaml(tmp_path / "self.yaml", {"extends": "self.yaml", **mini_raw})
+    assert f"extends: extends cycle: {path}" in _error(path)
+
+
+@pytest.mark.parametrize("bad_id", [{"a": 1}, ["x", "y"]])
+def test_unhashable_id_in_an_extending_file(tmp_path, mini_path, bad_id):
+    """Was a TypeError traceback from merging lists by id."""
+    path = write_yaml(tmp_path / "c.yaml", {"extends": str(mini_path), "events": [{"id": bad_id}]})
+    assert "events[0].id: expected a valid string" in _error(path)
+
+
+def test_runaway_unknown_key_is_clipped(tmp_path, mini_raw):
+    mini_raw["meta"]["k" * 2000] = 1
+    msg = _error(write_yaml(tmp_path / "k.yaml", mini_raw))
+    assert "unknown key 'kkkk" in msg and max(len(line) for line in msg.splitlines()) < 500
+
+
+def test_many_unknown_parameters_are_reported_fast(tmp_path):
+    """Was about a second: every unknown path validated the whole scenario twice."""
+    spec = {
+        "scenario": str(ROOT / "scenarios" / "baseline_2022.yaml"),
+        "design": "grid",
+        "samples": 2,
+        "parameters": {f"model.p{i}": [0, 1] for i in range(200)},
+    }
+    path = tmp_path / "spec.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    msg = _error(path, load_spec)  # (_error also checks the second)
+    assert "parameters.model.p0: unknown parameter path: unknown key 'p0'" in msg

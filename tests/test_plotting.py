@@ -1,0 +1,220 @@
+"""Figures, the plot and compare commands (sim.plotting, sim.compare, greatgame plot/compare)."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.dates as mdates
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from conftest import DATA
+from matplotlib.colors import to_rgba
+
+from sim import plotting
+from sim.cli import main
+from sim.compare import difference
+from sim.observe import load_results
+from sim.report import RESULT_KINDS, SWEEP_KINDS
+
+
+@pytest.fixture(scope="module")
+def folders(tmp_path_factory):
+    """A fresh results folder of the mini scenario, a counterfactual without 'menace', a sweep."""
+    root = tmp_path_factory.mktemp("plots")
+    base, cf = root / "base", root / "no_menace"
+    assert (
+        main(["run", str(DATA / "mini.yaml"), "-r", "4", "--seed", "3", "-o", str(base), "-q"]) == 0
+    )
+    raw = yaml.safe_load((DATA / "mini.yaml").read_text())
+    raw["meta"]["name"] = "no_menace"
+    for ev in raw["events"]:
+        if ev["id"] == "menace":
+            ev["enabled"] = False
+    (root / "cf.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
+    assert main(["run", str(root / "cf.yaml"), "-r", "4", "--seed", "3", "-o", str(cf), "-q"]) == 0
+    from sim.sweep import run_sweep
+
+    spec = {
+        "scenario": str(DATA / "mini.yaml"),
+        "design": "sobol",
+        "samples": 8,
+        "replicates": 1,
+        "seed": 5,
+        "seeds": "common",
+        "parameters": {
+            "powers.north.credibility": [0.4, 0.9],
+            "powers.east.monthly_budget": [10, 60],
+        },
+    }
+    sweep = run_sweep(spec, root / "sweep", executor="serial", engine="ensemble", progress=False)
+    return {"base": base, "cf": cf, "sweep": sweep, "root": root}
+
+
+@pytest.fixture(scope="module")
+def table(folders):
+    return load_results(folders["base"])[0]
+
+
+def teardown_function():
+    plt.close("all")
+
+
+def test_alignment_has_one_line_per_power_in_its_colour_on_a_date_axis(table):
+    ax = plotting.plot_alignment(table, "alpha")
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    assert set(lines) == {"north", "east"}
+    for power, line in lines.items():
+        assert to_rgba(line.get_color()) == to_rgba(plotting.power_colour(power, ["north", "east"]))
+        x = pd.DatetimeIndex(mdates.num2date(line.get_xdata(orig=False))).tz_localize(None)
+        assert x[0] == pd.Timestamp("2021-12-31") and x[-1] == pd.Timestamp("2022-12-31")
+        assert all(x.is_month_end)
+    med = table[
+        (table.variable == "alignment") & (table.state == "alpha") & (table.power == "east")
+    ]
+    end = med[med.date.astype(str) == "2022-12"]["value"].median()
+    assert lines["east"].get_ydata()[-1] == pytest.approx(end)
+    assert len(ax.collections) == 4  # a 50% and a 90% band per power
+    assert isinstance(ax.xaxis.get_major_formatter(), mdates.DateFormatter)
+    assert "alignment" in ax.get_ylabel()
+
+
+def test_known_powers_keep_their_colour_everywhere():
+    assert plotting.power_colour("russia") == plotting.power_colour("russia", ["usa", "x"])
+    assert plotting.power_colour("x", ["russia", "x"]) != plotting.power_colour("y", ["x", "y"])
+
+
+def test_influence_hedging_and_heatmap(table):
+    ax = plotting.plot_influence(table)
+    assert [line.get_label() for line in ax.get_lines()] == ["North", "East"]
+    ax = plotting.plot_hedging(table)
+    assert len(ax.get_lines()) == 3
+    ax = plotting.plot_heatmap(table, "2022-06")
+    mat = ax.images[0].get_array()
+    assert mat.shape == (3, 2)
+    rows = table[(table.variable == "alignment") & (table.date.astype(str) == "2022-06")]
+    want = rows[(rows.state == "beta") & (rows.power == "north")]["value"].median()
+    assert mat[1, 0] == pytest.approx(want)
+    with pytest.raises(ValueError, match="months run from"):
+        plotting.plot_heatmap(table, "2030-01")
+    fig = plotting.plot_heatmap_grid(table, n=4)
+    assert sum(a.get_visible() and bool(a.images) for a in fig.axes) == 4
+
+
+def test_difference_of_a_folder_with_itself_is_zero_and_of_a_counterfactual_is_not(folders):
+    base = load_results(folders["base"])[0]
+    cf = load_results(folders["cf"])[0]
+    same = difference(base, base, "alignment")
+    assert same["paired"].all()
+    assert np.abs(same[["q05", "q50", "q95"]].to_numpy()).max() == 0.0
+    diff = difference(base, cf, "alignment", scenario="no_menace")
+    assert diff["paired"].all()  # same root seed, so the runs pair by seed
+    end = diff[(diff.date == "2022-12") & (diff.state == "alpha") & (diff.power == "north")]
+    assert end["q50"].item() > 0.003  # without the threat alpha stays closer to north
+    before = diff[diff.date < "2022-10"]
+    assert np.abs(before[["q05", "q95"]].to_numpy()).max() < 1e-12  # nothing changes before it
+    assert list(dict.fromkeys(diff["state"])) == ["alpha", "beta", "gamma"]  # scenario order
+    fig = plotting.plot_difference_grid(diff)
+    assert len([a for a in fig.axes if a.get_visible()]) == 3
+
+
+def test_unpaired_difference_uses_every_pair():
+    rows = []
+    for run, (seed, val) in enumerate([(1, 0.0), (2, 1.0)]):
+        rows.append({"run": run, "seed": seed, "date": "2022-01", "state": "a", "power": "p",
+                     "variable": "alignment", "value": val})  # fmt: skip
+    base = pd.DataFrame(rows)
+    other = base.assign(seed=base["seed"] + 10, value=base["value"] + 0.5)
+    diff = difference(base, other, "alignment")
+    assert not diff["paired"].any()
+    assert diff["q50"].item() == pytest.approx(0.5)  # pairs: .5, -.5, 1.5, .5
+    assert diff["q05"].item() < 0 < diff["q95"].item()
+
+
+def test_attribution_waterfall(folders):
+    from sim.attribution import attribute_folder
+
+    attr = attribute_folder(folders["base"], "alpha", "north", "2022-02", "2022-11")
+    ax = plotting.plot_attribution(attr)
+    shown = [t.get_text() for t in ax.get_yticklabels()]
+    assert shown[0].startswith("start") and shown[-1].startswith("end")
+    bars = [p for p in ax.patches if p.get_height() > 0]
+    channels = attr[attr.kind == "channel"]
+    assert len(bars) == len(shown) - 1  # one per component shown and the total
+    # the last component bar ends where the total bar ends
+    total = bars[-1]
+    last = bars[-2]
+    assert last.get_x() + last.get_width() == pytest.approx(total.get_x() + total.get_width())
+    assert channels["value"].sum() == pytest.approx(total.get_width(), abs=1e-12)
+    ax = plotting.plot_attribution(attr, kind="event", top=2)
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert "interactions and rest" in labels and any("other events" in x for x in labels)
+
+
+@pytest.mark.parametrize("kind", RESULT_KINDS)
+def test_every_results_kind_renders_from_a_fresh_run(folders, kind, tmp_path):
+    out = tmp_path / f"{kind}.png"
+    extra = (
+        ["--state", "beta", "--power", "east", "--from", "2022-03"] if kind == "attribution" else []
+    )
+    assert main(["plot", str(folders["base"]), "--kind", kind, "-o", str(out), "-q", *extra]) == 0
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and out.stat().st_size > 10_000
+
+
+@pytest.mark.parametrize("kind", SWEEP_KINDS)
+def test_every_sweep_kind_renders_from_a_sweep_folder(folders, kind, tmp_path):
+    out = tmp_path / f"{kind}.png"
+    args = ["plot", str(folders["sweep"]), "--kind", kind, "-o", str(out), "-q"]
+    assert main([*args, "--metric", "alignment_change.alpha.north"]) == 0
+    assert out.stat().st_size > 10_000
+
+
+def test_sweep_figures_directly(folders):
+    from sim.analysis import sensitivity
+    from sim.sweep import load_results as sweep_results
+
+    idx = sensitivity(folders["sweep"], metrics=["alignment_change.alpha.north"])
+    ax = plotting.plot_indices(idx, "alignment_change.alpha.north")
+    assert len(ax.patches) == 4  # S1 and ST for two parameters
+    runs = sweep_results(folders["sweep"])
+    ax = plotting.plot_scatter(runs, "influence_end.north", "powers.north.credibility")
+    assert len(ax.collections[0].get_offsets()) == len(runs)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--kind", "heatmapp"], "did you mean 'heatmap'"),
+        (["--kind", "scatter"], "needs a sweep folder"),
+        (["--kind", "attribution", "--state", "alfa", "--power", "north"], "did you mean 'alpha'"),
+        (["--kind", "heatmap", "--date", "2022-13"], "expected a month from"),
+    ],
+)
+def test_bad_plot_input_exits_2_with_one_line(folders, args, message, capsys):
+    assert main(["plot", str(folders["base"]), *args]) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1
+
+
+def test_plot_refuses_a_folder_that_is_neither(tmp_path, capsys):
+    assert main(["plot", str(tmp_path)]) == 2
+    assert "expected a results folder" in capsys.readouterr().err
+
+
+def test_compare_command(folders, capsys):
+    out = folders["root"] / "cmp"
+    args = ["compare", str(folders["base"]), str(folders["cf"]), "-o", str(out), "-q"]
+    assert main(args) == 0
+    names = sorted(p.name for p in out.iterdir())
+    assert "end_differences.csv" in names and "alignment_no_menace.png" in names
+    ends = pd.read_csv(out / "end_differences.csv")
+    assert set(ends["variable"]) == {"alignment", "influence", "hedging"}
+    assert (ends["date"] == "2022-12").all()
+    assert main(args) == 2  # refuses a non-empty folder
+    assert "--force" in capsys.readouterr().err
+    assert main([*args, "--force", "-v", "trust"]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["end_differences.csv", "trust_no_menace.png"]
+    assert main(["compare", str(folders["base"]), str(folders["cf"]), "-v", "trsut"]) == 2
+    assert "did you mean 'trust'" in capsys.readouterr().err

@@ -1,0 +1,123 @@
+"""The HTML report (sim.report, greatgame report), rendered in headless Chromium."""
+
+import base64
+import os
+import re
+import shutil
+import subprocess
+
+import pytest
+from conftest import DATA
+
+from sim.cli import main
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory):
+    out = tmp_path_factory.mktemp("report") / "mini"
+    assert (
+        main(["run", str(DATA / "mini.yaml"), "-r", "3", "--seed", "2", "-o", str(out), "-q"]) == 0
+    )
+    return out
+
+
+@pytest.fixture(scope="module")
+def report(results):
+    path = results.parent / "mini.html"
+    assert main(["report", str(results), "-o", str(path), "-q"]) == 0
+    return path
+
+
+def test_report_is_self_contained_with_question_parameters_events_and_manifest(report):
+    text = report.read_text(encoding="utf-8")
+    assert "Does a threat from one power push a small state toward the other?" in text
+    images = re.findall(r'<img [^>]*src="data:image/png;base64,([^"]+)"', text)
+    assert len(images) == 4
+    for data in images:
+        assert base64.b64decode(data)[:8] == b"\x89PNG\r\n\x1a\n"
+    # no external resource of any kind
+    assert not re.search(r'(src|href)="(https?:)?//', text)
+    assert "<link" not in text and "<script" not in text
+    for heading in ("Observables", "Event log", "Parameters and their provenance", "Manifest"):
+        assert f"<h2>{heading}</h2>" in text
+    assert "powers.north.credibility" in text  # parameters listed by path
+    assert "honoured by north" in text or "not honoured by north" in text  # the event log
+    assert "&quot;root_seed&quot;: 2" in text  # the manifest (escaped)
+
+
+def test_report_refuses_to_overwrite_without_force(results, report, capsys):
+    before = report.read_bytes()
+    assert main(["report", str(results), "-o", str(report)]) == 2
+    assert "--force" in capsys.readouterr().err
+    assert report.read_bytes() == before
+    assert main(["report", str(results), "-o", str(report), "--force", "-q"]) == 0
+    assert not [p for p in report.parent.iterdir() if p.name.startswith(".mini.html.tmp")]
+
+
+def test_report_needs_a_results_folder(tmp_path, capsys):
+    assert main(["report", str(tmp_path)]) == 2
+    assert "expected a results folder" in capsys.readouterr().err
+
+
+def _chromium() -> str | None:
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found is None and os.environ.get("GREATGAME_REQUIRE_CHROMIUM") == "1":
+        pytest.fail("GREATGAME_REQUIRE_CHROMIUM=1 but no chromium on PATH")
+    return found
+
+
+def test_report_renders_in_headless_chromium(report, tmp_path):
+    chromium = _chromium()
+    if chromium is None:
+        pytest.skip("chromium is not installed (set GREATGAME_REQUIRE_CHROMIUM=1 to require it)")
+    flags = [
+        chromium,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--run-all-compositor-stages-before-draw",
+        "--virtual-time-budget=5000",
+    ]
+    url = report.resolve().as_uri()
+    # an image that decoded has a natural width; the script writes it into the title
+    probe = tmp_path / "probe.html"
+    probe.write_text(
+        report.read_text(encoding="utf-8").replace(
+            "</body>",
+            "<script>window.onload=()=>{const w=[...document.images].map(i=>i.naturalWidth);"
+            "document.title='widths:'+w.join(',');}</script></body>",
+        ),
+        encoding="utf-8",
+    )
+    dom = subprocess.run(
+        [*flags, "--dump-dom", probe.resolve().as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout
+    widths = re.search(r"<title>widths:([\d,]*)</title>", dom)
+    assert widths, dom[:500]
+    values = [int(w) for w in widths.group(1).split(",")]
+    assert len(values) == 4 and min(values) > 300  # every figure decoded and has its size
+    shot = tmp_path / "shot.png"
+    subprocess.run(
+        [*flags, f"--screenshot={shot}", "--window-size=1200,1600", url],
+        capture_output=True,
+        timeout=120,
+        check=True,
+    )
+    import matplotlib.image as mpimg
+
+    pixels = mpimg.imread(shot)
+    assert pixels.shape[0] == 1600 and pixels.shape[1] == 1200
+    assert pixels[..., :3].std() > 0.05  # not blank: text and figures were painted
+    colourful = (pixels[..., :3].max(axis=-1) - pixels[..., :3].min(axis=-1)) > 0.3
+    assert colourful.mean() > 0.001  # the coloured lines of the figures are on screen
