@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 
 from sim import dynamics
-from sim.ensemble import noise_blocks, prepare, run_ensemble
+from sim.ensemble import begin_month, events_by_step, noise_blocks, prepare, run_ensemble
 from sim.errors import Problem, ScenarioError, suggest
 from sim.scenario import Scenario, month_index, validate_document
 
@@ -129,31 +129,17 @@ def channel_contributions(
     target0 = (1.0 - n) / (1.0 + np.exp(-logit0)) + n * a0
     gamma, speed, phi, sigma = params.anchoring, params.speed, params.peer_effect, params.noise
     pull = (1.0 - gamma) * speed * (1.0 - phi)
-    by_step: dict[int, list[int]] = {}
-    for e, ev in enumerate(ens.events):
-        by_step.setdefault(ev.step, []).append(e)
+    by_step = events_by_step(ens)
     out = {name: np.zeros(n_b) for name in CHANNELS}
     start = end = None
     for t in range(last + 1):
-        for e in by_step.get(t, ()):
-            ev = ens.events[e]
-            dynamics.apply_event(
-                world,
-                params,
-                ev.kind,
-                list(ev.actors),
-                list(ev.targets),
-                ens.magnitudes[:, e],
-                ev.variable,
-            )
-        alloc = dynamics.allocate(world, params)
-        rows = dynamics.decide(world, params, alloc, noise[:, t])
+        alloc, rows = begin_month(ens, world, t, by_step, noise[:, t])
         if t >= first:
             a = world.alignment[:, s, p]
             if t == first:
                 start = a.copy()
             effects = dynamics.lever_effects(alloc, world, params)
-            tau, theta, dep = dynamics._relations(world, params, effects, every)
+            tau, theta, dep = dynamics.relations(world, params, effects, every)
             comps = dynamics.score_components(world, params, tau, theta, dep, every)
             deltas = {k: (comps[k] - base[k])[:, s, p] for k in TARGET_TERMS}
             shift = sum(deltas.values())

@@ -33,6 +33,7 @@ __all__ = [
     "hedging_index",
     "lever_effects",
     "nudge",
+    "relations",
     "score_components",
     "status_quo",
 ]
@@ -287,7 +288,7 @@ def _best_other(x: np.ndarray) -> np.ndarray:
     return np.where(x >= first, second, first)
 
 
-def _relations(
+def relations(
     state: WorldState,
     params: Params,
     effects: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
@@ -427,7 +428,7 @@ def decide(
         The new rows.
     """
     effects = lever_effects(alloc, state, params, rows)
-    tau, theta, dep = _relations(state, params, effects, rows)
+    tau, theta, dep = relations(state, params, effects, rows)
     score = _score(state, params, tau, theta, dep, rows) + params.residual[:, rows]
     neutral = params.neutrality[:, rows, None]
     a0 = params.a0[:, rows]

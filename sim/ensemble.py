@@ -44,7 +44,9 @@ if TYPE_CHECKING:  # sim.engines imports this module to register the engine
 __all__ = [
     "DEFAULT_CHUNK",
     "Ensemble",
+    "begin_month",
     "ensemble_engine",
+    "events_by_step",
     "iter_ensemble",
     "noise_blocks",
     "prepare",
@@ -234,6 +236,48 @@ def noise_blocks(
     return out
 
 
+def events_by_step(ens: Ensemble) -> dict[int, list[int]]:
+    """Indices into ``ens.events`` by the month they fire in."""
+    by_step: dict[int, list[int]] = {}
+    for e, ev in enumerate(ens.events):
+        by_step.setdefault(ev.step, []).append(e)
+    return by_step
+
+
+def begin_month(
+    ens: Ensemble,
+    state: dynamics.WorldState,
+    t: int,
+    by_step: dict[int, list[int]],
+    noise: np.ndarray,
+) -> tuple[dynamics.Allocation, dynamics.StateRows]:
+    """Month ``t`` up to its commit: its events fire (in place), powers allocate, states decide.
+
+    Args:
+        ens: The prepared batch (events and their per-run magnitudes).
+        state: State at the start of the month; events change it in place.
+        t: Month index.
+        by_step: From :func:`events_by_step`.
+        noise: This month's noise, ``(B, S, P)``.
+
+    Returns:
+        The month's allocation and the states' new rows (to pass to ``dynamics.commit``).
+    """
+    for e in by_step.get(t, ()):
+        ev = ens.events[e]
+        dynamics.apply_event(
+            state,
+            ens.params,
+            ev.kind,
+            list(ev.actors),
+            list(ev.targets),
+            ens.magnitudes[:, e],
+            ev.variable,
+        )
+    alloc = dynamics.allocate(state, ens.params)
+    return alloc, dynamics.decide(state, ens.params, alloc, noise)
+
+
 def simulate_ensemble(ens: Ensemble, keep: Keep = "trajectories") -> dict[str, np.ndarray]:
     """Advance every run of a batch through every month.
 
@@ -252,9 +296,7 @@ def simulate_ensemble(ens: Ensemble, keep: Keep = "trajectories") -> dict[str, n
     n_b = state.alignment.shape[0]
     n_t = ens.n_steps
     noise = noise_blocks(ens.seeds, n_t, ens.states, ens.powers)
-    by_step: dict[int, list[int]] = {}
-    for e, ev in enumerate(ens.events):
-        by_step.setdefault(ev.step, []).append(e)
+    by_step = events_by_step(ens)
     cw = params.channel_weights
     if keep == "trajectories":
         first = snapshot(state, cw)
@@ -264,19 +306,7 @@ def simulate_ensemble(ens: Ensemble, keep: Keep = "trajectories") -> dict[str, n
     else:
         start_alignment = state.alignment.copy()
     for t in range(n_t):
-        for e in by_step.get(t, ()):
-            ev = ens.events[e]
-            dynamics.apply_event(
-                state,
-                params,
-                ev.kind,
-                list(ev.actors),
-                list(ev.targets),
-                ens.magnitudes[:, e],
-                ev.variable,
-            )
-        alloc = dynamics.allocate(state, params)
-        rows = dynamics.decide(state, params, alloc, noise[:, t])
+        _, rows = begin_month(ens, state, t, by_step, noise[:, t])
         state = dynamics.commit(state, [rows], params)
         if keep == "trajectories":
             for k, v in snapshot(state, cw).items():

@@ -11,12 +11,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal, get_args, get_origin
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from sim.errors import Problem, ScenarioError, suggest
 from sim.params import collect_numbers
+from sim.schema_errors import messages
 from sim.yamlsource import YamlSource, read_yaml
 
 if TYPE_CHECKING:
@@ -124,48 +125,11 @@ def default_evidence_dir() -> Path:
 # --- loading -----------------------------------------------------------------------------------
 
 
-def _owner(root: type[BaseModel], loc: tuple) -> type[BaseModel] | None:
-    """The model class that owns the last key of ``loc`` (for did-you-mean on unknown keys)."""
-    ann: Any = root
-    dict_key = False
-    for part in loc[:-1]:
-        if dict_key or isinstance(part, int):
-            dict_key = False
-            continue
-        if not (isinstance(ann, type) and issubclass(ann, BaseModel)):
-            return None
-        if part not in ann.model_fields:
-            return None
-        ann = ann.model_fields[part].annotation
-        origin = get_origin(ann)
-        dict_key = origin is dict
-        if origin in (list, dict):
-            ann = get_args(ann)[-1]
-    return ann if isinstance(ann, type) and issubclass(ann, BaseModel) else None
-
-
 def _problems(exc: ValidationError, src: YamlSource, root: type[BaseModel]) -> list[Problem]:
-    out = []
-    for err in exc.errors(include_url=False):
-        loc = tuple(err["loc"])
-        kind = err["type"]
-        if kind == "extra_forbidden":
-            owner = _owner(root, loc)
-            valid = list(owner.model_fields) if owner else []
-            hint = suggest(str(loc[-1]), valid)
-            message = f"unknown key '{loc[-1]}'"
-            if hint:
-                message += f" (did you mean '{hint}'?)"
-            elif valid:
-                message += f"; expected one of: {', '.join(valid)}"
-        elif kind == "missing":
-            message = "required field is missing"
-        else:
-            message = f"expected: {err['msg'].removeprefix('Value error, ')}"
-            if "input" in err:
-                message += f", found {err['input']!r}"[:120]
-        out.append(Problem(str(src.path), loc, message, src.line_of(loc)))
-    return out
+    return [
+        Problem(str(src.path), loc, message, src.line_of(loc))
+        for loc, message in messages(exc, root)
+    ]
 
 
 def _read(path: str | Path, root: type[BaseModel], section: str) -> tuple[Any, YamlSource]:

@@ -29,6 +29,7 @@ from pydantic import (
 )
 
 from sim.errors import Problem, ScenarioError, suggest
+from sim.schema_errors import describe, messages, model_at
 from sim.yamlsource import YamlSource, deep_merge, read_yaml
 
 __all__ = [
@@ -580,7 +581,7 @@ def _read_chain(
         return ScenarioError([Problem(str(path), ("extends",), message, src.line_of(("extends",)))])
 
     if not isinstance(base_name, str) or not base_name.strip() or "\0" in base_name:
-        raise bad_extends(f"expected a file name, found {_describe(base_name)}")
+        raise bad_extends(f"expected a file name, found {describe(base_name)}")
     if depth >= 10:
         raise bad_extends("extends chain deeper than 10 files (a cycle?)")
     try:
@@ -589,7 +590,7 @@ def _read_chain(
         exists = is_file or base_path.exists()
     except (OSError, ValueError) as exc:  # a name too long, a loop of symbolic links...
         why = exc.strerror if isinstance(exc, OSError) else str(exc)
-        raise bad_extends(f"cannot use base file {_describe(base_name)} ({why})") from None
+        raise bad_extends(f"cannot use base file {describe(base_name)} ({why})") from None
     if not exists:
         raise bad_extends(f"base file not found: {base_path}")
     if base_path in seen or base_path == path.resolve():
@@ -616,89 +617,13 @@ def _locate(chain: list[YamlSource], loc: tuple) -> tuple[str, int | None]:
 
 
 def _model_at(loc: tuple) -> type[BaseModel] | None:
-    """The pydantic model class that owns the last key of ``loc`` (for did-you-mean)."""
-    import typing
-
-    cls: Any = Scenario
-    for part in loc[:-1]:
-        if isinstance(part, int):
-            continue
-        if not (isinstance(cls, type) and issubclass(cls, BaseModel)):
-            return None
-        field = cls.model_fields.get(str(part))
-        if field is None:
-            return None
-        ann = field.annotation
-        while True:
-            args = [a for a in typing.get_args(ann) if a is not type(None)]
-            origin = typing.get_origin(ann)
-            if origin in (list, dict) or (args and origin is not Literal):
-                ann = args[-1] if args else ann
-                if origin is Annotated:
-                    ann = args[0]
-                if not typing.get_args(ann):
-                    break
-            else:
-                break
-        cls = ann
-    if isinstance(cls, type) and issubclass(cls, BaseModel):
-        return cls
-    return Sourced if cls is float else None
-
-
-def _describe(value: Any) -> str:
-    text = json.dumps(value, default=str) if not isinstance(value, str) else repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-_REWORDS = (
-    ("Value error, ", ""),
-    ("Input should be ", "expected "),
-    ("String should match pattern ", "expected text matching the pattern "),
-    ("String should have ", "expected text with "),
-    ("List should have ", "expected a list with "),
-    ("Tuple should have ", "expected a list with "),
-    ("Dictionary should have ", "expected a mapping with "),
-)
-
-
-def _expected(msg: str) -> str:
-    """Reword a pydantic message as 'expected ...'."""
-    for prefix, replacement in _REWORDS:
-        if msg.startswith(prefix):
-            msg = replacement + msg.removeprefix(prefix)
-            break
-    return msg if msg.startswith("expected") else "expected: " + msg
+    """The model of a scenario that owns the last key of ``loc`` (for did-you-mean)."""
+    return model_at(Scenario, loc, Sourced)
 
 
 def _pydantic_problems(exc: ValidationError, chain: list[YamlSource]) -> list[Problem]:
     problems = []
-    for err in exc.errors(include_url=False):
-        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
-        loc = tuple(p for p in loc if p not in ("float", "constrained-float"))
-        kind = err["type"]
-        if kind == "extra_forbidden":
-            model = _model_at(loc)
-            valid = list(model.model_fields) if model else []
-            hint = suggest(str(loc[-1]), valid)
-            key = str(loc[-1]) if len(str(loc[-1])) <= 60 else str(loc[-1])[:57] + "..."
-            message = f"unknown key '{key}'"
-            if hint:
-                message += f" (did you mean '{hint}'?)"
-            elif valid:
-                message += f"; expected one of: {', '.join(valid)}"
-        elif kind in ("enum", "literal_error"):
-            options = re.findall(r"'([^']+)'", err.get("ctx", {}).get("expected", ""))
-            hint = suggest(str(err.get("input")), options)
-            message = _expected(err["msg"]) + f", found {_describe(err.get('input'))}"
-            if hint:
-                message += f" (did you mean '{hint}'?)"
-        elif kind == "missing":
-            message = "required field is missing"
-        else:
-            message = _expected(err["msg"])
-            if "input" in err and kind != "value_error":
-                message += f", found {_describe(err['input'])}"
+    for loc, message in messages(exc, Scenario, Sourced):
         file, line = _locate(chain, loc)
         problems.append(Problem(file, loc, message, line))
     return problems

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import copy
 import math
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -32,7 +31,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sim.designs import MAX_POINTS, n_points
 from sim.errors import Problem, ScenarioError, suggest
 from sim.params import collect_numbers, resolve, with_values
-from sim.scenario import LoadedScenario, Sourced, _model_at, load_scenario
+from sim.scenario import LoadedScenario, Scenario, Sourced, load_scenario
+from sim.schema_errors import messages, model_at
 from sim.yamlsource import YamlSource, read_yaml
 
 __all__ = ["LoadedSpec", "SweepSpec", "load_spec", "strip_provenance", "validate_spec"]
@@ -129,43 +129,12 @@ class LoadedSpec:
         return data
 
 
-_REWORDS = (
-    ("Input should be ", "expected "),
-    ("Value error, ", ""),
-    ("Tuple should have ", "expected a list with "),
-    ("Field required", "required field is missing"),
-)
-
-
-def _message(err: dict) -> str:
-    kind, msg = err["type"], err["msg"]
-    if kind == "extra_forbidden":
-        key = str(err["loc"][-1])
-        hint = suggest(key, SweepSpec.model_fields)
-        tail = f" (did you mean '{hint}'?)" if hint else ""
-        return f"unknown key '{key}'{tail}; expected one of: {', '.join(SweepSpec.model_fields)}"
-    for prefix, new in _REWORDS:
-        if msg.startswith(prefix):
-            msg = new + msg.removeprefix(prefix)
-            break
-    if kind == "missing":
-        return msg
-    found = err.get("input")
-    text = repr(found)
-    msg += f", found {text if len(text) <= 60 else text[:57] + '...'}"
-    if kind == "literal_error":
-        hint = suggest(str(found), re.findall(r"'([^']+)'", err.get("ctx", {}).get("expected", "")))
-        msg += f" (did you mean '{hint}'?)" if hint else ""
-    return msg
-
-
 def _schema_problems(exc: ValidationError, src: YamlSource) -> list[Problem]:
     problems = []
-    for err in exc.errors(include_url=False):
-        loc = tuple(err["loc"])
+    for loc, message in messages(exc, SweepSpec):
         if len(loc) > 2 and loc[0] == "parameters":  # parameters.<path>.<variant>...
             loc = loc[:2]
-        problems.append(Problem(str(src.path), loc, _message(err), src.line_of(loc)))
+        problems.append(Problem(str(src.path), loc, message, src.line_of(loc)))
     return sorted(problems, key=lambda p: p.line or 0)
 
 
@@ -224,7 +193,7 @@ def _check_parameters(
             existing = container.get(key)
             parts = path.split(".")
             at = [0 if i == 1 and parts[0] in _ID_SECTIONS else p for i, p in enumerate(parts)]
-            owner = _model_at(tuple(at))  # a new key the schema does not know: no validation
+            owner = model_at(Scenario, tuple(at), Sourced)  # a key unknown to the schema?
             if existing is None and owner not in (None, Sourced) and key not in owner.model_fields:
                 hint = suggest(str(key), owner.model_fields)
                 tail = f" (did you mean '{hint}'?)" if hint else ""

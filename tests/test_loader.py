@@ -187,3 +187,13 @@ def test_single_actor_events_reject_several_actors(tmp_path, mini_raw):
     mini_raw["events"][2]["actors"] = ["alpha"]
     msg = _error(write_yaml(tmp_path / "t.yaml", mini_raw))
     assert "expected exactly 2 state(s) in actors for border_conflict, found 1" in msg
+
+
+def test_typo_inside_a_mapping_keyed_by_id_gets_a_suggestion(tmp_path, mini_path):
+    bad = tmp_path / "typo.yaml"
+    text = mini_path.read_text()
+    bad.write_text(
+        text.replace("north: {trade: 0.4, remittances: 0.1", "north: {trde: 0.4, remittances: 0.1")
+    )
+    msg = _error(bad)
+    assert "states[0].dependence.north.trde: unknown key 'trde' (did you mean 'trade'?)" in msg
