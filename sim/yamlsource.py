@@ -107,17 +107,40 @@ class YamlSource:
         return None
 
 
-def _index_lines(node: yaml.Node, loc: tuple, out: dict) -> None:
+def _index_lines(node: yaml.Node, loc: tuple, out: dict, dupes: list) -> None:
+    """Record the line of every node; collect duplicated keys and duplicated ids in ``dupes``."""
     out[loc] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
+        first: dict[str, int] = {}
         for key_node, value_node in node.value:
             key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
-            if key is not None:
-                out.setdefault((*loc, key), key_node.start_mark.line + 1)
-                _index_lines(value_node, (*loc, key), out)
+            if key is None:
+                continue
+            line = key_node.start_mark.line + 1
+            if key in first:
+                dupes.append(((*loc, key), f"duplicated key '{key}' (first at line {first[key]})"))
+            first.setdefault(key, line)
+            out.setdefault((*loc, key), line)
+            _index_lines(value_node, (*loc, key), out, dupes)
     elif isinstance(node, yaml.SequenceNode):
+        seen: dict[str, int] = {}
         for i, item in enumerate(node.value):
-            _index_lines(item, (*loc, i), out)
+            ident = _id_of(item)
+            if ident is not None:
+                if ident in seen:
+                    message = f"duplicated id '{ident}' (first at line {seen[ident]})"
+                    dupes.append(((*loc, i, "id"), message))
+                seen.setdefault(ident, item.start_mark.line + 1)
+            _index_lines(item, (*loc, i), out, dupes)
+
+
+def _id_of(node: yaml.Node) -> str | None:
+    """The scalar ``id`` of a mapping node, if it has one."""
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            if getattr(key_node, "value", None) == "id" and isinstance(value_node, yaml.ScalarNode):
+                return value_node.value
+    return None
 
 
 def read_yaml(path: str | Path) -> YamlSource:
@@ -174,8 +197,11 @@ def read_yaml(path: str | Path) -> YamlSource:
         scanner.dispose()
         loader.dispose()
     lines: dict[tuple, int] = {}
+    dupes: list[tuple[tuple, str]] = []
     if node is not None:
-        _index_lines(node, (), lines)
+        _index_lines(node, (), lines, dupes)
+    if dupes:  # YAML keeps the last of two equal keys silently; a hand-written file means one
+        raise ScenarioError([Problem(name, loc, msg, lines.get(loc)) for loc, msg in dupes])
     return YamlSource(path=path, data=data, lines=lines)
 
 

@@ -197,3 +197,19 @@ def test_typo_inside_a_mapping_keyed_by_id_gets_a_suggestion(tmp_path, mini_path
     )
     msg = _error(bad)
     assert "states[0].dependence.north.trde: unknown key 'trde' (did you mean 'trade'?)" in msg
+
+
+def test_duplicated_keys_and_ids_are_refused(tmp_path, mini_path):
+    twice = tmp_path / "twice.yaml"
+    twice.write_text(
+        mini_path.read_text().replace(
+            "    credibility: 0.7\n", "    credibility: 0.7\n    credibility: 0.2\n", 1
+        )
+    )
+    assert "powers[0].credibility: duplicated key 'credibility' (first at line 13)" in _error(twice)
+    child = tmp_path / "child.yaml"
+    child.write_text(
+        f"extends: {mini_path}\nmeta: {{name: x}}\nevents:\n"
+        "  - {id: war, enabled: false}\n  - {id: war, magnitude: -0.9}\n"
+    )
+    assert f"{child}:5: events[1].id: duplicated id 'war' (first at line 4)" in _error(child)
