@@ -11,6 +11,8 @@ the 50% (darker) and 90% (lighter) ranges across runs around the median line.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from typing import Any
 
 import matplotlib
 
@@ -243,6 +245,26 @@ def plot_alignment_grid(table: pd.DataFrame, title: str | None = None) -> Figure
     return fig
 
 
+def _band_lines(
+    table: pd.DataFrame,
+    variable: str,
+    key: str,
+    colour: Callable[[str, list[str]], Any],
+    ax: Axes | None,
+) -> tuple[Axes, pd.DataFrame]:
+    """One median line with 50% and 90% bands per ``key`` id of a per-id variable."""
+    ax = _new_ax(ax, (8, 3.8))
+    rows = _rows(table, variable)
+    order = _order(table[key])
+    stats = band_stats(rows, key)
+    x = _dates(stats.index)
+    multi = rows["run"].nunique() > 1
+    for ident in _order(rows[key]):
+        _bands(ax, x, stats, ident, colour(ident, order), multi, _label(ident))
+    _date_axis(ax)
+    return ax, rows
+
+
 def plot_influence(table: pd.DataFrame, ax: Axes | None = None) -> Axes:
     """Regional influence index of each power over time (median, 50% and 90% bands).
 
@@ -253,17 +275,9 @@ def plot_influence(table: pd.DataFrame, ax: Axes | None = None) -> Axes:
     Returns:
         The axes, one median line per power.
     """
-    ax = _new_ax(ax, (8, 3.8))
-    rows = _rows(table, "influence")
-    order = _order(table["power"])
-    stats = band_stats(rows, "power")
-    x = _dates(stats.index)
-    multi = rows["run"].nunique() > 1
-    for power in _order(rows["power"]):
-        _bands(ax, x, stats, power, power_colour(power, order), multi, _label(power))
+    ax, rows = _band_lines(table, "influence", "power", power_colour, ax)
     ax.set_ylabel("influence index (population-weighted\nmean alignment, 0-1)")
     ax.set_ylim(bottom=0)
-    _date_axis(ax)
     ax.set_title("Regional influence of each power")
     _side_legend(ax, _note(rows))
     return ax
@@ -279,16 +293,8 @@ def plot_hedging(table: pd.DataFrame, ax: Axes | None = None) -> Axes:
     Returns:
         The axes, one median line per state.
     """
-    ax = _new_ax(ax, (8, 3.8))
-    rows = _rows(table, "hedging")
-    states = _order(rows["state"])
-    stats = band_stats(rows, "state")
-    x = _dates(stats.index)
-    multi = rows["run"].nunique() > 1
-    for state in states:
-        _bands(ax, x, stats, state, state_colour(state, states), multi, _label(state))
+    ax, rows = _band_lines(table, "hedging", "state", state_colour, ax)
     ax.set_ylabel("hedging index (0 one patron,\n1 equal alignment)")
-    _date_axis(ax)
     ax.set_title("Hedging: how evenly each state spreads its alignment")
     _side_legend(ax, _note(rows))
     return ax
