@@ -6,7 +6,7 @@ import os
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
+from conftest import write_yaml
 
 from sim.cli import main
 from sim.model import GreatGameModel
@@ -34,9 +34,7 @@ def spec_file(tmp_path, mini_path, **changes):
         "chunk_size": 3,
         **changes,
     }
-    path = tmp_path / "spec.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
-    return path
+    return write_yaml(tmp_path / "spec.yaml", data)
 
 
 def sweep(spec, out, **kw):

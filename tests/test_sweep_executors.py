@@ -2,7 +2,7 @@
 
 import pandas as pd
 import pytest
-import yaml
+from conftest import write_yaml
 
 from sim.cli import main
 from sim.sweep import load_results, run_sweep
@@ -24,9 +24,7 @@ def spec(tmp_path, mini_path):
         },
         "chunk_size": 7,
     }
-    path = tmp_path / "spec.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
-    return path
+    return write_yaml(tmp_path / "spec.yaml", data)
 
 
 def test_serial_process_pool_and_dask_give_identical_datasets(tmp_path, spec):

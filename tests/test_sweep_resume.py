@@ -9,7 +9,7 @@ import time
 
 import pandas as pd
 import pytest
-import yaml
+from conftest import write_yaml
 
 from sim.cli import main
 from sim.sweep import load_results, run_sweep
@@ -32,9 +32,7 @@ def spec(tmp_path, mini_path):
         },
         "chunk_size": 5,
     }
-    path = tmp_path / "spec.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
-    return path
+    return write_yaml(tmp_path / "spec.yaml", data)
 
 
 def start_and_stop_part_way(spec, out, sig):
