@@ -28,15 +28,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
     import matplotlib.pyplot as plt
 
     from sim import runner
+    from sim.atomic import check_free
     from sim.evidence import load_verified
     from sim.plotting import plot_alignment_grid
 
     loaded = load_verified(args.scenario, args.evidence)
     out = Path(args.out) if args.out else Path("results") / loaded.scenario.meta.name
-    if out.is_dir() and any(out.iterdir()) and not args.force:  # fail before simulating
-        raise runner.OutputError(
-            f"{out}: folder exists and is not empty (use --force to replace it)"
-        )
+    check_free(out, args.force)  # fail before simulating
     res = runner.run(
         loaded,
         seed=args.seed,

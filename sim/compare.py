@@ -9,16 +9,14 @@ each folder).
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from sim.atomic import atomic_folder, check_free
+from sim.errors import OutputError
 from sim.observe import load_results
-from sim.runner import OutputError
 
 __all__ = ["VARIABLES", "difference", "end_differences", "write_compare"]
 
@@ -150,10 +148,7 @@ def write_compare(
     if len(set(names)) != len(names):
         names = [f"{i}_{n}" for i, n in enumerate(names)]
     out = Path(out) if out else Path("results") / ("compare_" + "_".join(names))
-    if out.exists() and not out.is_dir():
-        raise OutputError(f"{out}: exists and is not a folder")
-    if out.is_dir() and any(out.iterdir()) and not force:
-        raise OutputError(f"{out}: folder exists and is not empty (use --force to replace it)")
+    check_free(out, force)  # before the work, as well as when writing
     tables = [load_results(p)[0] for p in paths]
     known = set(tables[0]["variable"].astype(str).unique())
     variables = list(variables or VARIABLES)
@@ -169,13 +164,8 @@ def write_compare(
         for t, n in zip(tables[1:], names[1:], strict=True)
         for v in variables
     ]
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-    except OSError as exc:
-        raise OutputError(f"{out}: cannot write here ({exc.strerror or exc})") from None
     files = []
-    try:
+    with atomic_folder(out, force) as tmp:
         for diff in diffs:
             name = f"{diff['variable'].iloc[0]}_{diff['scenario'].iloc[0]}.png"
             fig = plot_difference_grid(diff)
@@ -185,20 +175,4 @@ def write_compare(
         ends = pd.concat([end_differences(d) for d in diffs], ignore_index=True)
         ends.to_csv(tmp / "end_differences.csv", index=False)
         files.append("end_differences.csv")
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(tmp, 0o777 & ~mask)  # mkdtemp makes it private; a plain folder is wanted
-        if out.exists():
-            old = out.with_name(f".{out.name}.old-{os.getpid()}")
-            out.rename(old)
-            tmp.rename(out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            tmp.rename(out)
-    except OSError as exc:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise OutputError(f"{out}: writing failed ({exc.strerror or exc})") from None
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return out, files

@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
-import glob
 import hashlib
 import json
-import os
 import platform
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,6 +21,7 @@ import pyarrow.parquet as pq
 import yaml
 from tqdm.auto import tqdm
 
+from sim.atomic import atomic_folder
 from sim.errors import OutputError
 from sim.evidence import load_verified
 from sim.metrics import RECORDED, Trajectory
@@ -269,61 +265,6 @@ def manifest(res: RunResults, files: list[str]) -> dict:
     }
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another user's process
-        return True
-    return True
-
-
-def _recover_stale(out: Path) -> list[Path]:
-    """Tidy what a run killed while writing ``out`` left beside it.
-
-    A killed writer leaves a hidden ``.NAME.tmp-PID-*`` folder (removed here) and, if it was
-    killed between moving the old results aside and moving the new ones in, the old results
-    in ``.NAME.old-PID`` with ``out`` absent (moved back here). Folders of live processes are
-    left alone.
-
-    Args:
-        out: The results folder about to be written.
-
-    Returns:
-        The stale folders that were removed or restored.
-    """
-    found = []
-    if not out.parent.is_dir():
-        return found
-    for entry in sorted(out.parent.glob(f".{glob.escape(out.name)}.*-*")):
-        kind, _, rest = entry.name[len(out.name) + 2 :].partition("-")
-        pid = rest.split("-", 1)[0]
-        if kind not in ("tmp", "old") or not pid.isdigit() or _pid_alive(int(pid)):
-            continue
-        if kind == "old" and not out.exists():
-            entry.rename(out)
-        else:
-            shutil.rmtree(entry, ignore_errors=True)
-        found.append(entry)
-    return found
-
-
-def _swap_into_place(tmp: Path, out: Path) -> None:
-    """Rename ``tmp`` to ``out``; an existing ``out`` is moved aside, restored on failure."""
-    if not out.exists():
-        tmp.rename(out)
-        return
-    old = out.with_name(f".{out.name}.old-{os.getpid()}")
-    out.rename(old)
-    try:
-        tmp.rename(out)
-    except OSError:
-        old.rename(out)
-        raise
-    shutil.rmtree(old, ignore_errors=True)
-
-
 def write_results(
     res: RunResults,
     out: str | Path,
@@ -334,8 +275,8 @@ def write_results(
 
     Everything is written into a hidden temporary folder beside ``out`` (manifest last) and the
     folder is then renamed into place, so ``out`` is either absent, the old contents or the
-    complete new results, never half written. What a writer killed part-way left beside ``out``
-    is tidied first (:func:`_recover_stale`).
+    complete new results, never half written (:func:`sim.atomic.atomic_folder`). What a writer
+    killed part-way left beside ``out`` is tidied first.
 
     Args:
         res: The results.
@@ -352,19 +293,7 @@ def write_results(
             cannot be written.
     """
     out = Path(out)
-    with contextlib.suppress(OSError):  # tidying is best effort; the checks below still apply
-        _recover_stale(out)
-    if out.exists() and not out.is_dir():
-        raise OutputError(f"{out}: exists and is not a folder")
-    if out.is_dir() and any(out.iterdir()) and not force:
-        raise OutputError(f"{out}: folder exists and is not empty (use --force to replace it)")
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        prefix = f".{out.name}.tmp-{os.getpid()}-"
-        tmp = Path(tempfile.mkdtemp(prefix=prefix, dir=out.parent))
-    except OSError as exc:
-        raise OutputError(f"{out}: cannot write here ({exc.strerror or exc})") from None
-    try:
+    with atomic_folder(out, force) as tmp:
         names = ["results.parquet", "events.csv", "scenario.yaml"]
         table = pa.Table.from_pandas(res.table(), preserve_index=False)
         pq.write_table(table, tmp / "results.parquet")
@@ -377,13 +306,4 @@ def write_results(
         names.append("manifest.json")
         text = json.dumps(manifest(res, names), indent=2)
         (tmp / "manifest.json").write_text(text + "\n", encoding="utf-8")
-        _swap_into_place(tmp, out)
-    except OSError as exc:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise OutputError(
-            f"{out}: writing failed ({exc.strerror or exc}); nothing was changed"
-        ) from None
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return out

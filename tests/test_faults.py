@@ -8,6 +8,7 @@ import random
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -15,7 +16,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 import yaml
-from conftest import ROOT
+from conftest import ROOT, write_yaml
 
 from sim import runner
 from sim.cli import main
@@ -114,7 +115,7 @@ def test_unwritable_or_full_disk_is_one_clear_line_and_nothing_half_written(
     if module == "pathlib.Path":
         monkeypatch.setattr(Path, name, _fail_with(code))
     elif module == "tempfile":
-        monkeypatch.setattr(runner.tempfile, name, _fail_with(code))
+        monkeypatch.setattr(tempfile, name, _fail_with(code))
     else:
         monkeypatch.setattr(runner.pq, name, _fail_with(code))
     status = main(["run", str(mini_path), "-r", "3", "--out", str(out), "--force", "--quiet"])
@@ -156,9 +157,7 @@ def spec(tmp_path, mini_path):
         "parameters": {"powers.north.strategy.threat_intensity": [0.0, 0.9]},
         "chunk_size": 4,
     }
-    path = tmp_path / "spec.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
-    return path
+    return write_yaml(tmp_path / "spec.yaml", data)
 
 
 @pytest.fixture
