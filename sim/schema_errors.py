@@ -30,6 +30,55 @@ _REWORDS = (
 )
 
 
+def _bound(word: str, key: str) -> Any:
+    def word_it(ctx: dict) -> str:
+        value = ctx.get(key)
+        shown = f"{value:g}" if isinstance(value, float) else str(value)
+        return f"expected {word} {shown}"
+
+    return word_it
+
+
+_BY_TYPE: dict[str, Any] = {
+    # pydantic's error *types* are its stable interface; its English messages are not, so the
+    # common ones are worded here and only the rest fall back to rewording pydantic's text
+    "int_type": lambda ctx: "expected a valid integer",
+    "int_parsing": lambda ctx: "expected a valid integer",
+    "int_from_float": lambda ctx: "expected a valid integer",
+    "float_type": lambda ctx: "expected a valid number",
+    "float_parsing": lambda ctx: "expected a valid number",
+    "finite_number": lambda ctx: "expected a finite number",
+    "string_type": lambda ctx: "expected a valid string",
+    "bool_type": lambda ctx: "expected a valid boolean",
+    "bool_parsing": lambda ctx: "expected a valid boolean",
+    "list_type": lambda ctx: "expected a valid list",
+    "dict_type": lambda ctx: "expected a valid mapping",
+    "model_type": lambda ctx: "expected a mapping",
+    "model_attributes_type": lambda ctx: "expected a mapping",
+    "greater_than": _bound("greater than", "gt"),
+    "greater_than_equal": _bound("greater than or equal to", "ge"),
+    "less_than": _bound("less than", "lt"),
+    "less_than_equal": _bound("less than or equal to", "le"),
+    "string_pattern_mismatch": _bound("text matching the pattern", "pattern"),
+    "string_too_short": lambda ctx: (
+        f"expected text with at least {ctx.get('min_length')} character(s)"
+    ),
+    "string_too_long": lambda ctx: (
+        f"expected text with at most {ctx.get('max_length')} character(s)"
+    ),
+    "too_short": lambda ctx: f"expected at least {ctx.get('min_length')} item(s)",
+    "too_long": lambda ctx: f"expected at most {ctx.get('max_length')} item(s)",
+}
+
+
+def _worded(err: Any) -> str:
+    """Our wording of one pydantic error, from its type where we know it."""
+    make = _BY_TYPE.get(err["type"])
+    if make is not None:
+        return str(make(err.get("ctx") or {}))
+    return expected(err["msg"])
+
+
 def describe(value: Any) -> str:
     """A short rendering of a value found in a file (at most 60 characters)."""
     text = json.dumps(value, default=str) if not isinstance(value, str) else repr(value)
@@ -144,7 +193,7 @@ def messages(
         elif kind == "missing":
             message = "required field is missing"
         else:
-            message = expected(err["msg"])
+            message = _worded(err)
             if "input" in err and kind != "value_error":
                 message += f", found {describe(err['input'])}"
         out.append((loc, message))

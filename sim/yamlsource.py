@@ -27,6 +27,13 @@ MAX_DEPTH = 64
 """Deepest nesting of mappings and sequences accepted (scenarios need about 6)."""
 
 
+_PLAIN_TAGS = frozenset(
+    f"tag:yaml.org,2002:{name}"
+    for name in ("str", "int", "float", "bool", "null", "seq", "map", "timestamp")
+)
+"""Explicit tags of plain YAML data; any other tag (``!!python/...``, ``!custom``) is refused."""
+
+
 def _check_shape(loader: yaml.BaseLoader, fail: Any) -> None:
     """Read the event stream once and refuse documents too deep, too big or self-referential.
 
@@ -40,7 +47,8 @@ def _check_shape(loader: yaml.BaseLoader, fail: Any) -> None:
 
     Raises:
         ScenarioError: For nesting deeper than :data:`MAX_DEPTH`, more than :data:`MAX_NODES`
-            expanded nodes, or an alias to a node that contains it.
+            expanded nodes, an alias to a node that contains it, or a tag other than plain
+            data's (``!!python/object``, say).
         yaml.YAMLError: For malformed YAML.
     """
     sizes: dict[str, int] = {}  # expanded size of each closed anchored node
@@ -49,6 +57,10 @@ def _check_shape(loader: yaml.BaseLoader, fail: Any) -> None:
     while loader.check_event():
         event = loader.get_event()
         line = event.start_mark.line + 1 if event.start_mark is not None else None
+        tag = getattr(event, "tag", None)
+        if tag is not None and tag != "!" and tag not in _PLAIN_TAGS:
+            shown = tag if len(tag) <= 60 else tag[:57] + "..."
+            raise fail(f"unsupported YAML tag '{shown}': expected plain data (no tags)", line)
         if isinstance(event, yaml.CollectionStartEvent):
             stack.append([1, event.anchor])
             total += 1
@@ -180,7 +192,14 @@ def read_yaml(path: str | Path) -> YamlSource:
     scanner, loader = _LOADER(text), _LOADER(text)
     enabled = gc.isenabled()
     try:
-        _check_shape(scanner, fail)
+        try:
+            _check_shape(scanner, fail)
+        except yaml.YAMLError:
+            # libyaml refuses deep flow nesting itself while it scans ahead, in its own words;
+            # the pure-Python parser has no such limit, so rerun the check there to name the
+            # problem ourselves, and fall back to the library's error for anything else.
+            _check_shape(yaml.SafeLoader(text), fail)
+            raise
         gc.disable()  # composing makes many objects and no cycles: 3-4x faster without GC
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None

@@ -23,15 +23,16 @@ _spec.loader.exec_module(fuzz)
 
 
 def _error(path, loader=load_scenario) -> str:
-    started = time.perf_counter()
+    # how fast each case fails is measured by bench/fuzz_loader.py (--timeout, default 1 s)
     with pytest.raises(ScenarioError) as info:
         loader(path)
-    assert time.perf_counter() - started < 1.0
     return str(info.value)
 
 
 def test_fixed_sample_has_no_crash_hang_or_unclear_message():
-    results = fuzz.run_campaign(400, seed=2026, jobs=2)
+    # a generous hang threshold: only a real hang may fail this test on a loaded machine (the
+    # 1 s budget per case is the benchmark's: bench/fuzz_loader.py --timeout)
+    results = fuzz.run_campaign(400, seed=2026, jobs=2, timeout=30.0, kill_after=60.0)
     summary = fuzz.summarize(results)
     failures = [r for r in results if r.outcome in fuzz.FAILURES]
     assert not failures, "\n".join(f"case {r.number} {r.kind}: {r.detail}" for r in failures[:5])
@@ -173,7 +174,7 @@ def test_python_tags_are_not_executed(tmp_path):
     marker = tmp_path / "pwned"
     path = tmp_path / "tag.yaml"
     path.write_text(f'meta: !!python/object/apply:os.system ["touch {marker}"]\n')
-    assert "malformed YAML: could not determine a constructor" in _error(path)
+    assert "unsupported YAML tag 'tag:yaml.org,2002:python/object/apply:os.system'" in _error(path)
     assert not marker.exists()
 
 

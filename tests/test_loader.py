@@ -72,7 +72,7 @@ def test_malformed_yaml_reports_line(tmp_path):
 def test_python_tags_are_refused(tmp_path):
     bad = tmp_path / "evil.yaml"
     bad.write_text("meta: !!python/object/apply:os.system ['echo hacked']\n")
-    assert "malformed YAML" in _error(bad)
+    assert "unsupported YAML tag" in _error(bad)
 
 
 def test_empty_and_non_mapping_files(tmp_path):
