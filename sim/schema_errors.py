@@ -20,14 +20,10 @@ from sim.errors import suggest
 __all__ = ["describe", "expected", "messages", "model_at"]
 
 _REWORDS = (
-    ("Value error, ", ""),
+    ("Value error, ", ""),  # our own validators' messages, after pydantic's prefix
     ("Input should be ", "expected "),
-    ("String should match pattern ", "expected text matching the pattern "),
-    ("String should have ", "expected text with "),
-    ("List should have ", "expected a list with "),
-    ("Tuple should have ", "expected a list with "),
-    ("Dictionary should have ", "expected a mapping with "),
 )
+"""Fallback rewording of pydantic's text, for error types that :data:`_BY_TYPE` does not word."""
 
 
 def _bound(word: str, key: str) -> Any:
@@ -59,16 +55,30 @@ _BY_TYPE: dict[str, Any] = {
     "greater_than_equal": _bound("greater than or equal to", "ge"),
     "less_than": _bound("less than", "lt"),
     "less_than_equal": _bound("less than or equal to", "le"),
-    "string_pattern_mismatch": _bound("text matching the pattern", "pattern"),
+    "string_pattern_mismatch": lambda ctx: (
+        f"expected text matching the pattern '{ctx.get('pattern')}'"
+    ),
     "string_too_short": lambda ctx: (
         f"expected text with at least {ctx.get('min_length')} character(s)"
     ),
     "string_too_long": lambda ctx: (
         f"expected text with at most {ctx.get('max_length')} character(s)"
     ),
-    "too_short": lambda ctx: f"expected at least {ctx.get('min_length')} item(s)",
-    "too_long": lambda ctx: f"expected at most {ctx.get('max_length')} item(s)",
+    "too_short": lambda ctx: (
+        f"expected {_container(ctx)} with at least {ctx.get('min_length')} item(s)"
+    ),
+    "too_long": lambda ctx: (
+        f"expected {_container(ctx)} with at most {ctx.get('max_length')} item(s)"
+    ),
+    # choices: pydantic's context lists the allowed values ('a', 'b' or 'c')
+    "literal_error": lambda ctx: f"expected {ctx.get('expected')}",
+    "enum": lambda ctx: f"expected {ctx.get('expected')}",
 }
+
+
+def _container(ctx: dict) -> str:
+    """'a mapping' for a dictionary's length error, 'a list' for a list's or a tuple's."""
+    return "a mapping" if ctx.get("field_type") == "Dictionary" else "a list"
 
 
 def _worded(err: Any) -> str:
@@ -187,7 +197,7 @@ def messages(
         elif kind in ("enum", "literal_error"):
             options = re.findall(r"'([^']+)'", err.get("ctx", {}).get("expected", ""))
             hint = suggest(str(err.get("input")), options)
-            message = expected(err["msg"]) + f", found {describe(err.get('input'))}"
+            message = _worded(err) + f", found {describe(err.get('input'))}"
             if hint:
                 message += f" (did you mean '{hint}'?)"
         elif kind == "missing":
