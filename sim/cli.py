@@ -1,7 +1,8 @@
 """The ``greatgame`` command line.
 
-Commands: ``run``, ``check``, ``schema``, ``evidence``, ``observe``, ``validate``, ``sweep``,
-``analyze``, ``plot``, ``compare``, ``report``.
+Commands: ``run``, ``check``, ``scenarios``, ``schema``, ``evidence``, ``observe``, ``validate``,
+``sweep``, ``analyze``, ``plot``, ``compare``, ``report``. A scenario argument is a file or the name
+of a bundled scenario (:func:`sim.bundled.resolve_scenario`).
 
 Bad input ends with exit status 2 and one line per problem on standard error (a traceback only
 with ``--debug``).
@@ -12,16 +13,23 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
+import signal
 import sys
+import threading
 import time
 import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from sim.errors import ScenarioError
+from sim.errors import Interrupted, ScenarioError
 
 __all__ = ["main"]
 
 EXIT_BAD_INPUT = 2
+_BUNDLED_HELP = "or the name of a bundled scenario such as baseline_2022 (greatgame scenarios)"
+_EVIDENCE_HELP = "evidence folder (default: the bundled evidence base, seeds/ in a checkout)"
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -29,10 +37,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     from sim import runner
     from sim.atomic import check_free
+    from sim.bundled import resolve_scenario
     from sim.evidence import load_verified
     from sim.plotting import plot_alignment_grid
 
-    loaded = load_verified(args.scenario, args.evidence)
+    loaded = load_verified(resolve_scenario(args.scenario), args.evidence)
     out = Path(args.out) if args.out else Path("results") / loaded.scenario.meta.name
     check_free(out, args.force)  # fail before simulating
     res = runner.run(
@@ -63,12 +72,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
+    from sim.bundled import resolve_scenario, scenario_names
     from sim.evidence import load_verified, unsourced
 
     failed = 0
-    for path in args.scenarios:
+    for path in args.scenarios or scenario_names():
         try:
-            loaded = load_verified(path, args.evidence)
+            loaded = load_verified(resolve_scenario(path), args.evidence)
         except ScenarioError as exc:
             print(str(exc), file=sys.stderr)
             failed += 1
@@ -112,10 +122,11 @@ def _cmd_observe(args: argparse.Namespace) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
+    from sim.bundled import resolve_scenario
     from sim.evidence import load_verified
     from sim.validation import validate
 
-    loaded = load_verified(args.scenario, args.evidence)
+    loaded = load_verified(resolve_scenario(args.scenario), args.evidence)
     results = validate(loaded, replicates=args.replicates, seed=args.seed, engine=args.engine)
     print(f"{args.scenario}: stylized facts over {args.replicates} runs (seed {args.seed})")
     for r in results:
@@ -125,6 +136,46 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     passed = sum(r.passed for r in results)
     print(f"{passed} passed, {len(results) - passed} failed")
     return 0 if passed == len(results) else 1
+
+
+def _cmd_scenarios(args: argparse.Namespace) -> int:
+    from sim.bundled import scenario_names, scenarios_dir
+    from sim.scenario import load_scenario
+
+    folder = scenarios_dir()
+    rows = []
+    for name in scenario_names():
+        loaded = load_scenario(folder / f"{name}.yaml")
+        meta = loaded.scenario.meta
+        rows.append(
+            {
+                "name": name,
+                "file": str(loaded.path),
+                "meta_name": meta.name,
+                "extends": loaded.files[1].stem if len(loaded.files) > 1 else None,
+                "question": meta.question,
+                "description": meta.description,
+            }
+        )
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    print(f"{len(rows)} bundled scenarios in {folder} (run one by name: greatgame run NAME)")
+    head = {"name": "name", "meta_name": "meta.name", "extends": "extends"}
+    cells = [head] + [{k: str(r[k] or "-") for k in head} for r in rows]
+    widths = {k: max(len(c[k]) for c in cells) for k in head}
+    columns = max(100, shutil.get_terminal_size((100, 24)).columns)
+    room = max(30, columns - 1 - sum(widths.values()) - 2 * len(widths))
+    about = ["question"] + [_first_line(r["question"] or r["description"]) for r in rows]
+    for cell, text in zip(cells, about, strict=True):
+        text = text if len(text) <= room else text[: room - 3].rstrip() + "..."
+        print("  ".join(cell[k].ljust(widths[k]) for k in head) + "  " + text)
+    return 0
+
+
+def _first_line(text: str) -> str:
+    lines = text.strip().splitlines()
+    return lines[0].strip() if lines else ""
 
 
 def _cmd_schema(args: argparse.Namespace) -> int:
@@ -156,6 +207,7 @@ def _cmd_evidence(args: argparse.Namespace) -> int:
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
+    from sim.bundled import resolve_sweep_spec
     from sim.errors import OutputError
     from sim.sweep import ChunkFailed, SweepInterrupted, run_sweep
 
@@ -163,6 +215,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         raise OutputError("give either a spec file or --resume DIR (not both)")
     if args.dask_local and args.scheduler:
         raise OutputError("give either --dask-local N or --scheduler ADDRESS (not both)")
+    spec = resolve_sweep_spec(args.spec) if args.spec else None
     out = Path(args.resume or args.out or Path("results") / "sweeps" / Path(args.spec).stem)
     if args.dask_local or args.scheduler:
         executor, workers = "dask", args.dask_local
@@ -171,7 +224,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     try:
         folder = run_sweep(
-            args.spec,
+            spec,
             out,
             executor=executor,
             workers=workers,
@@ -183,7 +236,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         )
     except SweepInterrupted as exc:
         print(str(exc), file=sys.stderr)
-        return 130
+        return exc.exit_status
     except ChunkFailed as exc:  # a run failed repeatedly: say which and how to resume
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -219,7 +272,11 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
 
 def _add_sweep_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("sweep", help="run a parameter sweep (grid, lhs, sobol, morris)")
-    p.add_argument("spec", nargs="?", help="sweep spec YAML file")
+    p.add_argument(
+        "spec",
+        nargs="?",
+        help="sweep spec YAML file, or the name of a bundled spec such as kazakhstan_sobol",
+    )
     p.add_argument("--out", "-o", help="sweep folder (default results/sweeps/<spec name>)")
     p.add_argument("--resume", metavar="DIR", help="finish an interrupted sweep in DIR")
     p.add_argument(
@@ -353,7 +410,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("run", help="run a scenario and write a results folder")
-    p.add_argument("scenario", help="scenario YAML file")
+    p.add_argument("scenario", help=f"scenario YAML file, {_BUNDLED_HELP}")
     p.add_argument("--seed", type=_non_negative, default=0, help="root seed (default 0)")
     p.add_argument(
         "--replicates", "-r", type=_positive, default=1, help="number of runs (default 1)"
@@ -361,12 +418,17 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", "-o", help="results folder (default results/<scenario name>)")
     p.add_argument("--force", action="store_true", help="replace a non-empty results folder")
     p.add_argument("--quiet", "-q", action="store_true", help="print nothing on success")
-    p.add_argument("--evidence", metavar="DIR", help="evidence folder (default: seeds/)")
+    p.add_argument("--evidence", metavar="DIR", help=_EVIDENCE_HELP)
     p.set_defaults(func=_cmd_run)
 
     p = sub.add_parser("check", help="validate scenario files without running them")
-    p.add_argument("scenarios", nargs="+", metavar="SCENARIO")
-    p.add_argument("--evidence", metavar="DIR", help="evidence folder (default: seeds/)")
+    p.add_argument(
+        "scenarios",
+        nargs="*",
+        metavar="SCENARIO",
+        help=f"scenario YAML file, {_BUNDLED_HELP} (default: every bundled scenario)",
+    )
+    p.add_argument("--evidence", metavar="DIR", help=_EVIDENCE_HELP)
     p.add_argument("--strict", action="store_true", help="fail on numbers without provenance")
     p.add_argument("--all", action="store_true", help="list every number without provenance")
     p.set_defaults(func=_cmd_check)
@@ -378,14 +440,26 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_observe)
 
     p = sub.add_parser("validate", help="measure the stylized facts of the seeds on runs")
-    p.add_argument("scenario", nargs="?", default="scenarios/baseline_2022.yaml")
+    p.add_argument(
+        "scenario",
+        nargs="?",
+        default="baseline_2022",
+        help=f"scenario YAML file, {_BUNDLED_HELP} (default: baseline_2022)",
+    )
     p.add_argument("--replicates", "-r", type=_positive, default=30, help="runs (default 30)")
     p.add_argument("--seed", type=_non_negative, default=0, help="root seed (default 0)")
     p.add_argument("--engine", default="mesa", help="simulation engine (default mesa)")
-    p.add_argument("--evidence", metavar="DIR", help="evidence folder (default: seeds/)")
+    p.add_argument("--evidence", metavar="DIR", help=_EVIDENCE_HELP)
     p.set_defaults(func=_cmd_validate)
 
-    p = sub.add_parser("schema", help="print the JSON Schema of scenario files")
+    p = sub.add_parser("scenarios", help="list the bundled scenarios (run them by name)")
+    p.add_argument("--json", action="store_true", help="print JSON records")
+    p.set_defaults(func=_cmd_scenarios)
+
+    p = sub.add_parser(
+        "schema",
+        help="print the JSON Schema (draft 2020-12) of scenario files, complete or extends:",
+    )
     p.set_defaults(func=_cmd_schema)
 
     p = sub.add_parser("evidence", help="list the facts of the evidence base (seeds/)")
@@ -418,6 +492,32 @@ def _non_negative(text: str) -> int:
     return value
 
 
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+"""Signals handled as Ctrl-C is (``timeout``, Slurm and ``docker stop`` send SIGTERM)."""
+
+
+def _raise_interrupted(signum: int, frame: object) -> None:
+    raise Interrupted(f"stopped by {signal.Signals(signum).name}", signum)
+
+
+@contextmanager
+def _signals_interrupt() -> Iterator[None]:
+    """While inside, SIGTERM and SIGHUP raise :class:`Interrupted` as Ctrl-C raises its own.
+
+    The previous handlers come back on exit (``main`` is also called in-process, by tests).
+    Outside the main thread signals cannot be handled, and nothing changes.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    before = {signum: signal.signal(signum, _raise_interrupted) for signum in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for signum, handler in before.items():
+            signal.signal(signum, handler)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line.
 
@@ -425,13 +525,15 @@ def main(argv: list[str] | None = None) -> int:
         argv: Arguments (default: ``sys.argv[1:]``).
 
     Returns:
-        The exit status: 0 on success, 2 on bad input, 1 on an unexpected failure.
+        The exit status: 0 on success, 2 on bad input, 1 on an unexpected failure, 128 plus the
+        signal number when a signal stopped it (130 for Ctrl-C, 143 for SIGTERM).
     """
     args = _parser().parse_args(argv)
     from sim.errors import OutputError
 
     try:
-        return args.func(args)
+        with _signals_interrupt():
+            return args.func(args)
     except (ScenarioError, OutputError) as exc:
         if args.debug:
             traceback.print_exc()
@@ -440,9 +542,11 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # output piped into `head` and the like
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the flush at exit
         return 0
-    except KeyboardInterrupt:
-        print("interrupted; no results folder was written or changed", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        stopped = exc if isinstance(exc, Interrupted) else Interrupted()
+        by = "" if stopped.signum == signal.SIGINT else f" by {stopped.signal_name}"
+        print(f"interrupted{by}; no results folder was written or changed", file=sys.stderr)
+        return stopped.exit_status
     except Exception as exc:  # a bug, not bad input: say so, keep the details for --debug
         if args.debug:
             traceback.print_exc()

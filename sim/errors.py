@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import difflib
+import signal
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-__all__ = ["OutputError", "Problem", "ScenarioError", "format_path", "suggest"]
+__all__ = ["Interrupted", "OutputError", "Problem", "ScenarioError", "format_path", "suggest"]
 
 
 def format_path(loc: Sequence[str | int]) -> str:
@@ -82,3 +83,29 @@ class ScenarioError(Exception):
 
 class OutputError(Exception):
     """A results folder cannot be written (exists and is not empty, or is not writable)."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """A signal stopped the command: Ctrl-C (SIGINT), SIGTERM or SIGHUP.
+
+    The command line turns SIGTERM and SIGHUP into this exception, so that ``timeout``, Slurm or
+    ``docker stop`` end a command exactly as Ctrl-C does: what is complete is kept, nothing is
+    left half written, and the exit status is ``128 + signal number``.
+
+    Attributes:
+        signum: The signal's number.
+    """
+
+    def __init__(self, message: str = "", signum: int = signal.SIGINT) -> None:
+        super().__init__(message)
+        self.signum = int(signum)
+
+    @property
+    def signal_name(self) -> str:
+        """``SIGINT``, ``SIGTERM``, ..."""
+        return signal.Signals(self.signum).name
+
+    @property
+    def exit_status(self) -> int:
+        """The shell's convention for a command ended by a signal: 128 plus its number."""
+        return 128 + self.signum

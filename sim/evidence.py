@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
+from sim.bundled import evidence_dir
 from sim.errors import Problem, ScenarioError, suggest
 from sim.params import collect_numbers
 from sim.schema_errors import messages
@@ -118,8 +119,12 @@ class _EvidenceFile(_Strict):
 
 
 def default_evidence_dir() -> Path:
-    """The repository's ``seeds/`` folder with ``sources.yaml`` and ``evidence.yaml``."""
-    return Path(__file__).resolve().parent.parent / "seeds"
+    """The bundled evidence base: the folder with ``sources.yaml`` and ``evidence.yaml``.
+
+    The package data of an installed wheel, or the repository's ``seeds/`` in a checkout (see
+    :func:`sim.bundled.evidence_dir`).
+    """
+    return evidence_dir()
 
 
 # --- loading -----------------------------------------------------------------------------------

@@ -2,7 +2,13 @@
 
 - ``serial``: in this process, one chunk at a time (:class:`SerialExecutor`);
 - ``process``: a local process pool (:class:`concurrent.futures.ProcessPoolExecutor` with the
-  ``forkserver`` start method; workers ignore Ctrl-C so that only the main process handles it);
+  ``forkserver`` start method). Workers ignore Ctrl-C, so that only the main process decides what
+  happens on it (SIGTERM still ends a worker: the pool itself stops broken pools' workers with
+  it, and the main process handles a SIGTERM sent to the whole group as Ctrl-C). Each worker
+  watches the main process and exits as soon as it is gone, even when it was killed by SIGKILL:
+  no worker outlives its sweep. When the
+  pool is left by an exception (an interrupt, a failed chunk), its workers are stopped at once
+  rather than left to finish chunks whose results nobody would write;
 - ``dask``: a Dask distributed cluster, either a ``LocalCluster`` started here or an existing
   one joined by scheduler address (``Client.get_executor()``).
 
@@ -13,7 +19,10 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import select
 import signal
+import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from contextlib import contextmanager
@@ -49,8 +58,59 @@ def default_workers() -> int:
         return os.cpu_count() or 1
 
 
-def _ignore_sigint() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+WORKER_IGNORES = (signal.SIGINT,)
+"""Signals a pool worker ignores: the main process handles them and stops the workers. Not
+SIGTERM: ``ProcessPoolExecutor`` ends the workers of a broken pool with it."""
+
+
+def _init_worker(parent: int) -> None:
+    """Pool worker start-up: ignore :data:`WORKER_IGNORES` and exit when ``parent`` is gone."""
+    for signum in WORKER_IGNORES:
+        signal.signal(signum, signal.SIG_IGN)
+    threading.Thread(target=_exit_with, args=(parent,), name="parent-watch", daemon=True).start()
+
+
+def _exit_with(parent: int) -> None:
+    """Block until process ``parent`` ends, then end this process at once.
+
+    The worker's own parent is the forkserver, so the main process is watched by its pid: through
+    a pidfd on Linux (woken by the kernel the moment it exits, however it died), elsewhere by
+    polling once a second.
+    """
+    try:
+        fd = os.pidfd_open(parent)
+    except ProcessLookupError:
+        os._exit(1)  # gone already
+    except (AttributeError, OSError):  # not Linux, or a kernel before 5.3: poll instead
+        _poll_until_gone(parent)
+    else:
+        select.select([fd], [], [])  # readable once the process has exited
+    os._exit(1)
+
+
+def _poll_until_gone(pid: int) -> None:
+    """Return once process ``pid`` no longer exists (checked once a second)."""
+    while True:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        except PermissionError:  # it exists, owned by another user: keep waiting
+            pass
+        time.sleep(1.0)
+
+
+def _stop_workers(pool: ProcessPoolExecutor, kind: type) -> None:
+    """Kill the pool's workers, cancel what is queued and wait for the pool to close.
+
+    The workers are this process's children of type ``kind`` (the context's ``Process``): a
+    sweep opens one pool at a time.
+    """
+    for process in multiprocessing.active_children():
+        if not isinstance(process, kind):
+            continue
+        process.kill()
+    pool.shutdown(wait=True, cancel_futures=True)
 
 
 @contextmanager
@@ -83,11 +143,15 @@ def open_executor(
     elif kind == "process":
         ctx = multiprocessing.get_context("forkserver")
         ctx.set_forkserver_preload(["sim.sweep"])  # workers fork with the model imported
-        pool = ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_ignore_sigint)
+        pool = ProcessPoolExecutor(
+            max_workers=n, mp_context=ctx, initializer=_init_worker, initargs=(os.getpid(),)
+        )
         try:
             yield pool, n
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+        except BaseException:  # nobody will collect the chunks in flight: do not wait for them
+            _stop_workers(pool, ctx.Process)
+            raise
+        pool.shutdown(wait=True, cancel_futures=True)
     elif kind == "dask":
         import logging
 

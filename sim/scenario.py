@@ -69,13 +69,33 @@ def month_label(index: int) -> str:
 
 # --- numbers with provenance -------------------------------------------------------------------
 
+_VALUE_DOC = "The number itself."
+_EVIDENCE_DOC = (
+    "Ids of facts in seeds/evidence.yaml that support the number (`greatgame check` verifies "
+    "that each exists)."
+)
+_ASSUMPTION_DOC = (
+    "The number's plausible range and the reason for it, when it is a judgement rather than "
+    "(only) a figure from a seed document."
+)
+_SOURCED_DOC = (
+    "The number with its provenance: `value` plus `evidence` ids, an `assumption`, or both."
+)
+
 
 class Assumption(BaseModel):
     """A number that no seed document gives: its plausible range and why."""
 
     model_config = ConfigDict(extra="forbid")
-    range: tuple[float, float]
-    note: str = Field(min_length=1)
+    range: tuple[float, float] = Field(
+        description=(
+            "Plausible interval [low, high] of the number, low <= high; the value must lie "
+            "within it. A sweep spec without `parameters` varies the number over this range."
+        )
+    )
+    note: str = Field(
+        min_length=1, description="Why the number and its range were chosen, in a few words."
+    )
 
     @field_validator("range")
     @classmethod
@@ -89,9 +109,9 @@ class Sourced(BaseModel):
     """A number with its provenance: evidence ids, an assumption, or both."""
 
     model_config = ConfigDict(extra="forbid")
-    value: float = Field(allow_inf_nan=False)
-    evidence: list[str] = Field(default_factory=list)
-    assumption: Assumption | None = None
+    value: float = Field(allow_inf_nan=False, description=_VALUE_DOC)
+    evidence: list[str] = Field(default_factory=list, description=_EVIDENCE_DOC)
+    assumption: Assumption | None = Field(None, description=_ASSUMPTION_DOC)
 
     @model_validator(mode="after")
     def _in_range(self) -> Sourced:
@@ -128,10 +148,15 @@ def _num(ge: float | None = None, le: float | None = None) -> Any:
     number = {"type": "number", **bounds}
     sourced = {
         "type": "object",
+        "description": _SOURCED_DOC,
         "properties": {
-            "value": number,
-            "evidence": {"type": "array", "items": {"type": "string"}},
-            "assumption": Assumption.model_json_schema(),
+            "value": {**number, "description": _VALUE_DOC},
+            "evidence": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": _EVIDENCE_DOC,
+            },
+            "assumption": {**Assumption.model_json_schema(), "description": _ASSUMPTION_DOC},
         },
         "required": ["value"],
         "additionalProperties": False,
@@ -164,11 +189,31 @@ class _Strict(BaseModel):
 class Meta(_Strict):
     """What the scenario is and the period it covers."""
 
-    name: str = Field(min_length=1)
-    description: str = ""
-    question: str = Field(min_length=1, description="The question this scenario asks.")
-    start: Month
-    end: Month
+    name: str = Field(
+        min_length=1,
+        description=(
+            "Short name of the scenario, shown in titles and used as the default output folder "
+            "(results/<name>)."
+        ),
+    )
+    description: str = Field(
+        "", description="What the scenario contains and what it changes, in prose (optional)."
+    )
+    question: str = Field(
+        min_length=1, description="The question this scenario asks (the what-if it answers)."
+    )
+    start: Month = Field(
+        description=(
+            "First month simulated, YYYY-MM. The initial state (record 0) is dated the month "
+            "before."
+        )
+    )
+    end: Month = Field(
+        description=(
+            "Last month simulated, YYYY-MM, inclusive: not before `start`, at most 100 years "
+            "after it."
+        )
+    )
 
     @model_validator(mode="after")
     def _order(self) -> Meta:
@@ -182,9 +227,24 @@ class Meta(_Strict):
 class LeverMix(_Strict):
     """Shares of a power's spending on each lever; they must sum to 1."""
 
-    aid: Unit
-    security: Unit
-    rhetoric: Unit
+    aid: Unit = Field(
+        description=(
+            "Share of spending on economic aid, loans and investment, in [0, 1]; raises trust "
+            "and the investment channel of dependence."
+        )
+    )
+    security: Unit = Field(
+        description=(
+            "Share of spending on security aid (arms, training, bases), in [0, 1]; raises the "
+            "security channel of dependence, scaled by military capacity."
+        )
+    )
+    rhetoric: Unit = Field(
+        description=(
+            "Share of spending on rhetoric (media, statements), in [0, 1]; split into courting "
+            "and threat by `courting` and `threat_intensity`."
+        )
+    )
 
     @model_validator(mode="after")
     def _sums_to_one(self) -> LeverMix:
@@ -197,84 +257,282 @@ class LeverMix(_Strict):
 class Strategy(_Strict):
     """How a power spends and how it reacts when a state drifts away."""
 
-    lever_mix: LeverMix
-    courting: Unit = Field(description="Share of rhetoric that is respectful courting.")
-    threat_intensity: Unit = Field(description="Strength of threatening rhetoric, 0 = none.")
-    response: Literal["court", "punish", "ignore"] = "ignore"
-    responsiveness: NonNeg = 0.0
+    lever_mix: LeverMix = Field(
+        description="Shares of the spending on aid, security aid and rhetoric; they sum to 1."
+    )
+    courting: Unit = Field(
+        description="Share of rhetoric that is respectful courting, in [0, 1]; it raises trust."
+    )
+    threat_intensity: Unit = Field(
+        description=(
+            "Strength of threatening rhetoric, in [0, 1] (0 = none); it raises the threat felt "
+            "by exposed states and lowers their trust."
+        )
+    )
+    response: Literal["court", "punish", "ignore"] = Field(
+        "ignore",
+        description=(
+            "Reaction when a state's alignment with the power falls below its initial value: "
+            "`court` moves money toward that state, `punish` threatens it harder, `ignore` does "
+            "nothing."
+        ),
+    )
+    responsiveness: NonNeg = Field(
+        0.0,
+        description=(
+            "Strength of that reaction, at least 0: at 1, a drift of `model.drift_scale` "
+            "doubles the power's effort toward the state."
+        ),
+    )
     priorities: dict[Ident, NonNeg] = Field(
-        default_factory=dict, description="Relative weight per state id; missing states get 1."
+        default_factory=dict,
+        description=(
+            "Allocation weight of each state (state id -> weight, at least 0): the budget is "
+            "shared in proportion; states not listed get 1."
+        ),
     )
 
 
 class Power(_Strict):
     """A great power acting in the region."""
 
-    id: Ident
-    name: str = Field(min_length=1)
-    monthly_budget: NonNeg = Field(description="USD million per month spent on the region.")
-    military_capacity: Unit
-    attention: Unit
-    credibility: Unit
-    kin_minority_weight: NonNeg = Field(
-        0.0, description="How much a state's ethnic-Russian share adds to threat from this power."
+    id: Ident = Field(
+        description=(
+            "Unique id of the power (lowercase letters, digits and _, starting with a letter, "
+            "at most 40 characters), used wherever the power is referred to; it must differ "
+            "from every state id. An `extends:` file names a power by its id to change it."
+        )
     )
-    memberships: list[Ident] = Field(default_factory=list)
-    strategy: Strategy
-    rivalry: dict[Ident, Unit] = Field(default_factory=dict)
+    name: str = Field(min_length=1, description="Display name of the power.")
+    monthly_budget: NonNeg = Field(
+        description=(
+            "USD million per month spent on the region, at least 0; the share actually "
+            "deployed is set by `attention`, and `power_shock` events on `budget` scale it."
+        )
+    )
+    military_capacity: Unit = Field(
+        description=(
+            "Ability to provide security, in [0, 1]; scales the effect of security aid and is "
+            "part of reliability (credibility x capacity x attention)."
+        )
+    )
+    attention: Unit = Field(
+        description=(
+            "Share of the budget actually deployed in the region, in [0, 1]; also part of "
+            "reliability."
+        )
+    )
+    credibility: Unit = Field(
+        description=(
+            "Belief that the power keeps its promises, in [0, 1]; part of reliability, it falls "
+            "when the power fails a call for help."
+        )
+    )
+    kin_minority_weight: NonNeg = Field(
+        0.0,
+        description=(
+            "How much a state's ethnic-Russian share adds to its exposure to this power's "
+            "threats, at least 0."
+        ),
+    )
+    memberships: list[Ident] = Field(
+        default_factory=list,
+        description=(
+            "Ids of the blocs the power leads or belongs to (e.g. csto, eaeu, sco, cis, ots); "
+            "a state's institutional tie to the power is the share of these it belongs to."
+        ),
+    )
+    strategy: Strategy = Field(description="How the power spends its budget and reacts to drift.")
+    rivalry: dict[Ident, Unit] = Field(
+        default_factory=dict,
+        description=(
+            "Resentment of each other power (power id -> [0, 1], not itself; missing = 0): how "
+            "much aligning with that power costs a state in this power's eyes."
+        ),
+    )
 
 
 class Dependence(_Strict):
     """Dependence of a state on one power, by channel, each in [0, 1]."""
 
-    trade: Unit
-    remittances: Unit
-    energy: Unit
-    security: Unit
-    investment: Unit
+    trade: Unit = Field(description="Dependence through trade, in [0, 1]; constant during a run.")
+    remittances: Unit = Field(
+        description="Dependence through migrants' remittances, in [0, 1]; constant during a run."
+    )
+    energy: Unit = Field(
+        description=(
+            "Dependence through energy (supply, transit, pipelines), in [0, 1]; constant during "
+            "a run."
+        )
+    )
+    security: Unit = Field(
+        description=(
+            "Dependence for security, in [0, 1]; raised by security aid and honoured calls for "
+            "help, and times reliability it gives the power's security value."
+        )
+    )
+    investment: Unit = Field(
+        description="Dependence through investment and loans, in [0, 1]; raised by aid."
+    )
 
 
 class State(_Strict):
     """A Central Asian state and its initial relations with every power."""
 
-    id: Ident
-    name: str = Field(min_length=1)
-    population: NonNeg = Field(description="Millions of people.")
-    gdp: NonNeg = Field(description="USD billion per year.")
-    ethnic_russian_share: Unit
-    neutrality: Unit = Field(0.0, description="Strength of a neutrality doctrine.")
-    memberships: list[Ident] = Field(default_factory=list)
-    neighbours: list[Ident] = Field(default_factory=list)
-    alignment: dict[Ident, Unit]
-    trust: dict[Ident, Unit]
-    threat: dict[Ident, Unit]
-    dependence: dict[Ident, Dependence]
-    border: dict[Ident, Unit] = Field(default_factory=dict)
-    affinity: dict[Ident, Signed] = Field(default_factory=dict)
+    id: Ident = Field(
+        description=(
+            "Unique id of the state (lowercase letters, digits and _, starting with a letter, "
+            "at most 40 characters); it must differ from every power id. An `extends:` file "
+            "names a state by its id to change it."
+        )
+    )
+    name: str = Field(min_length=1, description="Display name of the state.")
+    population: NonNeg = Field(
+        description="Population in millions, at least 0; weights regional influence."
+    )
+    gdp: NonNeg = Field(
+        description=(
+            "GDP in USD billion per year, at least 0; monthly GDP (1000 x gdp / 12, USD "
+            "million) is the scale of every lever's effect."
+        )
+    )
+    ethnic_russian_share: Unit = Field(
+        description=(
+            "Share of ethnic Russians in the population, in [0, 1]; times a power's "
+            "`kin_minority_weight` it adds to the state's exposure to that power."
+        )
+    )
+    neutrality: Unit = Field(
+        0.0,
+        description=(
+            "Strength of a neutrality doctrine, in [0, 1]: the alignment target is pulled to the "
+            "initial alignment in this proportion; at 0.4 or more the state is absent from UN "
+            "votes."
+        ),
+    )
+    memberships: list[Ident] = Field(
+        default_factory=list,
+        description=(
+            "Ids of the blocs the state belongs to (e.g. csto, eaeu, sco, cis, ots); they give "
+            "its institutional tie to each power."
+        ),
+    )
+    neighbours: list[Ident] = Field(
+        default_factory=list,
+        description=(
+            "Ids of the states whose drift this one follows (peer effect), weighted equally; "
+            "with none listed it follows all other states."
+        ),
+    )
+    alignment: dict[Ident, Unit] = Field(
+        description=(
+            "Initial alignment with each power (power id -> [0, 1], every power required): how "
+            "closely the state sides with it. Alignment is pulled back toward this value."
+        )
+    )
+    trust: dict[Ident, Unit] = Field(
+        description=(
+            "Initial trust in each power (power id -> [0, 1], every power required); trust "
+            "relaxes back toward it."
+        )
+    )
+    threat: dict[Ident, Unit] = Field(
+        description=(
+            "Initial threat perceived from each power (power id -> [0, 1], every power "
+            "required); threat relaxes back toward it."
+        )
+    )
+    dependence: dict[Ident, Dependence] = Field(
+        description=(
+            "Initial dependence on each power by channel (power id -> channels, every power "
+            "required); dependence relaxes back toward it."
+        )
+    )
+    border: dict[Ident, Unit] = Field(
+        default_factory=dict,
+        description=(
+            "Land-border exposure to each power (power id -> [0, 1], missing = 0); with the "
+            "kin-minority term it sets how strongly the power's threats count."
+        ),
+    )
+    affinity: dict[Ident, Signed] = Field(
+        default_factory=dict,
+        description=(
+            "Identity affinity with each power (power id -> [-1, 1], missing = 0): language, "
+            "kinship, shared past."
+        ),
+    )
 
 
 class Weights(_Strict):
     """Weights of the state's scoring of each power (see ``sim.dynamics.decide``)."""
 
-    bias: _num(-10.0, 10.0) = -1.0
-    dependence: _num(0.0, 10.0) = 1.5
-    security: _num(0.0, 10.0) = 1.5
-    threat: _num(0.0, 10.0) = 2.0
-    bandwagon: _num(0.0, 10.0) = 1.0
-    trust: _num(0.0, 10.0) = 1.0
-    affinity: _num(0.0, 10.0) = 1.0
-    membership: _num(0.0, 10.0) = 0.5
-    rivalry: _num(0.0, 10.0) = 0.5
+    bias: _num(-10.0, 10.0) = Field(
+        -1.0,
+        description=(
+            "Constant of the score, in [-10, 10]; the status-quo calibration absorbs it, so it "
+            "does not change trajectories."
+        ),
+    )
+    dependence: _num(0.0, 10.0) = Field(
+        1.5, description="Weight of overall (channel-weighted) dependence, in [0, 10]."
+    )
+    security: _num(0.0, 10.0) = Field(
+        1.5,
+        description=(
+            "Weight of security value (security dependence x reliability), times 1 + the "
+            "state's insecurity, in [0, 10]."
+        ),
+    )
+    threat: _num(0.0, 10.0) = Field(
+        2.0,
+        description=(
+            "Balancing: how much threat times the state's best alternative repels it from the "
+            "power, in [0, 10]."
+        ),
+    )
+    bandwagon: _num(0.0, 10.0) = Field(
+        1.0,
+        description=(
+            "Bandwagoning: how much threat times dependence times (1 - best alternative) "
+            "draws the state to the power, in [0, 10]."
+        ),
+    )
+    trust: _num(0.0, 10.0) = Field(
+        1.0, description="Weight of trust, entered as 2 x trust - 1, in [0, 10]."
+    )
+    affinity: _num(0.0, 10.0) = Field(1.0, description="Weight of identity affinity, in [0, 10].")
+    membership: _num(0.0, 10.0) = Field(
+        0.5, description="Weight of the institutional tie (shared blocs), in [0, 10]."
+    )
+    rivalry: _num(0.0, 10.0) = Field(
+        0.5,
+        description=(
+            "Weight of rivals' resentment (alignment with powers that resent this one), in [0, 10]."
+        ),
+    )
 
 
 class ChannelWeights(_Strict):
     """How much each dependence channel counts in overall dependence (normalised to sum 1)."""
 
-    trade: NonNeg = 1.0
-    remittances: NonNeg = 1.0
-    energy: NonNeg = 1.0
-    security: NonNeg = 0.5
-    investment: NonNeg = 1.0
+    trade: NonNeg = Field(
+        1.0, description="Weight of trade in overall dependence, at least 0 (before normalising)."
+    )
+    remittances: NonNeg = Field(
+        1.0, description="Weight of remittances in overall dependence, at least 0."
+    )
+    energy: NonNeg = Field(1.0, description="Weight of energy in overall dependence, at least 0.")
+    security: NonNeg = Field(
+        0.5,
+        description=(
+            "Weight of security in overall dependence, at least 0 (security also counts "
+            "through security value)."
+        ),
+    )
+    investment: NonNeg = Field(
+        1.0, description="Weight of investment in overall dependence, at least 0."
+    )
 
     @model_validator(mode="after")
     def _positive(self) -> ChannelWeights:
@@ -286,30 +544,120 @@ class ChannelWeights(_Strict):
 class ModelParams(_Strict):
     """Behavioural parameters shared by all states and powers."""
 
-    weights: Weights = Weights()
-    channel_weights: ChannelWeights = ChannelWeights()
-    adjustment_speed: Unit = 0.15
-    noise: _num(0.0, 0.5) = 0.01
-    anchoring: Unit = 0.03
-    peer_effect: Unit = 0.1
-    trust_gain: Unit = 0.3
-    trust_recovery: Unit = 0.05
-    trust_loss: Unit = 0.3
-    threat_gain: Unit = 0.3
-    threat_decay: Unit = 0.05
-    dependence_gain: Unit = 0.1
-    dependence_decay: Unit = 0.02
-    insecurity_decay: Unit = 0.1
-    aid_scale: _num(1e-6, 1.0) = 0.01
-    security_scale: _num(1e-6, 1.0) = 0.01
-    rhetoric_scale: _num(1e-6, 1.0) = 0.002
-    drift_scale: _num(1e-3, 1.0) = 0.1
-    honour_threshold: Unit = 0.3
-    credibility_penalty: Unit = 0.3
+    weights: Weights = Field(
+        Weights(), description="Weights of the terms of the score a state gives each power."
+    )
+    channel_weights: ChannelWeights = Field(
+        ChannelWeights(),
+        description="Weights of the dependence channels in overall dependence (normalised).",
+    )
+    adjustment_speed: Unit = Field(
+        0.15, description="Share of the way to the target alignment moved per month, in [0, 1]."
+    )
+    noise: _num(0.0, 0.5) = Field(
+        0.01,
+        description=(
+            "Standard deviation of the monthly Gaussian noise on alignment, in [0, 0.5]; the "
+            "model's only random element."
+        ),
+    )
+    anchoring: Unit = Field(
+        0.03,
+        description=(
+            "Monthly pull of alignment toward its initial value (Friedkin-Johnsen), in [0, 1]."
+        ),
+    )
+    peer_effect: Unit = Field(
+        0.1, description="Weight of the neighbours' drift in the adjustment, in [0, 1]."
+    )
+    trust_gain: Unit = Field(
+        0.3,
+        description=(
+            "Trust gained per unit of extra courting and aid, in [0, 1]; also the scale of "
+            "`summit` events."
+        ),
+    )
+    trust_recovery: Unit = Field(
+        0.05, description="Monthly relaxation of trust toward its initial value, in [0, 1]."
+    )
+    trust_loss: Unit = Field(
+        0.3,
+        description=(
+            "Trust lost per unit of extra threat x exposure, in [0, 1]; also the scale of "
+            "`threat` events."
+        ),
+    )
+    threat_gain: Unit = Field(
+        0.3,
+        description="Threat gained per unit of extra threatening rhetoric x exposure, in [0, 1].",
+    )
+    threat_decay: Unit = Field(
+        0.05, description="Monthly relaxation of threat toward its initial value, in [0, 1]."
+    )
+    dependence_gain: Unit = Field(
+        0.1,
+        description=(
+            "Investment (security) dependence gained per unit of extra aid (security aid), in "
+            "[0, 1]."
+        ),
+    )
+    dependence_decay: Unit = Field(
+        0.02, description="Monthly relaxation of dependence toward its initial value, in [0, 1]."
+    )
+    insecurity_decay: Unit = Field(
+        0.1,
+        description="Monthly decay of a state's insecurity after crises and clashes, in [0, 1].",
+    )
+    aid_scale: _num(1e-6, 1.0) = Field(
+        0.01,
+        description=(
+            "Aid, as a share of the recipient's monthly GDP, that reaches 63% of its full "
+            "effect, in [1e-06, 1]."
+        ),
+    )
+    security_scale: _num(1e-6, 1.0) = Field(
+        0.01,
+        description=(
+            "Security aid, as a share of the recipient's monthly GDP, that reaches 63% of its "
+            "full effect, in [1e-06, 1]."
+        ),
+    )
+    rhetoric_scale: _num(1e-6, 1.0) = Field(
+        0.002,
+        description=(
+            "Rhetoric spending, as a share of the recipient's monthly GDP, that reaches 63% of "
+            "its full reach, in [1e-06, 1]."
+        ),
+    )
+    drift_scale: _num(1e-3, 1.0) = Field(
+        0.1,
+        description=(
+            "Drift from the initial alignment that doubles a responsive power's effort (at "
+            "responsiveness 1), in [0.001, 1]."
+        ),
+    )
+    honour_threshold: Unit = Field(
+        0.3,
+        description=(
+            "Reliability (credibility x capacity x attention) a power needs to honour a call "
+            "for help, in [0, 1]."
+        ),
+    )
+    credibility_penalty: Unit = Field(
+        0.3,
+        description=(
+            "Share of credibility lost per unit of severity when a call for help is not "
+            "honoured, in [0, 1]."
+        ),
+    )
 
 
 class EventType(StrEnum):
-    """Kinds of dated events; each kind's rule is in ``EVENT_RULES``."""
+    """Kind of dated event: who may act and be targeted, and what the magnitude means.
+
+    One of power_shock, security_request, border_conflict, threat, summit, aid_package,
+    arms_deal, diplomatic_signal, institutional; each kind's rule is in ``EVENT_RULES``.
+    """
 
     power_shock = "power_shock"
     security_request = "security_request"
@@ -388,19 +736,87 @@ EVENT_RULES: dict[str, dict[str, Any]] = {
 POWER_VARIABLES = ("credibility", "military_capacity", "budget", "attention")
 
 
-class Event(_Strict):
-    """A dated event; see ``EVENT_RULES`` for what each type means."""
+def _who(rule: dict[str, Any], side: str) -> str:
+    """Who may fill ``side`` (actors or targets) of an event rule, in words."""
+    kind = rule[side]
+    if kind is None:
+        return "none"
+    count = rule.get("n_actors") if side == "actors" else None
+    if count is None:
+        return f"{kind}s"
+    return f"exactly {count} {kind}{'' if count == 1 else 's'}"
 
-    id: Ident
-    date: Month
-    type: EventType
-    actors: list[Ident] = Field(min_length=1)
-    targets: list[Ident] = Field(default_factory=list)
-    magnitude: _num()
-    variable: Literal["credibility", "military_capacity", "budget", "attention"] | None = None
-    description: str = ""
-    evidence: list[str] = Field(default_factory=list)
-    enabled: bool = True
+
+def _bound(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else f"{x:g}"
+
+
+_EVENT_TYPE_DOC = "Kind of event, which fixes its actors, targets and magnitude:" + "".join(
+    f"\n- `{kind}`: actors {_who(rule, 'actors')}, targets {_who(rule, 'targets')}"
+    for kind, rule in EVENT_RULES.items()
+)
+"""Description of ``Event.type``, one line per kind, from ``EVENT_RULES``."""
+
+_MAGNITUDE_DOC = "Size of the event; its meaning and bounds depend on `type`:" + "".join(
+    f"\n- `{kind}` in [{_bound(rule['magnitude'][0])}, {_bound(rule['magnitude'][1])}]: "
+    f"{rule['meaning']}"
+    for kind, rule in EVENT_RULES.items()
+)
+"""Description of ``Event.magnitude``, one line per kind, from ``EVENT_RULES``."""
+
+
+class Event(_Strict):
+    """A dated event: who acts on whom, when, and how strongly.
+
+    What each ``type`` allows and means is in ``EVENT_RULES``.
+    """
+
+    id: Ident = Field(
+        description=(
+            "Unique id of the event (lowercase letters, digits and _, starting with a letter, "
+            "at most 40 characters). An `extends:` file names an event by its id to change it "
+            "or switch it off."
+        )
+    )
+    date: Month = Field(
+        description=(
+            "Month the event fires, YYYY-MM, from `meta.start` to `meta.end`; it acts before "
+            "that month's step, after the events listed before it."
+        )
+    )
+    type: EventType = Field(description=_EVENT_TYPE_DOC)
+    actors: list[Ident] = Field(
+        min_length=1,
+        description="Ids of the acting powers or states (at least one; which kind, and how many, "
+        "depends on `type`).",
+    )
+    targets: list[Ident] = Field(
+        default_factory=list,
+        description=(
+            "Ids of the powers or states acted on; required for every type except "
+            "`power_shock` and `border_conflict`, which take none."
+        ),
+    )
+    magnitude: _num() = Field(description=_MAGNITUDE_DOC)
+    variable: Literal["credibility", "military_capacity", "budget", "attention"] | None = Field(
+        None,
+        description=(
+            "The variable of each actor power that a `power_shock` changes (`budget` is the "
+            "budget factor); required for `power_shock` events and refused for any other."
+        ),
+    )
+    description: str = Field("", description="What happened, in prose (optional).")
+    evidence: list[str] = Field(
+        default_factory=list,
+        description="Ids of facts in seeds/evidence.yaml that report the event.",
+    )
+    enabled: bool = Field(
+        True,
+        description=(
+            "Whether the event fires; a counterfactual switches an inherited event off with "
+            "`enabled: false`."
+        ),
+    )
 
     @model_validator(mode="after")
     def _rule(self) -> Event:
@@ -432,12 +848,33 @@ class Event(_Strict):
 class Scenario(_Strict):
     """A whole scenario: who acts, their starting relations, parameters and dated events."""
 
-    extends: str | None = Field(None, description="Base scenario file, relative to this one.")
-    meta: Meta
-    powers: list[Power] = Field(min_length=1, max_length=50)
-    states: list[State] = Field(min_length=1, max_length=100)
-    model: ModelParams = ModelParams()
-    events: list[Event] = Field(default_factory=list, max_length=10_000)
+    extends: str | None = Field(
+        None,
+        description=(
+            "Base scenario file, relative to this one. This file then states only what differs "
+            "and is merged onto the base: mappings key by key, `null` removes a key, lists of "
+            "items with an `id` item by item on the id (new ids appended), anything else "
+            "replaces."
+        ),
+    )
+    meta: Meta = Field(description="What the scenario is and the months it covers.")
+    powers: list[Power] = Field(
+        min_length=1, max_length=50, description="The outside powers (1 to 50), with unique ids."
+    )
+    states: list[State] = Field(
+        min_length=1,
+        max_length=100,
+        description="The states (1 to 100), with unique ids, and their relations to every power.",
+    )
+    model: ModelParams = Field(
+        ModelParams(),
+        description="Behavioural parameters shared by all states and powers; each has a default.",
+    )
+    events: list[Event] = Field(
+        default_factory=list,
+        max_length=10_000,
+        description="Dated events (at most 10,000); events of the same month fire in file order.",
+    )
 
     @property
     def power_ids(self) -> list[str]:
@@ -685,6 +1122,127 @@ def load_scenario(path: str | Path) -> LoadedScenario:
     )
 
 
+# --- JSON Schema -------------------------------------------------------------------------------
+
+SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+"""The JSON Schema dialect of :func:`scenario_json_schema`."""
+
+_NULL: dict[str, str] = {"type": "null"}
+_ANNOTATIONS = frozenset({"title", "description", "default", "examples", "deprecated"})
+_PARTIAL = "Partial"
+"""Prefix of the ``$defs`` names of the partial variant of each model."""
+
+
+def _nullable(schema: dict) -> dict:
+    """``schema`` or ``null``, with its annotations (description, default...) kept outside."""
+    if _NULL in schema.get("anyOf", []):
+        return schema
+    notes = {k: v for k, v in schema.items() if k in _ANNOTATIONS}
+    core = {k: v for k, v in schema.items() if k not in _ANNOTATIONS}
+    branches = core["anyOf"] if list(core) == ["anyOf"] else [core]
+    return {**notes, "anyOf": [*branches, _NULL]}
+
+
+def _partial(schema: Any, models: frozenset[str]) -> Any:
+    """The partial counterpart of a (sub)schema, for a file that ``extends`` another.
+
+    What :func:`sim.yamlsource.deep_merge` accepts in such a file: every property may be left
+    out or set to ``null`` (which removes it from the base), in objects and in maps alike; an
+    item of a list of objects carrying an ``id`` needs only its ``id``, which may not be
+    ``null`` (it merges onto the base item with that id). References to a model point to its
+    partial variant. Everything else (types, bounds, patterns, enums, list lengths, unknown
+    keys refused) is kept, so a value that no complete file could hold is refused here too.
+
+    Args:
+        schema: A schema, or any node inside one.
+        models: Names of the ``$defs`` entries that are objects (and so have a partial variant).
+
+    Returns:
+        A new schema; ``schema`` is not modified.
+    """
+    if isinstance(schema, list):
+        return [_partial(item, models) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    keyed = "id" in schema.get("required", [])  # a list item, merged on its id
+    out: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key in _ANNOTATIONS or key in ("enum", "const"):
+            out[key] = value  # data, not schemas
+        elif key == "$ref" and value.removeprefix("#/$defs/") in models:
+            out[key] = f"#/$defs/{_PARTIAL}{value.removeprefix('#/$defs/')}"
+        elif key == "properties":
+            out[key] = {
+                name: _partial(sub, models)
+                if keyed and name == "id"
+                else _nullable(_partial(sub, models))
+                for name, sub in value.items()
+            }
+        elif key == "patternProperties":  # maps (power id -> number...)
+            out[key] = {name: _nullable(_partial(sub, models)) for name, sub in value.items()}
+        elif key == "additionalProperties" and isinstance(value, dict):
+            out[key] = _nullable(_partial(value, models))
+        elif key == "required":
+            if keyed:  # the id says which base item to merge onto: required, never null
+                out[key] = ["id"]
+        else:
+            out[key] = _partial(value, models)
+    return out
+
+
 def scenario_json_schema() -> dict:
-    """JSON Schema of scenario files, for editor completion and validation."""
-    return Scenario.model_json_schema(mode="validation")
+    """JSON Schema (draft 2020-12) of scenario files, for editor completion and validation.
+
+    One schema covers both kinds of file. A complete file (no ``extends``) must match the full
+    model, ``$defs/Scenario``. A file with ``extends: base.yaml`` is a partial document, merged
+    onto its base by :func:`sim.yamlsource.deep_merge`, so it must match only the partial
+    variant: every property optional and nullable (``null`` removes an inherited key), items
+    of the ``powers``, ``states`` and ``events`` lists needing only their ``id``. The partial
+    variant (``$defs/Partial<Model>`` and the top level) is derived from the full schema by
+    code, so the two never drift apart; it keeps every type, bound, pattern and refusal of
+    unknown keys. Whether the merged result is complete, and the rules that span fields (lever
+    shares summing to 1, ids that exist, magnitude bounds per event type), are checked only by
+    ``greatgame check``.
+
+    The top level is the partial variant, so every file must match it; an ``if``/``else`` adds
+    the full model for files without a string ``extends``.
+
+    Returns:
+        The schema as a JSON-ready dict.
+    """
+    full = Scenario.model_json_schema(mode="validation")
+    defs: dict[str, Any] = full.pop("$defs")
+    defs["Scenario"] = full
+    models = frozenset(name for name, sub in defs.items() if "properties" in sub)
+    for name in sorted(models):
+        if _PARTIAL + name in defs:
+            raise RuntimeError(f"$defs name clash: {_PARTIAL + name}")
+        partial = _partial(defs[name], models)
+        partial["title"] = f"{defs[name].get('title', name)} (partial)"
+        partial["description"] = (
+            f"{defs[name].get('description', '')} In a file with `extends:`: every field is "
+            "optional, `null` removes an inherited value, and a list item needs only its `id`."
+        ).strip()
+        defs[_PARTIAL + name] = partial
+    root = dict(defs[_PARTIAL + "Scenario"])
+    root.pop("title", None)
+    root.pop("description", None)
+    return {
+        "$schema": SCHEMA_DIALECT,
+        "title": "greatgame scenario",
+        "description": (
+            "A greatgame scenario file: meta, powers, states, model and events. A file with "
+            "`extends: base.yaml` states only what differs from its base (a partial document); "
+            "any other file must be complete. Any number may be bare or written as "
+            "{value, evidence, assumption}."
+        ),
+        **root,
+        "if": {
+            "required": ["extends"],
+            "properties": {
+                "extends": {"type": "string", "description": "A base file: this one is partial."}
+            },
+        },
+        "else": {"$ref": "#/$defs/Scenario"},
+        "$defs": dict(sorted(defs.items())),
+    }

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import sys
 import time
 from collections import Counter, deque
@@ -46,6 +47,7 @@ from tqdm.auto import tqdm
 from sim import sweepstore as store
 from sim.designs import build_design, design_seed
 from sim.engines import ENGINES, Batch, simulate
+from sim.errors import Interrupted
 from sim.executors import open_executor
 from sim.params import with_values
 from sim.runner import OutputError, _git_commit, _versions
@@ -69,8 +71,8 @@ ID_COLUMNS = ("run", "point", "replicate", "seed")
 """Columns that identify a run in the final dataset; parameters and metrics follow."""
 
 
-class SweepInterrupted(KeyboardInterrupt):
-    """Ctrl-C stopped a sweep; finished chunks are on disk and the sweep can be resumed."""
+class SweepInterrupted(Interrupted):
+    """A signal stopped a sweep; finished chunks are on disk and the sweep can be resumed."""
 
 
 def run_seed(root: int, run: int) -> int:
@@ -388,12 +390,15 @@ def run_sweep(
             retried = _execute(plan, design, todo, engine, n_runs, out, bar, *where)
             if retried:
                 manifest["retried_failures"] = manifest.get("retried_failures", []) + retried
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         bar.close()
         left = len(store.done_chunks(out))
+        signum = getattr(exc, "signum", signal.SIGINT)
+        by = "" if signum == signal.SIGINT else f" by {signal.Signals(signum).name}"
         raise SweepInterrupted(
-            f"interrupted: {left} of {n_chunks} chunks are on disk in {out}/; "
-            f"finish with: greatgame sweep --resume {out}"
+            f"interrupted{by}: {left} of {n_chunks} chunks are on disk in {out}/; "
+            f"finish with: greatgame sweep --resume {out}",
+            signum,
         ) from None
     bar.close()
     store.write_results(out, n_chunks)

@@ -3,7 +3,7 @@
 A spec names a scenario, the parameters to vary by path with their ranges, a design and its size,
 replicates per point, a root seed and what to keep::
 
-    scenario: scenarios/baseline_2022.yaml   # relative to the spec file
+    scenario: scenarios/baseline_2022.yaml   # relative to the spec file, or a bundled name
     design: sobol        # grid | lhs | sobol | morris
     samples: 1024
     replicates: 4
@@ -28,6 +28,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from sim.bundled import bundled_scenario, unknown_scenario
 from sim.designs import MAX_POINTS, n_points
 from sim.errors import Problem, ScenarioError, suggest
 from sim.params import collect_numbers, resolve, with_values
@@ -46,7 +47,8 @@ class SweepSpec(BaseModel):
     """The contents of a sweep spec file (unknown keys are rejected).
 
     Attributes:
-        scenario: Scenario file, relative to the spec file.
+        scenario: Scenario file, relative to the spec file, or the name of a bundled scenario
+            (used when no such file exists there).
         design: ``grid``, ``lhs`` (Latin hypercube), ``sobol`` (Saltelli's scheme, for Sobol
             indices) or ``morris`` (elementary effects).
         samples: Size of the design. ``grid``: levels per parameter (points = samples ** k);
@@ -337,11 +339,18 @@ def validate_spec(
     if not scenario_path.is_absolute():
         scenario_path = file.parent / scenario_path
     if not scenario_path.is_file():
-        line = src.line_of(("scenario",))
-        problems.append(
-            Problem(str(file), ("scenario",), f"scenario file not found: {scenario_path}", line)
-        )
-        raise ScenarioError(problems)
+        bundled = bundled_scenario(spec.scenario)  # a plain name such as baseline_2022
+        if bundled is None:
+            line = src.line_of(("scenario",))
+            plain = Path(spec.scenario).name == spec.scenario
+            message = (
+                unknown_scenario(spec.scenario, scenario_path)
+                if plain
+                else f"scenario file not found: {scenario_path}"
+            )
+            problems.append(Problem(str(file), ("scenario",), message, line))
+            raise ScenarioError(problems)
+        scenario_path = bundled
     loaded = load_scenario(scenario_path)
     parameters, excluded, found = _check_parameters(spec, loaded, src)
     problems += found

@@ -51,3 +51,20 @@ def test_command_line_dask_local_cluster_of_processes(tmp_path, spec):
     pd.testing.assert_frame_equal(
         load_results(tmp_path / "b"), load_results(tmp_path / "a"), check_exact=True
     )
+
+
+def test_workers_poll_for_the_main_process_where_there_is_no_pidfd():
+    import subprocess
+    import threading
+
+    from sim.executors import _poll_until_gone
+
+    child = subprocess.Popen(["sleep", "30"])
+    watcher = threading.Thread(target=_poll_until_gone, args=(child.pid,), daemon=True)
+    watcher.start()
+    watcher.join(1.5)
+    assert watcher.is_alive(), "returned while the process was still running"
+    child.kill()
+    child.wait()  # reaped: the pid no longer exists
+    watcher.join(30)
+    assert not watcher.is_alive(), "did not notice that the process ended"

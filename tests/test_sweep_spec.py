@@ -125,10 +125,10 @@ def test_sobol_needs_a_power_of_two_and_a_scenario_without_ranges_needs_paramete
 
 
 def test_missing_scenario_and_not_a_mapping(tmp_path):
-    found = messages(write(tmp_path, "scenario: nowhere.yaml\ndesign: lhs\nsamples: 3\n"))
+    found = messages(write(tmp_path, "scenario: sub/nowhere.yaml\ndesign: lhs\nsamples: 3\n"))
     assert found == [
         f"{tmp_path / 'spec.yaml'}:1: scenario: scenario file not found: "
-        f"{tmp_path / 'nowhere.yaml'}"
+        f"{tmp_path / 'sub' / 'nowhere.yaml'}"
     ]
     with pytest.raises(ScenarioError, match="expected a mapping of keys, found list"):
         validate_spec([1, 2], tmp_path / "x.yaml")
