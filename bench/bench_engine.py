@@ -6,19 +6,20 @@ Usage (from the repository root)::
     .venv/bin/python bench/bench_engine.py --million 0      # skip the million-run measurement
     .venv/bin/python bench/bench_engine.py --quick          # a smoke run (small sizes, 20,000)
 
-Part 1 times, for every batch size, the Mesa engine (:func:`sim.engines.mesa_engine`, which
+Part 1 times, for every batch size, the Mesa engine (:func:`sim.model.mesa_model.mesa_engine`, which
 records the trajectory, plus the summary metrics) on ``--mesa-runs`` runs of the scenario and
-right after it the ensemble engine (:func:`sim.ensemble.run_ensemble`, ``keep="summary"``) on a
-batch of that size, and prints both in runs per second with their ratio: the Mesa baseline is
+right after it the ensemble engine (:func:`sim.model.ensemble.run_ensemble`, ``keep="summary"``) on
+a batch of that size, and prints both in runs per second with their ratio: the Mesa baseline is
 measured in the same run, next to each figure, so both see the same machine load. Both run in
 this process on one thread (BLAS threads are pinned to 1 before numpy loads): the ratio is per
 core.
 
 Part 2 runs ``--million`` runs keeping the summary metrics, split in blocks over ``--workers``
 worker processes (``spawn``), each simulating its blocks in chunks of ``--chunk-size`` runs;
-replicate seeds follow ``sim.runner.replicate_seeds`` (child ``i`` of ``SeedSequence(root)``)
-and are made in the workers. It prints the wall time (seeds, workers' start and gathering
-included) and the peak resident memory of the whole process tree (sampled every 50 ms from
+replicate seeds follow ``sim.results.runner.replicate_seeds`` (child ``i`` of
+``SeedSequence(root)``) and are made in the workers. It prints the wall time (seeds, workers' start
+and gathering included) and the peak resident memory of the whole process tree (sampled every 50 ms
+from
 ``/proc``), with ``ru_maxrss`` of this process and of its largest worker.
 """
 
@@ -45,16 +46,16 @@ import numpy as np  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sim.engines import mesa_engine  # noqa: E402
-from sim.ensemble import DEFAULT_CHUNK, run_ensemble  # noqa: E402
-from sim.scenario import Scenario, load_scenario  # noqa: E402
+from sim.input.scenario import Scenario, load_scenario  # noqa: E402
+from sim.model.ensemble import DEFAULT_CHUNK, run_ensemble  # noqa: E402
+from sim.model.mesa_model import mesa_engine  # noqa: E402
 
 DEFAULT_SCENARIO = ROOT / "scenarios" / "baseline_2022.yaml"
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
 def seeds_for(root: int, lo: int, hi: int) -> np.ndarray:
-    """Seeds of replicates ``lo`` to ``hi - 1``, as ``sim.runner.replicate_seeds(root, n)``."""
+    """Seeds of replicates ``lo`` to ``hi - 1``, as ``sim.results.runner.replicate_seeds``."""
     return np.array(
         [
             np.random.SeedSequence(root, spawn_key=(i,)).generate_state(1, np.uint32)[0]

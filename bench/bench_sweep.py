@@ -1,12 +1,12 @@
 """Runs per second of ``greatgame sweep`` against Mesa's own ``batch_run``, in one run.
 
-Both run the same model (:class:`sim.model.GreatGameModel`) on the same scenario, the same
-number of runs with the same seeds and the same number of worker processes, and keep the same
-thing: the summary metrics of every run (:func:`sim.metrics.summarize`). The sweep is a ``grid``
-of one point (the scenario's own values) with ``--runs`` replicates; ``batch_run`` gets
-one ``rng`` per run. The script checks that both give the same numbers, then
+Both run the same model (:class:`sim.model.mesa_model.GreatGameModel`) on the same scenario, the
+same number of runs with the same seeds and the same number of worker processes, and keep the same
+thing: the summary metrics of every run (:func:`sim.model.metrics.summarize`). The sweep is a
+``grid`` of one point (the scenario's own values) with ``--runs`` replicates; ``batch_run`` gets one
+``rng`` per run. The script checks that both give the same numbers, then
 prints runs per second and the ratio, for the Mesa engine and every other engine registered in
-:data:`sim.engines.ENGINES`.
+:data:`sim.model.engines.ENGINES`.
 
 Usage::
 
@@ -30,11 +30,11 @@ from mesa.batchrunner import batch_run
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sim.engines import ENGINES  # noqa: E402
-from sim.metrics import summarize  # noqa: E402
-from sim.model import GreatGameModel  # noqa: E402
-from sim.scenario import Scenario, load_scenario  # noqa: E402
-from sim.sweep import load_results, run_seed, run_sweep  # noqa: E402
+from sim.input.scenario import Scenario, load_scenario  # noqa: E402
+from sim.model.engines import ENGINES  # noqa: E402
+from sim.model.mesa_model import GreatGameModel  # noqa: E402
+from sim.model.metrics import summarize  # noqa: E402
+from sim.sweep.run import load_results, run_seed, run_sweep  # noqa: E402
 
 
 def _summary(model: BatchModel) -> dict[str, float]:

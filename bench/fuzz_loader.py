@@ -8,11 +8,11 @@ bombs ("billion laughs"), recursive aliases, Python object tags, files over the 
 (up to 50 MB), truncated and shuffled text, broken ``extends`` chains and bad sweep specs.
 
 Each case is written to a scratch copy of the repository's ``scenarios/`` and ``sweeps/`` and
-loaded in a worker process with the public loaders (:func:`sim.evidence.load_verified` for
-scenarios, :func:`sim.sweepspec.load_spec` for specs). A case ends in one of:
+loaded in a worker process with the public loaders (:func:`sim.input.evidence.load_verified` for
+scenarios, :func:`sim.sweep.spec.load_spec` for specs). A case ends in one of:
 
-- ``error``: :class:`sim.errors.ScenarioError` with a clear message (first line names a file of
-  the case, no line longer than 500 characters), the expected outcome for a broken file;
+- ``error``: :class:`sim.input.errors.ScenarioError` with a clear message (first line names a
+  file of the case, no line longer than 500 characters), the expected outcome for a broken file;
 - ``accepted``: the mutant is still a valid file (many number changes are);
 - ``crash``: any other exception, or the worker process died (a traceback for the user);
 - ``hang``: the load took more than ``--timeout`` seconds (default 1; the worker is killed
@@ -404,7 +404,7 @@ def _deep(rng: random.Random) -> bytes:
 
 PYTHON_TAGS = [
     'meta: !!python/object/apply:os.system ["echo pwned > /tmp/greatgame-fuzz-pwned"]\n',
-    "meta: !!python/object:sim.scenario.Meta {name: x}\n",
+    "meta: !!python/object:sim.input.scenario.Meta {name: x}\n",
     "meta: !!python/name:os.system\n",
     "meta: !!python/module:os\n",
     'powers: !!python/object/new:subprocess.Popen [["true"]]\n',
@@ -631,8 +631,8 @@ def make_workspace(directory: Path) -> dict[str, list[Path]]:
 
 
 def _load(case: Case, path: Path, evidence: Path) -> Any:
-    from sim.evidence import load_verified
-    from sim.sweepspec import load_spec
+    from sim.input.evidence import load_verified
+    from sim.sweep.spec import load_spec
 
     if case.target == "spec":
         return load_spec(path)
@@ -667,7 +667,7 @@ def run_case(case: Case, workspace: Path, timeout: float, max_rss_mib: float) ->
     Returns:
         The outcome.
     """
-    from sim.errors import ScenarioError
+    from sim.input.errors import ScenarioError
 
     folder = workspace / ("sweeps" if case.target == "spec" else "scenarios")
     path = folder / case.name
@@ -715,8 +715,8 @@ def _worker(
         "spec": sorted((ws / "sweeps").glob("*.yaml")),
     }
     sources = {k: [p for p in v if not p.name.startswith("case-")] for k, v in sources.items()}
-    import sim.evidence
-    import sim.sweepspec  # noqa: F401
+    import sim.input.evidence
+    import sim.sweep.spec  # noqa: F401
 
     while True:
         number = conn.recv()

@@ -14,14 +14,35 @@ pay for importing Mesa, pandas and matplotlib.
 from importlib import import_module
 from typing import Any
 
-__all__ = ["GreatGameModel", "ScenarioError", "load_scenario", "run"]
+__all__ = [
+    "Batch",
+    "GreatGameModel",
+    "ScenarioError",
+    "load_scenario",
+    "load_verified",
+    "observe",
+    "run",
+    "run_ensemble",
+    "run_sweep",
+    "simulate",
+    "validate",
+]
 
 _HOME = {
-    "GreatGameModel": "sim.model",
-    "ScenarioError": "sim.errors",
-    "load_scenario": "sim.scenario",
-    "run": "sim.runner",
+    "Batch": "sim.model.metrics",
+    "GreatGameModel": "sim.model.mesa_model",
+    "ScenarioError": "sim.input.errors",
+    "load_scenario": "sim.input.scenario",
+    "load_verified": "sim.input.evidence",
+    "observe": "sim.results.observe",
+    "run": "sim.results.runner",
+    "run_ensemble": "sim.model.ensemble",
+    "run_sweep": "sim.sweep.run",
+    "simulate": "sim.model.engines",
+    "validate": "sim.results.validation",
 }
+"""Where each public name lives. Every other name is addressed by its module path (the
+sub-packages' docstrings say what each module owns)."""
 
 
 def __getattr__(name: str) -> Any:

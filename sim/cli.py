@@ -2,7 +2,7 @@
 
 Commands: ``run``, ``check``, ``scenarios``, ``schema``, ``evidence``, ``observe``, ``validate``,
 ``sweep``, ``analyze``, ``plot``, ``compare``, ``report``. A scenario argument is a file or the name
-of a bundled scenario (:func:`sim.bundled.resolve_scenario`).
+of a bundled scenario (:func:`sim.input.bundled.resolve_scenario`).
 
 Bad input ends with exit status 2 and one line per problem on standard error (a traceback only
 with ``--debug``).
@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sim.errors import Interrupted, ScenarioError
+from sim.input.errors import Interrupted, ScenarioError
 
 __all__ = ["main"]
 
@@ -35,11 +35,11 @@ _EVIDENCE_HELP = "evidence folder (default: the bundled evidence base, seeds/ in
 def _cmd_run(args: argparse.Namespace) -> int:
     import matplotlib.pyplot as plt
 
-    from sim import runner
-    from sim.atomic import check_free
-    from sim.bundled import resolve_scenario
-    from sim.evidence import load_verified
-    from sim.plotting import plot_alignment_grid
+    from sim.input.bundled import resolve_scenario
+    from sim.input.evidence import load_verified
+    from sim.results import runner
+    from sim.results.atomic import check_free
+    from sim.viz.plotting import plot_alignment_grid
 
     loaded = load_verified(resolve_scenario(args.scenario), args.evidence)
     out = Path(args.out) if args.out else Path("results") / loaded.scenario.meta.name
@@ -72,8 +72,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from sim.bundled import resolve_scenario, scenario_names
-    from sim.evidence import load_verified, unsourced
+    from sim.input.bundled import resolve_scenario, scenario_names
+    from sim.input.evidence import load_verified, unsourced
 
     failed = 0
     for path in args.scenarios or scenario_names():
@@ -100,7 +100,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_observe(args: argparse.Namespace) -> int:
-    from sim.observe import observe
+    from sim.results.observe import observe
 
     table = observe(args.results, args.date)
     if args.json:
@@ -122,9 +122,9 @@ def _cmd_observe(args: argparse.Namespace) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from sim.bundled import resolve_scenario
-    from sim.evidence import load_verified
-    from sim.validation import validate
+    from sim.input.bundled import resolve_scenario
+    from sim.input.evidence import load_verified
+    from sim.results.validation import validate
 
     loaded = load_verified(resolve_scenario(args.scenario), args.evidence)
     results = validate(loaded, replicates=args.replicates, seed=args.seed, engine=args.engine)
@@ -139,8 +139,8 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _cmd_scenarios(args: argparse.Namespace) -> int:
-    from sim.bundled import scenario_names, scenarios_dir
-    from sim.scenario import load_scenario
+    from sim.input.bundled import scenario_names, scenarios_dir
+    from sim.input.scenario import load_scenario
 
     folder = scenarios_dir()
     rows = []
@@ -179,14 +179,14 @@ def _first_line(text: str) -> str:
 
 
 def _cmd_schema(args: argparse.Namespace) -> int:
-    from sim.scenario import scenario_json_schema
+    from sim.input.scenario import scenario_json_schema
 
     print(json.dumps(scenario_json_schema(), indent=2))
     return 0
 
 
 def _cmd_evidence(args: argparse.Namespace) -> int:
-    from sim.evidence import load_all, search
+    from sim.input.evidence import load_all, search
 
     _, facts = load_all(args.dir)
     found = search(facts, args.search or "")
@@ -207,9 +207,9 @@ def _cmd_evidence(args: argparse.Namespace) -> int:
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
-    from sim.bundled import resolve_sweep_spec
-    from sim.errors import OutputError
-    from sim.sweep import ChunkFailed, SweepInterrupted, run_sweep
+    from sim.input.bundled import resolve_sweep_spec
+    from sim.input.errors import OutputError
+    from sim.sweep.run import ChunkFailed, SweepInterrupted, run_sweep
 
     if bool(args.spec) == bool(args.resume):
         raise OutputError("give either a spec file or --resume DIR (not both)")
@@ -259,7 +259,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def _cmd_analyze(args: argparse.Namespace) -> int:
-    from sim.analysis import write_analysis
+    from sim.viz.render import write_analysis
 
     rank, files = write_analysis(args.folder, out=args.out, metrics=args.metric)
     if not args.quiet:
@@ -312,7 +312,7 @@ def _add_sweep_commands(sub: argparse._SubParsersAction) -> None:
 
 
 def _cmd_plot(args: argparse.Namespace) -> int:
-    from sim.report import folder_kind, render, write_figure
+    from sim.viz.report import folder_kind, render, write_figure
 
     folder = Path(args.folder)
     what = folder_kind(folder)
@@ -337,7 +337,7 @@ def _cmd_plot(args: argparse.Namespace) -> int:
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
-    from sim.compare import write_compare
+    from sim.viz.render import write_compare
 
     out, files = write_compare(args.folders, args.out, args.variable, force=args.force)
     if not args.quiet:
@@ -346,7 +346,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from sim.report import write_report
+    from sim.viz.report import write_report
 
     out = write_report(args.folder, args.out, force=args.force)
     if not args.quiet:
@@ -355,7 +355,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def _add_plot_commands(sub: argparse._SubParsersAction) -> None:
-    from sim.report import RESULT_KINDS, SWEEP_KINDS
+    from sim.viz.report import RESULT_KINDS, SWEEP_KINDS
 
     p = sub.add_parser("plot", help="draw a figure of a results or sweep folder")
     p.add_argument("folder", metavar="DIR", help="a results folder or a sweep folder")
@@ -529,7 +529,7 @@ def main(argv: list[str] | None = None) -> int:
         signal number when a signal stopped it (130 for Ctrl-C, 143 for SIGTERM).
     """
     args = _parser().parse_args(argv)
-    from sim.errors import OutputError
+    from sim.input.errors import OutputError
 
     try:
         with _signals_interrupt():

@@ -5,10 +5,11 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from sim.analysis import ranking, sensitivity, write_analysis
-from sim.designs import build_design, design_seed
-from sim.runner import OutputError
-from sim.sweepstore import write_json, write_table
+from sim.results.runner import OutputError
+from sim.sweep.analysis import ranking, sensitivity
+from sim.sweep.designs import build_design, design_seed
+from sim.sweep.store import write_json, write_table
+from sim.viz.render import write_analysis
 
 PARAMS = {"a": (0.0, 1.0), "b": (0.0, 1.0), "c": (0.0, 1.0)}
 

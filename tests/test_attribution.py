@@ -1,16 +1,16 @@
-"""Attribution of alignment changes by channel and by event (sim.attribution)."""
+"""Attribution of alignment changes by channel and by event (sim.results.attribution)."""
 
 import numpy as np
 import pytest
 from conftest import ROOT
 
-from sim import dynamics
-from sim.arrays import initial_state, to_params
-from sim.attribution import CHANNELS, REST, attribute, channel_contributions
-from sim.errors import ScenarioError
-from sim.model import GreatGameModel
-from sim.runner import replicate_seeds
-from sim.scenario import load_scenario
+from sim.input.errors import ScenarioError
+from sim.input.scenario import load_scenario
+from sim.model import dynamics
+from sim.model.compile import initial_state, to_params
+from sim.model.mesa_model import GreatGameModel
+from sim.results.attribution import CHANNELS, REST, attribute, channel_contributions
+from sim.results.runner import replicate_seeds
 
 
 @pytest.fixture(scope="module")

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from conftest import DATA, ROOT
 
-from sim import bundled
-from sim.bundled import bundled_scenario, resolve_scenario, scenario_names
 from sim.cli import _parser, main
-from sim.errors import ScenarioError
-from sim.sweepspec import load_spec, validate_spec
+from sim.input import bundled
+from sim.input.bundled import bundled_scenario, resolve_scenario, scenario_names
+from sim.input.errors import ScenarioError
+from sim.sweep.spec import load_spec, validate_spec
 
 NAMES = sorted(p.stem for p in (ROOT / "scenarios").glob("*.yaml"))
 RESULT_FILES = {"results.parquet", "events.csv", "scenario.yaml", "alignment.png", "manifest.json"}
@@ -44,7 +44,7 @@ def test_bundled_sweep_spec_finds_its_scenario():
 
 
 def test_default_evidence_dir_is_the_bundled_one():
-    from sim.evidence import default_evidence_dir
+    from sim.input.evidence import default_evidence_dir
 
     assert default_evidence_dir() == bundled.evidence_dir()
     assert (default_evidence_dir() / "sources.yaml").is_file()
@@ -236,9 +236,9 @@ def test_the_wheel_installs_and_runs_outside_the_repository(tmp_path):
     _sh([uv, "build", "--offline", "--quiet", "--out-dir", dist, ROOT], ROOT, env)
     (wheel,) = dist.glob("greatgame-*.whl")
     names = [n for n in zipfile.ZipFile(wheel).namelist() if ".dist-info/" not in n]
-    shipped = {n for n in names if n.startswith("sim/bundled/") and n.endswith(".yaml")}
+    shipped = {n for n in names if n.startswith("sim/input/bundled/") and n.endswith(".yaml")}
     expected = {
-        f"sim/bundled/{folder}/{p.name}"
+        f"sim/input/bundled/{folder}/{p.name}"
         for folder in ("seeds", "scenarios", "sweeps")
         for p in (ROOT / folder).glob("*.yaml")
     }
@@ -254,7 +254,7 @@ def test_the_wheel_installs_and_runs_outside_the_repository(tmp_path):
     _sh([uv, "pip", "install", "--offline", "--quiet", "--python", python, "-r", lock], work, env)
     _sh([uv, "pip", "install", "--offline", "--quiet", "--python", python, wheel], work, env)
 
-    code = "import sim, sim.bundled as b; print(sim.__file__); print(b.evidence_dir())"
+    code = "import sim, sim.input.bundled as b; print(sim.__file__); print(b.evidence_dir())"
     where = _sh([python, "-c", code], work, env).stdout.splitlines()
     assert all(Path(p).is_relative_to(venv) for p in where), where
     greatgame = venv / "bin" / "greatgame"

@@ -13,11 +13,11 @@ import numpy as np
 import pytest
 from conftest import ROOT, SCENARIOS
 
-from sim.engines import Batch, simulate
-from sim.evidence import check_citations, load_all, unsourced
-from sim.metrics import influence
-from sim.model import GreatGameModel
-from sim.scenario import load_scenario
+from sim.input.evidence import check_citations, load_all, unsourced
+from sim.input.scenario import load_scenario
+from sim.model.engines import simulate
+from sim.model.mesa_model import GreatGameModel
+from sim.model.metrics import Batch, influence
 
 SEEDS = list(range(30))
 COUNTERFACTUALS = (

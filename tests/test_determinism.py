@@ -18,10 +18,10 @@ import pytest
 import yaml
 from conftest import ROOT
 
-from sim.engines import simulate
-from sim.runner import run
-from sim.scenario import validate_document
-from sim.sweep import load_results, run_sweep
+from sim.input.scenario import validate_document
+from sim.model.engines import simulate
+from sim.results.runner import run
+from sim.sweep.run import load_results, run_sweep
 
 BASELINE = ROOT / "scenarios" / "baseline_2022.yaml"
 ORDER_TOL = 1e-12
@@ -101,7 +101,7 @@ def _reindexed(batch, states: list[str], powers: list[str]) -> dict[str, np.ndar
 def test_order_of_powers_and_states_does_not_change_the_dynamics(tmp_path, engine):
     """Every number is the same whatever the order in the YAML (to 1e-12), noise included.
 
-    The noise block is drawn over the sorted ids (``sim.model.draw_noise``), so each (month,
+    The noise block is drawn over the sorted ids (``sim.model.compile.draw_noise``), so each (month,
     state, power) gets the same standard normal in any order; reordering only reorders
     floating-point sums.
     """

@@ -1,9 +1,10 @@
 """Keep docs/ODD.md honest: its tables must match the code and the baseline scenario.
 
 The ODD's parameter, event and vote-rule tables and its summary of the baseline's numbers are
-parsed here and compared with ``sim.scenario.ModelParams``, ``sim.scenario.EVENT_RULES``,
-``sim.observables.VoteRule`` and ``scenarios/baseline_2022.yaml``. When a test fails, update the
-document (its section "Keeping this document in step with the code" says how); for the baseline
+parsed here and compared with ``sim.input.scenario.ModelParams``,
+``sim.input.scenario.EVENT_RULES``, ``sim.model.metrics.VoteRule`` and
+``scenarios/baseline_2022.yaml``. When a test fails, update the document (its section "Keeping this
+document in step with the code" says how); for the baseline
 tables the failure message prints the rows to paste.
 """
 
@@ -15,11 +16,10 @@ import pytest
 import yaml
 from conftest import ROOT
 
-from sim.metrics import RECORDED
-from sim.observables import VoteRule
-from sim.params import collect_numbers
-from sim.scenario import CHANNELS, EVENT_RULES, ModelParams, load_scenario
-from sim.validation import FACTS
+from sim.input.params import collect_numbers
+from sim.input.scenario import CHANNELS, EVENT_RULES, ModelParams, load_scenario
+from sim.model.metrics import RECORDED, VoteRule
+from sim.results.validation import FACTS
 
 ODD = ROOT / "docs" / "ODD.md"
 BASELINE = ROOT / "scenarios" / "baseline_2022.yaml"

@@ -7,11 +7,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_invariants import scenarios as random_scenarios
 
-from sim.engines import ENGINES, simulate
-from sim.ensemble import iter_ensemble, prepare, run_ensemble
-from sim.model import GreatGameModel
-from sim.params import with_values
-from sim.scenario import load_scenario, validate_document
+from sim.input.params import with_values
+from sim.input.scenario import load_scenario, validate_document
+from sim.model.engines import ENGINES, simulate
+from sim.model.ensemble import iter_ensemble, prepare, run_ensemble
+from sim.model.mesa_model import GreatGameModel
 
 TOL = 1e-9
 SEEDS = [0, 7, 2024, 4_294_967_295]

@@ -5,8 +5,8 @@ import yaml
 from conftest import ROOT, write_yaml
 
 from sim.cli import main
-from sim.errors import ScenarioError
-from sim.evidence import (
+from sim.input.errors import ScenarioError
+from sim.input.evidence import (
     Fact,
     check_citations,
     default_evidence_dir,
@@ -16,7 +16,7 @@ from sim.evidence import (
     search,
     unsourced,
 )
-from sim.scenario import load_scenario
+from sim.input.scenario import load_scenario
 
 SEED_DOCS = ROOT.parent / "shared" / "seeds"
 DRONE_FACTS = {

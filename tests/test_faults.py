@@ -18,10 +18,10 @@ import pytest
 import yaml
 from conftest import ROOT, write_yaml
 
-from sim import runner
 from sim.cli import main
-from sim.runner import OutputError, run, write_results
-from sim.sweep import FAULT_ENV, MAX_ATTEMPTS, ChunkFailed, load_results, run_sweep
+from sim.results import runner
+from sim.results.runner import OutputError, run, write_results
+from sim.sweep.run import FAULT_ENV, MAX_ATTEMPTS, ChunkFailed, load_results, run_sweep
 
 # --- a killed `greatgame run` ----------------------------------------------------------------
 

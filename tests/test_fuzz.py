@@ -11,10 +11,10 @@ import pytest
 import yaml
 from conftest import ROOT, write_yaml
 
-from sim.errors import ScenarioError
-from sim.scenario import load_scenario
-from sim.sweepspec import load_spec
-from sim.yamlsource import MAX_DEPTH, MAX_NODES, read_yaml
+from sim.input.errors import ScenarioError
+from sim.input.scenario import load_scenario
+from sim.input.yamlsource import MAX_DEPTH, MAX_NODES, read_yaml
+from sim.sweep.spec import load_spec
 
 _spec = importlib.util.spec_from_file_location("fuzz_loader", ROOT / "bench" / "fuzz_loader.py")
 fuzz = importlib.util.module_from_spec(_spec)
@@ -107,7 +107,8 @@ def test_very_deep_nesting_does_not_kill_the_process(tmp_path):
     path = tmp_path / "deeper.yaml"
     path.write_text("[" * 1_000_000 + "]" * 1_000_000)
     code = (
-        "import sys; from sim.yamlsource import read_yaml; from sim.errors import ScenarioError\n"
+        "import sys; from sim.input.yamlsource import read_yaml\n"
+        "from sim.input.errors import ScenarioError\n"
         f"try: read_yaml({str(path)!r})\nexcept ScenarioError as e: print(e); sys.exit(3)"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)

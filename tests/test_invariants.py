@@ -8,8 +8,8 @@ from conftest import DATA
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.model import GreatGameModel
-from sim.scenario import EVENT_RULES, ModelParams, Scenario
+from sim.input.scenario import EVENT_RULES, ModelParams, Scenario
+from sim.model.mesa_model import GreatGameModel
 
 BASE = yaml.safe_load((DATA / "mini.yaml").read_text())
 unit = st.floats(0.0, 1.0)
@@ -141,7 +141,7 @@ def test_bounded_finite_nonnegative_and_events_once(sc, seed):
 @given(sc=scenarios(), seed=st.integers(0, 2**32 - 1), months=st.integers(0, 11))
 def test_spending_equals_budget_and_never_exceeds_it(sc, seed, months):
     """Powers spend budget x factor x attention, split over states and levers, nothing more."""
-    from sim.dynamics import allocate
+    from sim.model.dynamics import allocate
 
     model = GreatGameModel(sc, rng=seed)
     for _ in range(months):

@@ -6,8 +6,8 @@ import pytest
 from conftest import write_yaml
 
 from sim.cli import main
-from sim.errors import ScenarioError
-from sim.scenario import load_scenario
+from sim.input.errors import ScenarioError
+from sim.input.scenario import load_scenario
 
 
 def _error(path) -> str:

@@ -3,9 +3,8 @@
 import numpy as np
 import pytest
 
-from sim.agents import PowerAgent, StateAgent
-from sim.model import GreatGameModel
-from sim.scenario import load_scenario
+from sim.input.scenario import load_scenario
+from sim.model.mesa_model import GreatGameModel, PowerAgent, StateAgent
 
 
 @pytest.fixture

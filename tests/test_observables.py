@@ -5,8 +5,8 @@ import json
 import numpy as np
 
 from sim.cli import main
-from sim.observables import VOTES, VoteRule, predicted_vote
-from sim.observe import observe
+from sim.model.metrics import VOTES, VoteRule, predicted_vote
+from sim.results.observe import observe
 
 POWERS = ["russia", "china", "usa", "eu"]
 

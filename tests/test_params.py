@@ -2,9 +2,9 @@
 
 import pytest
 
-from sim.errors import ScenarioError
-from sim.params import collect_numbers, with_values
-from sim.scenario import load_scenario
+from sim.input.errors import ScenarioError
+from sim.input.params import collect_numbers, with_values
+from sim.input.scenario import load_scenario
 
 
 def test_collect_numbers_uses_ids_and_sees_provenance(tmp_path, mini_path):

@@ -1,4 +1,5 @@
-"""Figures, the plot and compare commands (sim.plotting, sim.compare, greatgame plot/compare)."""
+"""Figures, the plot and compare commands (sim.viz.plotting, sim.results.compare, greatgame
+plot/compare)."""
 
 import matplotlib
 
@@ -13,11 +14,11 @@ import yaml
 from conftest import DATA
 from matplotlib.colors import to_rgba
 
-from sim import plotting
 from sim.cli import main
-from sim.compare import difference
-from sim.observe import load_results
-from sim.report import RESULT_KINDS, SWEEP_KINDS
+from sim.results.compare import difference
+from sim.results.observe import load_results
+from sim.viz import plotting
+from sim.viz.report import RESULT_KINDS, SWEEP_KINDS
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +36,7 @@ def folders(tmp_path_factory):
             ev["enabled"] = False
     (root / "cf.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
     assert main(["run", str(root / "cf.yaml"), "-r", "4", "--seed", "3", "-o", str(cf), "-q"]) == 0
-    from sim.sweep import run_sweep
+    from sim.sweep.run import run_sweep
 
     spec = {
         "scenario": str(DATA / "mini.yaml"),
@@ -134,7 +135,7 @@ def test_unpaired_difference_uses_every_pair():
 
 
 def test_attribution_waterfall(folders):
-    from sim.attribution import attribute_folder
+    from sim.results.attribution import attribute_folder
 
     attr = attribute_folder(folders["base"], "alpha", "north", "2022-02", "2022-11")
     ax = plotting.plot_attribution(attr)
@@ -172,8 +173,8 @@ def test_every_sweep_kind_renders_from_a_sweep_folder(folders, kind, tmp_path):
 
 
 def test_sweep_figures_directly(folders):
-    from sim.analysis import sensitivity
-    from sim.sweep import load_results as sweep_results
+    from sim.sweep.analysis import sensitivity
+    from sim.sweep.run import load_results as sweep_results
 
     idx = sensitivity(folders["sweep"], metrics=["alignment_change.alpha.north"])
     ax = plotting.plot_indices(idx, "alignment_change.alpha.north")

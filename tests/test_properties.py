@@ -12,11 +12,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_invariants import _model_params
 
-from sim.engines import simulate
-from sim.model import GreatGameModel
-from sim.params import collect_numbers, with_values
-from sim.scenario import load_scenario
-from sim.sweepspec import strip_provenance
+from sim.input.params import collect_numbers, with_values
+from sim.input.scenario import load_scenario
+from sim.model.engines import simulate
+from sim.model.mesa_model import GreatGameModel
+from sim.sweep.spec import strip_provenance
 
 LOADED = {p.name: load_scenario(p) for p in SCENARIOS}
 RANGED = {

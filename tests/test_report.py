@@ -1,4 +1,4 @@
-"""The HTML report (sim.report, greatgame report), rendered in headless Chromium."""
+"""The HTML report (sim.viz.report, greatgame report), rendered in headless Chromium."""
 
 import base64
 import os

@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim import runner
 from sim.cli import main
-from sim.model import GreatGameModel
+from sim.model.mesa_model import GreatGameModel
+from sim.results import runner
 
 
 def test_replicate_seeds_are_spawned_and_stable():

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from conftest import SCENARIOS
 
-from sim.model import GreatGameModel
-from sim.scenario import load_scenario
+from sim.input.scenario import load_scenario
+from sim.model.mesa_model import GreatGameModel
 
 
 def test_there_are_scenarios():

@@ -14,8 +14,8 @@ import pytest
 import yaml
 from jsonschema import Draft202012Validator
 
-from sim.errors import ScenarioError
-from sim.scenario import load_scenario, scenario_json_schema, validate_document
+from sim.input.errors import ScenarioError
+from sim.input.scenario import load_scenario, scenario_json_schema, validate_document
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))

@@ -9,13 +9,13 @@ import pytest
 from conftest import write_yaml
 
 from sim.cli import main
-from sim.model import GreatGameModel
-from sim.params import with_values
-from sim.runner import OutputError, replicate_seeds
-from sim.scenario import load_scenario
-from sim.sweep import load_results, run_seed, run_sweep, to_ema
-from sim.sweepspec import strip_provenance
-from sim.sweepstore import chunk_path, done_chunks
+from sim.input.params import with_values
+from sim.input.scenario import load_scenario
+from sim.model.mesa_model import GreatGameModel
+from sim.results.runner import OutputError, replicate_seeds
+from sim.sweep.run import load_results, run_seed, run_sweep, to_ema
+from sim.sweep.spec import strip_provenance
+from sim.sweep.store import chunk_path, done_chunks
 
 PARAMS = {
     "powers.north.strategy.threat_intensity": [0.0, 0.9],

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from sim.designs import build_design, design_seed, n_points
+from sim.sweep.designs import build_design, design_seed, n_points
 
 PARAMS = {"a": (0.0, 1.0), "b": (10.0, 20.0), "c": (-1.0, -0.5)}
 

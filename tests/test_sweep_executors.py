@@ -5,8 +5,8 @@ import pytest
 from conftest import write_yaml
 
 from sim.cli import main
-from sim.sweep import load_results, run_sweep
-from sim.sweepstore import done_chunks
+from sim.sweep.run import load_results, run_sweep
+from sim.sweep.store import done_chunks
 
 
 @pytest.fixture
@@ -57,7 +57,7 @@ def test_workers_poll_for_the_main_process_where_there_is_no_pidfd():
     import subprocess
     import threading
 
-    from sim.executors import _poll_until_gone
+    from sim.sweep.executors import _poll_until_gone
 
     child = subprocess.Popen(["sleep", "30"])
     watcher = threading.Thread(target=_poll_until_gone, args=(child.pid,), daemon=True)

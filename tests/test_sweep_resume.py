@@ -13,8 +13,8 @@ import pytest
 from conftest import DATA, write_yaml
 
 from sim.cli import main
-from sim.sweep import load_results, run_sweep
-from sim.sweepstore import done_chunks
+from sim.sweep.run import load_results, run_sweep
+from sim.sweep.store import done_chunks
 
 N_CHUNKS = 60
 

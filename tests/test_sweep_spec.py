@@ -2,8 +2,8 @@
 
 import pytest
 
-from sim.errors import ScenarioError
-from sim.sweepspec import load_spec, validate_spec
+from sim.input.errors import ScenarioError
+from sim.sweep.spec import load_spec, validate_spec
 
 
 def write(tmp_path, text, name="spec.yaml"):

@@ -4,8 +4,8 @@ import pytest
 from conftest import ROOT
 
 from sim.cli import main
-from sim.evidence import load_verified
-from sim.validation import FACTS, validate
+from sim.input.evidence import load_verified
+from sim.results.validation import FACTS, validate
 
 BASELINE = ROOT / "scenarios" / "baseline_2022.yaml"
 

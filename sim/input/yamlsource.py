@@ -1,0 +1,268 @@
+"""Safe YAML reading that remembers the line of every node, and deep merging."""
+
+from __future__ import annotations
+
+import gc
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from sim.input.errors import Problem, ScenarioError
+
+__all__ = ["YamlSource", "deep_merge", "read_yaml"]
+
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""The safe loader (the C one when libyaml is available): no Python object tags."""
+
+MAX_BYTES = 5_000_000
+"""Largest input file accepted; scenarios are a few kilobytes."""
+
+MAX_NODES = 100_000
+"""Most YAML nodes accepted, aliases counted expanded (the baseline has about 5,000): a limit
+that keeps an alias bomb ("billion laughs") from exploding in validation, hashing or writing."""
+
+MAX_DEPTH = 64
+"""Deepest nesting of mappings and sequences accepted (scenarios need about 6)."""
+
+
+_PLAIN_TAGS = frozenset(
+    f"tag:yaml.org,2002:{name}"
+    for name in ("str", "int", "float", "bool", "null", "seq", "map", "timestamp")
+)
+"""Explicit tags of plain YAML data; any other tag (``!!python/...``, ``!custom``) is refused."""
+
+
+def _check_shape(loader: yaml.BaseLoader, fail: Any) -> None:
+    """Read the event stream once and refuse documents too deep, too big or self-referential.
+
+    The parser is iterative, so this is safe on any input; composing (which recurses) and
+    validating (which expands aliases) come only after it. Nodes are counted as the document
+    would be after expanding every alias, without expanding anything.
+
+    Args:
+        loader: A fresh loader over the text (consumed).
+        fail: Makes the ScenarioError to raise from a message and a line.
+
+    Raises:
+        ScenarioError: For nesting deeper than :data:`MAX_DEPTH`, more than :data:`MAX_NODES`
+            expanded nodes, an alias to a node that contains it, or a tag other than plain
+            data's (``!!python/object``, say).
+        yaml.YAMLError: For malformed YAML.
+    """
+    sizes: dict[str, int] = {}  # expanded size of each closed anchored node
+    stack: list[list] = []  # open collections: [nodes so far, anchor]
+    total, aliases = 0, 0
+    while loader.check_event():
+        event = loader.get_event()
+        line = event.start_mark.line + 1 if event.start_mark is not None else None
+        tag = getattr(event, "tag", None)
+        if tag is not None and tag != "!" and tag not in _PLAIN_TAGS:
+            shown = tag if len(tag) <= 60 else tag[:57] + "..."
+            raise fail(f"unsupported YAML tag '{shown}': expected plain data (no tags)", line)
+        if isinstance(event, yaml.CollectionStartEvent):
+            stack.append([1, event.anchor])
+            total += 1
+            if len(stack) > MAX_DEPTH:
+                raise fail(f"expected at most {MAX_DEPTH} levels of nesting, found more", line)
+            continue
+        if isinstance(event, yaml.CollectionEndEvent):
+            n, anchor = stack.pop()
+            if anchor is not None:
+                sizes[anchor] = n
+        elif isinstance(event, yaml.ScalarEvent):
+            n = 1
+            total += 1
+            if event.anchor is not None:
+                sizes[event.anchor] = 1
+        elif isinstance(event, yaml.AliasEvent):
+            if event.anchor not in sizes:
+                open_anchors = [a for _, a in stack]
+                why = (
+                    "refers to a node that contains it"
+                    if event.anchor in open_anchors
+                    else "is not defined before it"
+                )
+                raise fail(f"unsupported alias: *{event.anchor} {why}", line)
+            n = sizes[event.anchor]
+            total += n
+            aliases += 1
+        else:
+            continue
+        if stack:
+            stack[-1][0] += n
+        if total > MAX_NODES:
+            hint = " (aliases expanded; an alias bomb?)" if aliases else ""
+            raise fail(f"expected at most {MAX_NODES:,} YAML nodes, found more{hint}", line)
+
+
+@dataclass
+class YamlSource:
+    """A parsed YAML document and where each of its nodes starts.
+
+    Attributes:
+        path: The file that was read.
+        data: The document as plain Python data (``yaml.safe_load`` semantics).
+        lines: Map from a location tuple to the 1-based line of that node.
+    """
+
+    path: Path
+    data: Any
+    lines: dict[tuple[str | int, ...], int]
+
+    def line_of(self, loc: tuple[str | int, ...]) -> int | None:
+        """Line of the deepest node on ``loc`` that exists in this file."""
+        for cut in range(len(loc), -1, -1):
+            if loc[:cut] in self.lines:
+                return self.lines[loc[:cut]]
+        return None
+
+
+def _index_lines(node: yaml.Node, loc: tuple, out: dict, dupes: list) -> None:
+    """Record the line of every node; collect duplicated keys and duplicated ids in ``dupes``."""
+    out[loc] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        first: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
+            if key is None:
+                continue
+            line = key_node.start_mark.line + 1
+            if key in first:
+                dupes.append(((*loc, key), f"duplicated key '{key}' (first at line {first[key]})"))
+            first.setdefault(key, line)
+            out.setdefault((*loc, key), line)
+            _index_lines(value_node, (*loc, key), out, dupes)
+    elif isinstance(node, yaml.SequenceNode):
+        seen: dict[str, int] = {}
+        for i, item in enumerate(node.value):
+            ident = _id_of(item)
+            if ident is not None:
+                if ident in seen:
+                    message = f"duplicated id '{ident}' (first at line {seen[ident]})"
+                    dupes.append(((*loc, i, "id"), message))
+                seen.setdefault(ident, item.start_mark.line + 1)
+            _index_lines(item, (*loc, i), out, dupes)
+
+
+def _id_of(node: yaml.Node) -> str | None:
+    """The scalar ``id`` of a mapping node, if it has one."""
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            if getattr(key_node, "value", None) == "id" and isinstance(value_node, yaml.ScalarNode):
+                return value_node.value
+    return None
+
+
+def read_yaml(path: str | Path) -> YamlSource:
+    """Read a YAML file safely, keeping line numbers for error messages.
+
+    Args:
+        path: File to read.
+
+    Returns:
+        The parsed document with its line index.
+
+    Raises:
+        ScenarioError: If the file is missing, too large, not UTF-8 text or not valid YAML, or
+            if it nests deeper than :data:`MAX_DEPTH` or has more than :data:`MAX_NODES` nodes
+            with its aliases expanded.
+    """
+    path = Path(path)
+    name = str(path)
+
+    def fail(message: str, line: int | None = None) -> ScenarioError:
+        return ScenarioError([Problem(name, (), message, line)])
+
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise fail(f"cannot read file ({exc.strerror or exc})") from None
+    if path.is_dir():
+        raise fail("expected a YAML file, found a directory")
+    if size > MAX_BYTES:
+        raise fail(f"file is {size:,} bytes; the limit is {MAX_BYTES:,}")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise fail(f"expected UTF-8 text, found undecodable bytes at offset {exc.start}") from None
+    except OSError as exc:
+        raise fail(f"cannot read file ({exc.strerror or exc})") from None
+    scanner, loader = _LOADER(text), _LOADER(text)
+    enabled = gc.isenabled()
+    try:
+        try:
+            _check_shape(scanner, fail)
+        except yaml.YAMLError:
+            # libyaml refuses deep flow nesting itself while it scans ahead, in its own words;
+            # the pure-Python parser has no such limit, so rerun the check there to name the
+            # problem ourselves, and fall back to the library's error for anything else.
+            _check_shape(yaml.SafeLoader(text), fail)
+            raise
+        gc.disable()  # composing makes many objects and no cycles: 3-4x faster without GC
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise fail(f"malformed YAML: {problem}", line) from None
+    except RecursionError:
+        raise fail("malformed YAML: nesting too deep") from None
+    finally:
+        if enabled:
+            gc.enable()
+        scanner.dispose()
+        loader.dispose()
+    lines: dict[tuple, int] = {}
+    dupes: list[tuple[tuple, str]] = []
+    if node is not None:
+        _index_lines(node, (), lines, dupes)
+    if dupes:  # YAML keeps the last of two equal keys silently; a hand-written file means one
+        raise ScenarioError([Problem(name, loc, msg, lines.get(loc)) for loc, msg in dupes])
+    return YamlSource(path=path, data=data, lines=lines)
+
+
+def deep_merge(base: Any, override: Any) -> Any:
+    """Merge ``override`` into ``base`` recursively, returning a new object.
+
+    Mappings merge key by key. Lists of mappings that all carry an ``id`` merge item by item on
+    that id (new ids are appended), so a counterfactual can change one power. Any other value in
+    ``override`` replaces the one in ``base``; a ``null`` removes the key.
+
+    Args:
+        base: The inherited document.
+        override: The document that extends it.
+
+    Returns:
+        The merged document; neither input is modified.
+    """
+    if isinstance(base, dict) and isinstance(override, dict):
+        out = dict(base)
+        for key, value in override.items():
+            if value is None:
+                out.pop(key, None)
+            elif key in out:
+                out[key] = deep_merge(out[key], value)
+            else:
+                out[key] = value
+        return out
+    if _is_id_list(base) and _is_id_list(override):
+        out = list(base)
+        position = {item["id"]: i for i, item in enumerate(out)}
+        for item in override:
+            if item["id"] in position:
+                out[position[item["id"]]] = deep_merge(out[position[item["id"]]], item)
+            else:
+                out.append(item)
+        return out
+    return override
+
+
+def _is_id_list(value: Any) -> bool:
+    return (
+        isinstance(value, list)
+        and bool(value)
+        and all(isinstance(item, dict) and isinstance(item.get("id"), str) for item in value)
+    )

@@ -1,0 +1,647 @@
+"""The model's equations: pure numpy, no Mesa, every array with a leading batch axis.
+
+Shapes use ``B`` runs, ``S`` states, ``P`` powers and ``K`` dependence channels. A run of the Mesa
+model is a batch of one; the ensemble engine advances many runs with the very same functions.
+
+One month (step) does, in this order:
+
+1. events dated this month fire (:func:`apply_event`), before anything else;
+2. every power allocates its budget (:func:`allocate`) from the state at the start of the month;
+3. every state updates trust, threat and dependence from what it received, scores every power
+   and moves its alignment part-way toward the target (:func:`decide`), all from the state at the
+   start of the month (synchronous update, so the order of agents never matters);
+4. the new rows are committed (:func:`commit`).
+
+The equations are documented on each function and in ``docs/ODD.md``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+
+import numpy as np
+
+__all__ = [
+    "Allocation",
+    "Params",
+    "StateRows",
+    "WorldState",
+    "allocate",
+    "apply_event",
+    "commit",
+    "decide",
+    "hedging_index",
+    "lever_effects",
+    "nudge",
+    "relations",
+    "score_components",
+    "status_quo",
+]
+
+SECURITY = 3
+"""Index of the security channel in the dependence axis (see ``sim.input.scenario.CHANNELS``)."""
+INVESTMENT = 4
+"""Index of the investment channel."""
+
+
+@dataclass
+class Params:
+    """Everything that stays fixed during a run. Per-run scalars have shape ``(B,)``.
+
+    Attributes:
+        a0: Initial alignment, the Friedkin-Johnsen anchor, ``(B, S, P)``.
+        dep0: Initial dependence by channel, the level dependence relaxes to, ``(B, S, P, K)``.
+        budget: Monthly budget for the region in USD million, ``(B, P)``.
+        mix: Lever shares (aid, security, rhetoric), ``(B, P, 3)``.
+        courting: Share of rhetoric that courts, ``(B, P)``.
+        threat_intensity: Strength of threatening rhetoric, ``(B, P)``.
+        court_response: Responsiveness when the strategy courts drifting states, ``(B, P)``.
+        punish_response: Responsiveness when the strategy punishes drifting states, ``(B, P)``.
+        priority: Allocation weight of each state for each power, ``(B, S, P)``.
+        rivalry: ``rivalry[b, q, p]``, how much power q resents alignment with p, ``(B, P, P)``.
+        gdp_month: Monthly GDP in USD million, ``(B, S)``.
+        exposure: Threat exposure (border, kin minority), ``(B, S, P)``.
+        affinity: Identity affinity, ``(B, S, P)``.
+        neutrality: Neutrality doctrine, ``(B, S)``.
+        peers: Row-normalised neighbour matrix, ``(B, S, S)``.
+        channel_weights: Weights of channels in overall dependence, summing to 1, ``(B, K)``.
+        w_bias, w_dependence, w_security, w_threat, w_bandwagon, w_trust, w_affinity,
+        w_membership, w_rivalry: Score weights, ``(B,)``.
+        speed, noise, anchoring, peer_effect: Alignment update parameters, ``(B,)``.
+        trust_gain, trust_loss, threat_gain, threat_decay, dependence_gain, dependence_decay,
+        insecurity_decay: Rates per month, ``(B,)``.
+        aid_scale, security_scale, rhetoric_scale: Spending, as a share of monthly GDP, that
+            reaches 63% of a lever's full effect, ``(B,)``.
+        drift_scale: Drift from the initial alignment that doubles a responsive power's effort.
+        honour_threshold: Capacity x attention x credibility needed to honour a call for help.
+        credibility_penalty: Share of credibility lost by a power that fails a call for help.
+        trust_recovery: Rate at which trust returns to its initial level, ``(B,)``.
+        trust0, threat0: Initial trust and threat, the levels they relax to, ``(B, S, P)``.
+        base_aid, base_security, base_courting, base_threats: Lever effects of the status quo
+            (see :func:`status_quo`), ``(B, S, P)``.
+        residual: Score residual making the initial alignment the initial target, ``(B, S, P)``.
+    """
+
+    a0: np.ndarray
+    dep0: np.ndarray
+    budget: np.ndarray
+    mix: np.ndarray
+    courting: np.ndarray
+    threat_intensity: np.ndarray
+    court_response: np.ndarray
+    punish_response: np.ndarray
+    priority: np.ndarray
+    rivalry: np.ndarray
+    gdp_month: np.ndarray
+    exposure: np.ndarray
+    affinity: np.ndarray
+    neutrality: np.ndarray
+    peers: np.ndarray
+    channel_weights: np.ndarray
+    w_bias: np.ndarray
+    w_dependence: np.ndarray
+    w_security: np.ndarray
+    w_threat: np.ndarray
+    w_bandwagon: np.ndarray
+    w_trust: np.ndarray
+    w_affinity: np.ndarray
+    w_membership: np.ndarray
+    w_rivalry: np.ndarray
+    speed: np.ndarray
+    noise: np.ndarray
+    anchoring: np.ndarray
+    peer_effect: np.ndarray
+    trust_gain: np.ndarray
+    trust_loss: np.ndarray
+    threat_gain: np.ndarray
+    threat_decay: np.ndarray
+    dependence_gain: np.ndarray
+    dependence_decay: np.ndarray
+    insecurity_decay: np.ndarray
+    aid_scale: np.ndarray
+    security_scale: np.ndarray
+    rhetoric_scale: np.ndarray
+    drift_scale: np.ndarray
+    honour_threshold: np.ndarray
+    credibility_penalty: np.ndarray
+    trust_recovery: np.ndarray
+    trust0: np.ndarray
+    threat0: np.ndarray
+    base_aid: np.ndarray
+    base_security: np.ndarray
+    base_courting: np.ndarray
+    base_threats: np.ndarray
+    residual: np.ndarray
+
+
+@dataclass
+class WorldState:
+    """Everything that changes during a run.
+
+    Attributes:
+        alignment: ``(B, S, P)`` in [0, 1].
+        trust: ``(B, S, P)`` in [0, 1].
+        threat: Perceived threat, ``(B, S, P)`` in [0, 1].
+        dependence: ``(B, S, P, K)`` in [0, 1].
+        membership: Institutional tie, ``(B, S, P)`` in [0, 1].
+        insecurity: A state's security need after crises, ``(B, S)`` in [0, 1].
+        credibility: ``(B, P)`` in [0, 1].
+        capacity: Military capacity, ``(B, P)`` in [0, 1].
+        attention: Share of the regional budget actually deployed, ``(B, P)`` in [0, 1].
+        budget_factor: Multiplier on the monthly budget after shocks, ``(B, P)``, >= 0.
+        extra_aid: One-off aid (USD million) landing this month, ``(B, S, P)``.
+        extra_security: One-off security aid (USD million) landing this month, ``(B, S, P)``.
+    """
+
+    alignment: np.ndarray
+    trust: np.ndarray
+    threat: np.ndarray
+    dependence: np.ndarray
+    membership: np.ndarray
+    insecurity: np.ndarray
+    credibility: np.ndarray
+    capacity: np.ndarray
+    attention: np.ndarray
+    budget_factor: np.ndarray
+    extra_aid: np.ndarray
+    extra_security: np.ndarray
+
+    def copy(self) -> WorldState:
+        """Deep copy of every array."""
+        return WorldState(**{f.name: getattr(self, f.name).copy() for f in fields(self)})
+
+
+@dataclass
+class Allocation:
+    """What powers send to states this month, each ``(B, S, P)``.
+
+    Attributes:
+        aid: USD million of aid.
+        security: USD million of security assistance.
+        rhetoric: USD million spent on rhetoric (diplomacy, media).
+        threat_level: Strength of threatening rhetoric in [0, 1].
+    """
+
+    aid: np.ndarray
+    security: np.ndarray
+    rhetoric: np.ndarray
+    threat_level: np.ndarray
+
+
+@dataclass
+class StateRows:
+    """New values for some states' rows, produced by :func:`decide`."""
+
+    rows: slice
+    alignment: np.ndarray
+    trust: np.ndarray
+    threat: np.ndarray
+    dependence: np.ndarray
+
+
+def nudge(x: np.ndarray, m: np.ndarray | float) -> np.ndarray:
+    """Move ``x`` in [0, 1] toward 1 by share ``m`` when ``m >= 0``, toward 0 when ``m < 0``.
+
+    ``nudge(x, m) = x + m (1 - x)`` for ``m >= 0`` and ``x + m x`` otherwise; for ``m`` in
+    [-1, 1] the result stays in [0, 1].
+    """
+    m = np.clip(m, -1.0, 1.0)
+    return np.where(m >= 0, x + m * (1.0 - x), x + m * x)
+
+
+def _saturate(spend: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """``1 - exp(-spend / scale)``: effect in [0, 1) of spending against a scale."""
+    return -np.expm1(-np.maximum(spend, 0.0) / np.maximum(scale, 1e-12))
+
+
+def _b(x: np.ndarray, ndim: int) -> np.ndarray:
+    """Reshape a per-run ``(B,)`` array to broadcast against ``ndim`` dimensions."""
+    return x.reshape(x.shape + (1,) * (ndim - 1))
+
+
+def allocate(state: WorldState, params: Params, powers: slice = slice(None)) -> Allocation:
+    """Powers split their monthly budget over states and levers.
+
+    For power ``p`` and state ``s``: spending ``E_p = budget_p * budget_factor_p * attention_p``;
+    drift ``d_sp = max(0, a0_sp - a_sp)``; weight
+    ``w_sp = priority_sp * (1 + court_response_p * d_sp / drift_scale)`` normalised over states;
+    aid, security and rhetoric spending are ``E_p * mix_p[lever] * w_sp``. Threatening rhetoric is
+    ``min(1, threat_intensity_p * (1 + punish_response_p * d_sp / drift_scale))``.
+    One-off packages (``extra_aid``, ``extra_security``) are added on top.
+
+    Args:
+        state: State at the start of the month.
+        params: Fixed parameters.
+        powers: Which powers to compute (all by default; a Mesa power agent passes its own).
+
+    Returns:
+        The allocation of the selected powers, ``(B, S, len(powers))`` each.
+    """
+    p = powers
+    spend = params.budget[:, p] * state.budget_factor[:, p] * state.attention[:, p]  # (B, P)
+    drift = np.clip(params.a0[:, :, p] - state.alignment[:, :, p], 0.0, 1.0)
+    scaled = drift / _b(params.drift_scale, 3)
+    weight = params.priority[:, :, p] * (1.0 + params.court_response[:, None, p] * scaled)
+    total = weight.sum(axis=1, keepdims=True)
+    share = np.divide(weight, total, out=np.zeros_like(weight), where=total > 0)
+    per_state = spend[:, None, :] * share  # (B, S, P)
+    mix = params.mix[:, p, :]
+    threat = params.threat_intensity[:, None, p] * (
+        1.0 + params.punish_response[:, None, p] * scaled
+    )
+    return Allocation(
+        aid=per_state * mix[:, None, :, 0] + state.extra_aid[:, :, p],
+        security=per_state * mix[:, None, :, 1] + state.extra_security[:, :, p],
+        rhetoric=per_state * mix[:, None, :, 2],
+        threat_level=np.minimum(threat, 1.0),
+    )
+
+
+def lever_effects(
+    alloc: Allocation, state: WorldState, params: Params, rows: slice = slice(None)
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Turn spending into effects in [0, 1] for the states in ``rows``.
+
+    ``e_aid = 1 - exp(-aid / (aid_scale * gdp_month))``; security likewise, times the power's
+    military capacity; rhetoric reach ``r`` likewise; courting ``= r * courting_p``; threats
+    ``= r * threat_level``.
+
+    Returns:
+        ``(aid, security, courting, threats)``, each ``(B, len(rows), P)``.
+    """
+    gdp = params.gdp_month[:, rows, None]
+    e_aid = _saturate(alloc.aid[:, rows], _b(params.aid_scale, 3) * gdp)
+    e_sec = _saturate(alloc.security[:, rows], _b(params.security_scale, 3) * gdp)
+    e_sec = e_sec * state.capacity[:, None, :]
+    reach = _saturate(alloc.rhetoric[:, rows], _b(params.rhetoric_scale, 3) * gdp)
+    courting = reach * params.courting[:, None, :]
+    threats = reach * alloc.threat_level[:, rows]
+    return e_aid, e_sec, courting, threats
+
+
+def _best_other(x: np.ndarray) -> np.ndarray:
+    """For each power, the largest value among the *other* powers (last axis)."""
+    if x.shape[-1] < 2:
+        return np.zeros_like(x)
+    top2 = -np.partition(-x, 1, axis=-1)[..., :2]
+    first, second = top2[..., :1], top2[..., 1:2]
+    return np.where(x >= first, second, first)
+
+
+def relations(
+    state: WorldState,
+    params: Params,
+    effects: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    rows: slice,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """New trust, threat and dependence of the states in ``rows`` (see :func:`decide`)."""
+    e_aid, e_sec, courting, threats = effects
+    d_aid = e_aid - params.base_aid[:, rows]
+    d_sec = e_sec - params.base_security[:, rows]
+    d_court = courting - params.base_courting[:, rows]
+    d_threat = threats - params.base_threats[:, rows]
+    exposure = params.exposure[:, rows]
+
+    tau = state.trust[:, rows]
+    tau = tau + _b(params.trust_recovery, 3) * (params.trust0[:, rows] - tau)
+    tau = nudge(tau, _b(params.trust_gain, 3) * np.clip(d_court + d_aid, -1.0, 1.0))
+    tau = nudge(tau, -_b(params.trust_loss, 3) * np.maximum(d_threat, 0.0) * exposure)
+
+    theta = state.threat[:, rows]
+    theta = theta + _b(params.threat_decay, 3) * (params.threat0[:, rows] - theta)
+    theta = nudge(theta, _b(params.threat_gain, 3) * d_threat * exposure)
+
+    dep = state.dependence[:, rows]
+    dep = dep + _b(params.dependence_decay, 4) * (params.dep0[:, rows] - dep)
+    gain = _b(params.dependence_gain, 3)
+    dep[..., INVESTMENT] = nudge(dep[..., INVESTMENT], gain * d_aid)
+    dep[..., SECURITY] = nudge(dep[..., SECURITY], gain * d_sec)
+    return tau, theta, dep
+
+
+def _score(
+    state: WorldState,
+    params: Params,
+    tau: np.ndarray,
+    theta: np.ndarray,
+    dep: np.ndarray,
+    rows: slice,
+) -> np.ndarray:
+    """Score of every power for the states in ``rows``, before the status-quo residual.
+
+    The sum, left to right, of :func:`score_components` (one copy of the terms serves the model
+    and the attribution of changes).
+    """
+    terms = iter(score_components(state, params, tau, theta, dep, rows).values())
+    total = next(terms)
+    for term in terms:
+        total = total + term
+    return total
+
+
+def score_components(
+    state: WorldState,
+    params: Params,
+    tau: np.ndarray,
+    theta: np.ndarray,
+    dep: np.ndarray,
+    rows: slice = slice(None),
+) -> dict[str, np.ndarray]:
+    """The terms of a state's score of each power, one array each (see :func:`decide`).
+
+    Their sum, left to right, is the score the model uses (:func:`_score`); attribution splits
+    changes of alignment over them.
+
+    Returns:
+        ``bias, dependence, security, trust, affinity, membership, rivalry, threat``, each
+        ``(B, len(rows), P)``.
+    """
+    overall = (dep @ params.channel_weights[:, None, :, None])[..., 0]
+    reliability = state.credibility * state.capacity * state.attention  # (B, P)
+    value = dep[..., SECURITY] * reliability[:, None, :]
+    alt = _best_other(0.5 * (value + overall))
+    n_powers = max(state.alignment.shape[-1] - 1, 1)
+    # matmul over every state, then the rows: the same kernel shapes whatever ``rows`` is, so
+    # a Mesa agent's row equals the ensemble's bit for bit (and matmul beats einsum here)
+    resent = (state.alignment @ params.rivalry)[:, rows] / n_powers
+    insecurity = state.insecurity[:, rows, None]
+    w = {name: _b(getattr(params, name), 3) for name in _WEIGHTS}
+    shape = np.broadcast_shapes(overall.shape, (1, 1, 1))
+    return {
+        "bias": np.broadcast_to(w["w_bias"], shape).copy(),
+        "dependence": w["w_dependence"] * overall,
+        "security": w["w_security"] * (1.0 + insecurity) * value,
+        "trust": w["w_trust"] * (2.0 * tau - 1.0),
+        "affinity": w["w_affinity"] * params.affinity[:, rows],
+        "membership": w["w_membership"] * state.membership[:, rows],
+        "rivalry": -w["w_rivalry"] * resent,
+        "threat": theta * (w["w_bandwagon"] * overall * (1.0 - alt) - w["w_threat"] * alt),
+    }
+
+
+def decide(
+    state: WorldState,
+    params: Params,
+    alloc: Allocation,
+    noise: np.ndarray,
+    rows: slice = slice(None),
+) -> StateRows:
+    """States update trust, threat and dependence, then their alignment.
+
+    Levers act through their change from the status quo: with ``e`` this month's effects
+    (:func:`lever_effects`) and ``e0`` the effects of the initial allocation on the initial state
+    (``params.base_*``), ``de = e - e0``. A power that keeps spending as at the start changes
+    nothing; one that spends more gains, one that is cut back (the war) loses. For state ``s``
+    and power ``p`` (rates per month; ``nudge`` moves a share of the way toward 1 or 0):
+
+    - trust relaxes toward its initial level at ``trust_recovery``, then
+      ``tau <- nudge(tau, trust_gain * (d_court + d_aid))`` and
+      ``tau <- nudge(tau, -trust_loss * max(d_threats, 0) * exposure)``;
+    - threat relaxes toward its initial level at ``threat_decay``, then
+      ``theta <- nudge(theta, threat_gain * d_threats * exposure)``;
+    - every dependence channel relaxes toward its initial level at ``dependence_decay``; aid
+      moves the investment channel and security aid the security channel by
+      ``dependence_gain * d_aid`` and ``dependence_gain * d_security``;
+      overall dependence ``dep = sum_k channel_weights_k D_k``;
+    - security value ``v = D_security * credibility * capacity * attention``; the best
+      alternative ``alt`` = best ``(v + dep) / 2`` among the other powers;
+    - score ``= w_bias + w_dependence dep + w_security (1 + insecurity) v + w_trust (2 tau - 1)
+      + w_affinity affinity + w_membership membership - w_rivalry R + theta (w_bandwagon dep
+      (1 - alt) - w_threat alt) + residual`` where ``R = sum_q rivalry[q, p] a_sq / (P - 1)``:
+      high threat with credible alternatives repels (balancing), high threat with high
+      dependence and no alternative attracts (bandwagoning); ``residual`` (see
+      :func:`status_quo`) makes the initial alignment the target in the initial state;
+    - target ``a* = (1 - neutrality) sigmoid(score) + neutrality a0``;
+    - peers ``m = a0 + sum_t peers[s, t] (a_tp - a0_tp)``: a state follows its neighbours'
+      moves away from (or toward) a power (demonstration effect);
+    - alignment (Friedkin-Johnsen with inertia) ``a' = clip((1 - anchoring) ((1 - speed) a
+      + speed ((1 - peer_effect) a* + peer_effect m)) + anchoring a0 + noise * eps)``.
+
+    Args:
+        state: State at the start of the month (not modified).
+        params: Fixed parameters.
+        alloc: This month's allocation of all powers.
+        noise: Standard normal draws for this month, ``(B, S, P)``.
+        rows: Which states to compute (all by default; a Mesa state agent passes its own).
+
+    Returns:
+        The new rows.
+    """
+    effects = lever_effects(alloc, state, params, rows)
+    tau, theta, dep = relations(state, params, effects, rows)
+    score = _score(state, params, tau, theta, dep, rows) + params.residual[:, rows]
+    neutral = params.neutrality[:, rows, None]
+    a0 = params.a0[:, rows]
+    target = (1.0 - neutral) / (1.0 + np.exp(-score)) + neutral * a0
+    a_all = state.alignment
+    peer = np.clip(a0 + (params.peers @ (a_all - params.a0))[:, rows], 0.0, 1.0)
+    speed, phi = _b(params.speed, 3), _b(params.peer_effect, 3)
+    gamma, sigma = _b(params.anchoring, 3), _b(params.noise, 3)
+    moved = (1.0 - speed) * a_all[:, rows] + speed * ((1.0 - phi) * target + phi * peer)
+    new_a = (1.0 - gamma) * moved + gamma * a0 + sigma * noise[:, rows]
+    return StateRows(
+        rows=rows,
+        alignment=np.clip(new_a, 0.0, 1.0),
+        trust=tau,
+        threat=theta,
+        dependence=dep,
+    )
+
+
+def status_quo(params: Params, state: WorldState) -> Params:
+    """Calibrate the status quo: baseline lever effects and the score residual.
+
+    The starting values of a scenario are read as the accumulated result of the policies in
+    force before it starts. So the effects of the initial allocation on the initial state become
+    the baseline (``base_aid``, ``base_security``, ``base_courting``, ``base_threats``), and the
+    residual ``logit(a0) - score0`` makes each initial alignment exactly the target of the
+    initial state. Without events, noise and strategic responses the initial state is then a
+    fixed point; what moves alignment is what changes.
+
+    Args:
+        params: Parameters whose ``base_*`` and ``residual`` fields are ignored.
+        state: The initial state.
+
+    Returns:
+        The parameters with ``base_*`` and ``residual`` set.
+    """
+    zeros = np.zeros_like(params.a0)
+    params = replace(
+        params,
+        base_aid=zeros,
+        base_security=zeros,
+        base_courting=zeros,
+        base_threats=zeros,
+        residual=zeros,
+    )
+    e_aid, e_sec, courting, threats = lever_effects(allocate(state, params), state, params)
+    params = replace(
+        params, base_aid=e_aid, base_security=e_sec, base_courting=courting, base_threats=threats
+    )
+    score = _score(
+        state, params, params.trust0, params.threat0, state.dependence.copy(), slice(None)
+    )
+    a0 = np.clip(params.a0, 1e-6, 1.0 - 1e-6)
+    return replace(params, residual=np.log(a0) - np.log1p(-a0) - score)
+
+
+_WEIGHTS = (
+    "w_bias",
+    "w_dependence",
+    "w_security",
+    "w_threat",
+    "w_bandwagon",
+    "w_trust",
+    "w_affinity",
+    "w_membership",
+    "w_rivalry",
+)
+
+
+def commit(state: WorldState, updates: list[StateRows], params: Params) -> WorldState:
+    """Write the states' new rows, decay insecurity and clear one-off packages.
+
+    Args:
+        state: State at the start of the month.
+        updates: Rows from :func:`decide`, covering every state exactly once.
+        params: Fixed parameters.
+
+    Returns:
+        The state at the end of the month (a new object; ``state`` is not modified).
+    """
+    names = ("alignment", "trust", "threat", "dependence")
+    if len(updates) == 1 and updates[0].alignment.shape == state.alignment.shape:
+        # one update of every row (the ensemble engine): its arrays are fresh, take them as they are
+        rows = {name: getattr(updates[0], name) for name in names}
+    else:
+        rows = {name: getattr(state, name).copy() for name in names}
+        for up in updates:
+            for name, arr in rows.items():
+                arr[:, up.rows] = getattr(up, name)
+    return replace(
+        state,
+        **rows,
+        insecurity=state.insecurity * (1.0 - params.insecurity_decay[:, None]),
+        extra_aid=np.zeros_like(state.extra_aid),
+        extra_security=np.zeros_like(state.extra_security),
+    )
+
+
+def apply_event(
+    state: WorldState,
+    params: Params,
+    kind: str,
+    actors: list[int],
+    targets: list[int],
+    magnitude: np.ndarray,
+    variable: str | None = None,
+) -> dict[int, np.ndarray]:
+    """Apply one event in place.
+
+    Rules (``m`` is the magnitude, per run ``(B,)``):
+
+    - ``power_shock``: the actor powers' ``variable`` is multiplied by ``1 + m`` (credibility,
+      capacity and attention clipped to [0, 1]; budget factor kept >= 0).
+    - ``security_request``: the actor state's insecurity rises by ``m``. Each target power honours
+      the call when ``capacity * attention * credibility >= honour_threshold``: then trust and the
+      security channel move toward 1 by ``m`` (and ``m / 2``) and credibility by ``m / 10``;
+      otherwise trust falls by share ``m`` and credibility by share ``credibility_penalty * m``.
+    - ``border_conflict``: both states' insecurity rises by ``m``; trust in every power falls by
+      share ``m * min(D_security of the two states)``: a patron of both sides protected neither.
+    - ``threat``: targets' threat from the actor rises by ``m * exposure``, trust falls by share
+      ``trust_loss * m * exposure``.
+    - ``summit``: targets' trust in the actor moves by ``trust_gain * m`` (nudge, signed).
+    - ``aid_package`` / ``arms_deal``: ``m`` USD million lands this month on top of the actor's
+      aid / security spending toward each target.
+    - ``diplomatic_signal``: the actor states' trust in the targets moves by ``m`` (nudge).
+    - ``institutional``: the actor states' institutional tie to the targets moves by ``m``.
+
+    Args:
+        state: State to modify in place.
+        params: Fixed parameters.
+        kind: Event type (see ``sim.input.scenario.EVENT_RULES``).
+        actors: Indices of the acting powers or states.
+        targets: Indices of the target powers or states.
+        magnitude: ``(B,)`` magnitudes.
+        variable: For ``power_shock``, which power variable.
+
+    Returns:
+        For ``security_request``, whether each target power (by index) honoured the call,
+        ``(B,)`` booleans; empty for other events.
+    """
+    m = np.asarray(magnitude, dtype=float)
+    m2 = m[:, None]
+    outcome: dict[int, np.ndarray] = {}
+    if kind == "power_shock":
+        name = {"budget": "budget_factor", "military_capacity": "capacity"}.get(variable, variable)
+        arr = getattr(state, name)
+        arr[:, actors] = np.maximum(arr[:, actors] * (1.0 + m2), 0.0)
+        if name != "budget_factor":
+            np.clip(arr, 0.0, 1.0, out=arr)
+    elif kind == "security_request":
+        (s,) = actors
+        state.insecurity[:, s] = np.clip(state.insecurity[:, s] + m, 0.0, 1.0)
+        for p in targets:
+            reliability = state.capacity[:, p] * state.attention[:, p] * state.credibility[:, p]
+            ok = reliability >= params.honour_threshold
+            outcome[p] = ok
+            trust = state.trust[:, s, p]
+            sec = state.dependence[:, s, p, SECURITY]
+            cred = state.credibility[:, p]
+            state.trust[:, s, p] = np.where(ok, nudge(trust, m), nudge(trust, -m))
+            state.dependence[:, s, p, SECURITY] = np.where(ok, nudge(sec, m / 2), sec)
+            state.credibility[:, p] = np.where(
+                ok, nudge(cred, m / 10), nudge(cred, -params.credibility_penalty * m)
+            )
+    elif kind == "border_conflict":
+        s1, s2 = actors
+        patron = np.minimum(
+            state.dependence[:, s1, :, SECURITY], state.dependence[:, s2, :, SECURITY]
+        )
+        for s in (s1, s2):
+            state.insecurity[:, s] = np.clip(state.insecurity[:, s] + m, 0.0, 1.0)
+            state.trust[:, s] = nudge(state.trust[:, s], -m2 * patron)
+    elif kind == "threat":
+        (p,) = actors
+        for s in targets:
+            exp = params.exposure[:, s, p]
+            state.threat[:, s, p] = nudge(state.threat[:, s, p], m * exp)
+            state.trust[:, s, p] = nudge(state.trust[:, s, p], -params.trust_loss * m * exp)
+    elif kind == "summit":
+        (p,) = actors
+        for s in targets:
+            state.trust[:, s, p] = nudge(state.trust[:, s, p], params.trust_gain * m)
+    elif kind in ("aid_package", "arms_deal"):
+        arr = state.extra_aid if kind == "aid_package" else state.extra_security
+        for p in actors:
+            for s in targets:
+                arr[:, s, p] += m
+    elif kind in ("diplomatic_signal", "institutional"):
+        arr = state.trust if kind == "diplomatic_signal" else state.membership
+        for s in actors:
+            for p in targets:
+                arr[:, s, p] = nudge(arr[:, s, p], m)
+    else:
+        raise ValueError(f"unknown event type {kind!r}")
+    return outcome
+
+
+def hedging_index(alignment: np.ndarray) -> np.ndarray:
+    """Normalised entropy of each state's alignment profile over powers, in [0, 1].
+
+    1 means equal alignment with every power (perfect hedging), 0 alignment with one power only.
+    A state aligned with no power at all counts as perfectly hedged.
+
+    Args:
+        alignment: ``(..., P)``.
+
+    Returns:
+        ``(...)``.
+    """
+    n = alignment.shape[-1]
+    if n < 2:
+        return np.zeros(alignment.shape[:-1])
+    total = alignment.sum(axis=-1, keepdims=True)
+    share = np.divide(alignment, total, out=np.full_like(alignment, 1.0 / n), where=total > 0)
+    logs = np.log(share, out=np.zeros_like(share), where=share > 0)
+    return -(share * logs).sum(axis=-1) / np.log(n)

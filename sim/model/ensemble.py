@@ -1,0 +1,411 @@
+"""Fast ensemble engine: many runs of one scenario structure advanced together.
+
+The engine stacks the parameters and initial states of a batch of runs (replicates and parameter
+points) along the leading batch axis of :mod:`sim.model.dynamics` and advances them all at once with
+the very same functions that the Mesa agents call (:func:`~sim.model.dynamics.apply_event`,
+:func:`~sim.model.dynamics.allocate`, :func:`~sim.model.dynamics.decide`,
+:func:`~sim.model.dynamics.commit`). There is no second copy of the equations.
+
+Each run gives the same trajectory as :class:`sim.model.mesa_model.GreatGameModel` with the same
+seed (to 1e-9; in practice bit for bit) because:
+
+- each run's noise is drawn by :func:`sim.model.compile.draw_noise` from its own
+  ``numpy.random.default_rng(seed)``, as the first use of that generator, exactly as the model
+  does;
+- events of month ``i`` fire, in the model's order (date, then file order), after ``i`` steps
+  and before the step of month ``i``, with each run's own magnitude;
+- the state at the start of a month is the same for every agent (synchronous update), so one
+  call over all powers and all states equals the agents' calls over their own column or row.
+
+Runs are processed in chunks of ``chunk_size`` so that memory stays bounded; with
+``keep="summary"`` only the initial and final alignment of a chunk are kept to compute
+:func:`sim.model.metrics.summarize`, so a million baseline runs keep about 0.5 GiB of summaries.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, fields
+from typing import Literal
+
+import numpy as np
+
+from sim.input.scenario import LoadedScenario, Scenario, month_index, month_label
+from sim.model import dynamics
+from sim.model.compile import (
+    CompiledEvent,
+    compile_events,
+    draw_noise,
+    initial_state,
+    to_params,
+)
+from sim.model.dynamics import Params, WorldState
+from sim.model.metrics import Batch, snapshot, summarize
+
+__all__ = [
+    "DEFAULT_CHUNK",
+    "Ensemble",
+    "begin_month",
+    "ensemble_engine",
+    "events_by_step",
+    "iter_ensemble",
+    "noise_blocks",
+    "prepare",
+    "run_ensemble",
+    "simulate_ensemble",
+]
+
+Keep = Literal["summary", "trajectories"]
+
+DEFAULT_CHUNK = 1_000
+"""Runs advanced together by default: small enough for the working arrays to stay in cache."""
+
+
+@dataclass
+class Ensemble:
+    """A batch of runs ready to simulate, all of one structure.
+
+    Attributes:
+        params: Parameters with batch axis ``B``.
+        state: Initial state with batch axis ``B`` (modified by :func:`simulate_ensemble`).
+        events: Compiled events in firing order (magnitudes of the first scenario).
+        magnitudes: Each run's magnitude of each event, ``(B, E)``.
+        seeds: Seed of each run, ``(B,)``.
+        dates: ``YYYY-MM`` label of each record, ``T + 1`` of them.
+        states: State ids.
+        powers: Power ids.
+        population: ``(S,)`` populations of the first scenario.
+    """
+
+    params: Params
+    state: WorldState
+    events: list[CompiledEvent]
+    magnitudes: np.ndarray
+    seeds: np.ndarray
+    dates: list[str]
+    states: list[str]
+    powers: list[str]
+    population: np.ndarray
+
+    @property
+    def n_steps(self) -> int:
+        """Months simulated."""
+        return len(self.dates) - 1
+
+
+def _as_scenario(sc: Scenario | LoadedScenario) -> Scenario:
+    return sc.scenario if isinstance(sc, LoadedScenario) else sc
+
+
+def _signature(sc: Scenario, events: list[CompiledEvent]) -> tuple:
+    """What every run of a batch must share: ids, period and events without magnitudes."""
+    return (
+        tuple(sc.power_ids),
+        tuple(sc.state_ids),
+        sc.meta.start,
+        sc.n_steps,
+        tuple((e.id, e.step, e.kind, e.actors, e.targets, e.variable) for e in events),
+    )
+
+
+@dataclass(frozen=True)
+class _Converted:
+    """One distinct scenario as arrays (batch of one)."""
+
+    scenario: Scenario
+    params: Params
+    state: WorldState
+    events: list[CompiledEvent]
+    signature: tuple
+
+
+class _Converter:
+    """Converts each distinct scenario object once, keeping the latest ``size`` of them.
+
+    Replicates pass the same object many times, also across chunks; a bounded cache keeps the
+    memory of sweeps with millions of distinct points bounded too. The first scenario converted
+    fixes the structure that every later one must share.
+    """
+
+    def __init__(self, size: int = 4096) -> None:
+        self.size = size
+        self.cache: OrderedDict[int, _Converted] = OrderedDict()
+        self.expected: _Converted | None = None
+
+    def __call__(self, sc: Scenario | LoadedScenario) -> _Converted:
+        key = id(sc)
+        if key in self.cache and self.cache[key].scenario is _as_scenario(sc):
+            self.cache.move_to_end(key)
+            return self.cache[key]
+        spec = _as_scenario(sc)
+        events = compile_events(spec)
+        conv = _Converted(
+            spec, to_params(spec), initial_state(spec), events, _signature(spec, events)
+        )
+        if self.expected is None:
+            self.expected = conv
+        elif conv.signature != self.expected.signature:
+            raise ValueError(
+                "the ensemble engine needs runs of one structure (same powers, states, period and "
+                f"events, numbers aside); scenario {spec.meta.name!r} differs from "
+                f"{self.expected.scenario.meta.name!r}"
+            )
+        self.cache[key] = conv
+        if len(self.cache) > self.size:
+            self.cache.popitem(last=False)
+        return conv
+
+
+def _stack(items: list, index: np.ndarray, cls: type) -> object:
+    """Stack dataclasses of batch-one arrays along axis 0, picking ``items[index[b]]`` for run b."""
+    out = {}
+    for f in fields(cls):
+        arr = np.concatenate([getattr(item, f.name) for item in items], axis=0)
+        out[f.name] = arr.take(index, axis=0)  # always a fresh, contiguous copy
+    return cls(**out)
+
+
+def _runs(
+    scenarios: Scenario | LoadedScenario | Sequence[Scenario | LoadedScenario],
+    seeds: Sequence[int] | np.ndarray,
+) -> tuple[Sequence[Scenario | LoadedScenario], np.ndarray]:
+    """Check the lengths; one scenario for every seed becomes a list."""
+    seeds = np.asarray(seeds)
+    if isinstance(scenarios, (Scenario, LoadedScenario)):
+        scenarios = [scenarios] * len(seeds)
+    if len(scenarios) != len(seeds) or len(seeds) == 0:
+        raise ValueError(f"expected one seed per scenario, found {len(scenarios)} and {len(seeds)}")
+    return scenarios, seeds
+
+
+def prepare(
+    scenarios: Scenario | LoadedScenario | Sequence[Scenario | LoadedScenario],
+    seeds: Sequence[int] | np.ndarray,
+    converter: _Converter | None = None,
+) -> Ensemble:
+    """Stack the parameters, initial states and event magnitudes of a batch of runs.
+
+    Each distinct scenario object is converted once (replicates of one parameter point pass the
+    same object many times, or a single scenario for all seeds).
+
+    Args:
+        scenarios: One scenario per run, or one scenario for every run.
+        seeds: One seed per run.
+        converter: Cache of converted scenarios shared between chunks (a new one by default).
+
+    Returns:
+        The batch, ready for :func:`simulate_ensemble`.
+
+    Raises:
+        ValueError: When the lengths differ, the batch is empty, or the scenarios do not share
+            their structure (powers, states, period and events, magnitudes aside).
+    """
+    scenarios, seeds = _runs(scenarios, seeds)
+    convert = converter or _Converter()
+    slots: dict[int, int] = {}
+    index = np.empty(len(seeds), dtype=np.intp)
+    distinct: list[_Converted] = []
+    for b, sc in enumerate(scenarios):
+        slot = slots.get(id(sc))
+        if slot is None:
+            slot = slots[id(sc)] = len(distinct)
+            distinct.append(convert(sc))
+        index[b] = slot
+    first = distinct[0]
+    mags = np.array([[e.magnitude for e in d.events] for d in distinct], dtype=float)
+    start = month_index(first.scenario.meta.start)
+    return Ensemble(
+        params=_stack([d.params for d in distinct], index, Params),
+        state=_stack([d.state for d in distinct], index, WorldState),
+        events=first.events,
+        magnitudes=mags.reshape(len(distinct), len(first.events)).take(index, axis=0),
+        seeds=seeds,
+        dates=[month_label(start - 1 + t) for t in range(first.scenario.n_steps + 1)],
+        states=list(first.scenario.state_ids),
+        powers=list(first.scenario.power_ids),
+        population=np.array([s.population for s in first.scenario.states], dtype=float),
+    )
+
+
+def noise_blocks(
+    seeds: np.ndarray, n_steps: int, states: list[str], powers: list[str]
+) -> np.ndarray:
+    """Every run's noise block from its own generator, ``(B, T, S, P)``."""
+    out = np.empty((len(seeds), n_steps, len(states), len(powers)))
+    for b, seed in enumerate(seeds.tolist()):
+        out[b] = draw_noise(np.random.default_rng(seed), n_steps, states, powers)
+    return out
+
+
+def events_by_step(ens: Ensemble) -> dict[int, list[int]]:
+    """Indices into ``ens.events`` by the month they fire in."""
+    by_step: dict[int, list[int]] = {}
+    for e, ev in enumerate(ens.events):
+        by_step.setdefault(ev.step, []).append(e)
+    return by_step
+
+
+def begin_month(
+    ens: Ensemble,
+    state: dynamics.WorldState,
+    t: int,
+    by_step: dict[int, list[int]],
+    noise: np.ndarray,
+) -> tuple[dynamics.Allocation, dynamics.StateRows]:
+    """Month ``t`` up to its commit: its events fire (in place), powers allocate, states decide.
+
+    Args:
+        ens: The prepared batch (events and their per-run magnitudes).
+        state: State at the start of the month; events change it in place.
+        t: Month index.
+        by_step: From :func:`events_by_step`.
+        noise: This month's noise, ``(B, S, P)``.
+
+    Returns:
+        The month's allocation and the states' new rows (to pass to ``dynamics.commit``).
+    """
+    for e in by_step.get(t, ()):
+        ev = ens.events[e]
+        dynamics.apply_event(
+            state,
+            ens.params,
+            ev.kind,
+            list(ev.actors),
+            list(ev.targets),
+            ens.magnitudes[:, e],
+            ev.variable,
+        )
+    alloc = dynamics.allocate(state, ens.params)
+    return alloc, dynamics.decide(state, ens.params, alloc, noise)
+
+
+def simulate_ensemble(ens: Ensemble, keep: Keep = "trajectories") -> dict[str, np.ndarray]:
+    """Advance every run of a batch through every month.
+
+    Args:
+        ens: The prepared batch; its ``state`` ends as the final state.
+        keep: ``"trajectories"`` records every variable of :func:`sim.model.metrics.snapshot` at
+        every
+            month, ``(B, T + 1, S, P)`` or ``(B, T + 1, P)``; ``"summary"`` returns the summary
+            metrics of :func:`sim.model.metrics.summarize`, one ``(B,)`` array each.
+
+    Returns:
+        The recorded variables or the summary metrics.
+    """
+    if keep not in ("summary", "trajectories"):
+        raise ValueError(f"keep must be 'summary' or 'trajectories', found {keep!r}")
+    params, state = ens.params, ens.state
+    n_b = state.alignment.shape[0]
+    n_t = ens.n_steps
+    noise = noise_blocks(ens.seeds, n_t, ens.states, ens.powers)
+    by_step = events_by_step(ens)
+    cw = params.channel_weights
+    if keep == "trajectories":
+        first = snapshot(state, cw)
+        values = {k: np.empty((n_b, n_t + 1, *v.shape[1:])) for k, v in first.items()}
+        for k, v in first.items():
+            values[k][:, 0] = v
+    else:
+        start_alignment = state.alignment.copy()
+    for t in range(n_t):
+        _, rows = begin_month(ens, state, t, by_step, noise[:, t])
+        state = dynamics.commit(state, [rows], params)
+        if keep == "trajectories":
+            for k, v in snapshot(state, cw).items():
+                values[k][:, t + 1] = v
+    ens.state = state
+    if keep == "trajectories":
+        return values
+    pair = np.stack([start_alignment, state.alignment], axis=1)
+    return summarize({"alignment": pair}, ens.population, ens.states, ens.powers)
+
+
+def _batch(seeds: np.ndarray, like: Ensemble | Batch, values: dict[str, np.ndarray]) -> Batch:
+    """A :class:`sim.model.metrics.Batch` of these runs."""
+    return Batch(
+        seeds=np.asarray(seeds).astype(np.int64),
+        dates=like.dates,
+        states=like.states,
+        powers=like.powers,
+        population=like.population,
+        values=values,
+    )
+
+
+def iter_ensemble(
+    scenarios: Scenario | LoadedScenario | Sequence[Scenario | LoadedScenario],
+    seeds: Sequence[int] | np.ndarray,
+    keep: Keep = "summary",
+    chunk_size: int = DEFAULT_CHUNK,
+) -> Iterator[tuple[slice, Batch | dict[str, np.ndarray]]]:
+    """Simulate runs chunk by chunk, so that memory stays bounded by ``chunk_size``.
+
+    Args:
+        scenarios: One scenario per run, or one scenario for every run.
+        seeds: One seed per run.
+        keep: ``"summary"`` or ``"trajectories"`` (see :func:`simulate_ensemble`).
+        chunk_size: Runs advanced together.
+
+    Yields:
+        ``(runs, result)``: the slice of runs covered and a :class:`sim.model.metrics.Batch` (for
+        trajectories) or a dict of summary metrics.
+    """
+    if chunk_size < 1:
+        raise ValueError(f"chunk_size must be at least 1, found {chunk_size}")
+    scenarios, seeds = _runs(scenarios, seeds)
+    converter = _Converter()
+    for lo in range(0, len(seeds), chunk_size):
+        runs = slice(lo, min(lo + chunk_size, len(seeds)))
+        ens = prepare(scenarios[runs], seeds[runs], converter)
+        out = simulate_ensemble(ens, keep)
+        if keep == "summary":
+            yield runs, out
+        else:
+            yield runs, _batch(ens.seeds, ens, out)
+
+
+def run_ensemble(
+    scenarios: Scenario | LoadedScenario | Sequence[Scenario | LoadedScenario],
+    seeds: Sequence[int] | np.ndarray,
+    keep: Keep = "summary",
+    chunk_size: int = DEFAULT_CHUNK,
+) -> Batch | dict[str, np.ndarray]:
+    """Simulate a batch of runs of one structure, in chunks, and gather the results.
+
+    With ``keep="summary"`` only the summary metrics are gathered (``8 * 72`` bytes a run on the
+    baseline), so a million runs fit in well under 1 GB; with ``keep="trajectories"`` the full
+    :class:`sim.model.metrics.Batch` is gathered, about 25 kB a run on the baseline (use
+    :func:`iter_ensemble` to stream large batches instead).
+
+    Args:
+        scenarios: One scenario per run, or one scenario for every run. Runs must share powers,
+            states, period and events; any number (event magnitudes included) may differ.
+        seeds: One seed per run.
+        keep: ``"summary"`` or ``"trajectories"``.
+        chunk_size: Runs advanced together (bounds the working memory).
+
+    Returns:
+        The summary metrics, metric name to ``(B,)`` array, or the batch of trajectories.
+    """
+    parts = list(iter_ensemble(scenarios, seeds, keep, chunk_size))
+    if keep == "summary":
+        return {k: np.concatenate([out[k] for _, out in parts]) for k in parts[0][1]}
+    batches = [out for _, out in parts]
+    if len(batches) == 1:
+        return batches[0]
+    values = {k: np.concatenate([b.values[k] for b in batches]) for k in batches[0].values}
+    return _batch(np.concatenate([b.seeds for b in batches]), batches[0], values)
+
+
+def ensemble_engine(scenarios: Sequence[Scenario], seeds: Sequence[int]) -> Batch:
+    """The ensemble engine behind :data:`sim.model.engines.ENGINES` ``["ensemble"]``.
+
+    Args:
+        scenarios: One scenario per run, all of one structure.
+        seeds: One seed per run.
+
+    Returns:
+        The batch of trajectories, equal to the Mesa engine's.
+    """
+    return run_ensemble(scenarios, seeds, keep="trajectories")

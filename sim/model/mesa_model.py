@@ -1,0 +1,235 @@
+"""The one Mesa adapter: powers and states as Mesa agents, dated events through Mesa's scheduling.
+
+The agents are thin: a power allocates its budget, a state decides its relations, and both call
+the array functions of :mod:`sim.model.dynamics` on their own row (a batch of one run), so the
+Mesa model and the ensemble engine (:mod:`sim.model.ensemble`, no Mesa) share one copy of the
+equations. Nothing else in :mod:`sim.model` imports Mesa.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import mesa
+import numpy as np
+
+from sim.input.scenario import (
+    LoadedScenario,
+    Power,
+    Scenario,
+    State,
+    load_scenario,
+    month_index,
+    month_label,
+)
+from sim.model import dynamics
+from sim.model.compile import CompiledEvent, compile_events, draw_noise, initial_state, to_params
+from sim.model.metrics import Batch, Trajectory, snapshot, stack
+
+__all__ = ["GreatGameModel", "PowerAgent", "StateAgent", "mesa_engine"]
+
+
+class PowerAgent(mesa.Agent):
+    """A great power. Each month it splits its budget over states and levers.
+
+    Attributes:
+        index: Column of this power in the model's arrays.
+        spec: The power as given in the scenario.
+    """
+
+    model: GreatGameModel
+
+    def __init__(self, model: GreatGameModel, index: int, spec: Power) -> None:
+        super().__init__(model)
+        self.index = index
+        self.spec = spec
+
+    @property
+    def credibility(self) -> float:
+        """Current credibility in [0, 1]."""
+        return float(self.model.world.credibility[0, self.index])
+
+    def step(self) -> None:
+        """Allocate this month's budget (writes this power's column of the allocation)."""
+        cols = slice(self.index, self.index + 1)
+        mine = dynamics.allocate(self.model.world, self.model.params, powers=cols)
+        alloc = self.model.allocation
+        for name in ("aid", "security", "rhetoric", "threat_level"):
+            getattr(alloc, name)[:, :, cols] = getattr(mine, name)
+
+
+class StateAgent(mesa.Agent):
+    """A Central Asian state. Each month it updates its relations with every power.
+
+    Attributes:
+        index: Row of this state in the model's arrays.
+        spec: The state as given in the scenario.
+    """
+
+    model: GreatGameModel
+
+    def __init__(self, model: GreatGameModel, index: int, spec: State) -> None:
+        super().__init__(model)
+        self.index = index
+        self.spec = spec
+
+    def alignment(self) -> dict[str, float]:
+        """Current alignment toward each power, by power id."""
+        row = self.model.world.alignment[0, self.index]
+        return dict(zip(self.model.power_ids, row.tolist(), strict=True))
+
+    def step(self) -> None:
+        """Decide this month's trust, threat, dependence and alignment (committed by the model)."""
+        rows = slice(self.index, self.index + 1)
+        update = dynamics.decide(
+            self.model.world,
+            self.model.params,
+            self.model.allocation,
+            self.model.month_noise(),
+            rows=rows,
+        )
+        self.model.pending.append(update)
+
+
+class _Trigger:
+    """Fires one compiled event; kept alive by the model (Mesa holds weak references)."""
+
+    def __init__(self, model: GreatGameModel, event: CompiledEvent) -> None:
+        self.model = model
+        self.event = event
+
+    def fire(self) -> None:
+        self.model.apply(self.event)
+
+
+class GreatGameModel(mesa.Model):
+    """Great powers and Central Asian states, one step per month.
+
+    Time: model time ``t`` counts completed months; month ``i`` (counted from ``meta.start``)
+    spans ``(i, i + 1]`` and its step runs at time ``i + 1``. Events dated month ``i`` are
+    scheduled through Mesa's event list at time ``i + 0.5``, so they fire inside their month,
+    after the previous month's step and before the step that simulates their month.
+
+    Args:
+        scenario: A scenario object, a loaded scenario or a path to a YAML file.
+        rng: The run's integer seed; one is drawn from OS entropy (and recorded) when None.
+
+    Attributes:
+        spec: The validated scenario.
+        params: Fixed parameters as arrays (batch of one).
+        world: The current state as arrays (batch of one).
+        allocation: This month's allocation, filled by the power agents.
+        pending: This month's new state rows, filled by the state agents.
+    """
+
+    def __init__(
+        self, scenario: Scenario | LoadedScenario | str | Path, rng: int | None = None
+    ) -> None:
+        if rng is None:  # draw a seed so that it can be recorded
+            rng = int(np.random.SeedSequence().generate_state(1, np.uint32)[0])
+        super().__init__(rng=rng)
+        if isinstance(scenario, (str, Path)):
+            scenario = load_scenario(scenario)
+        if isinstance(scenario, LoadedScenario):
+            scenario = scenario.scenario
+        self.spec: Scenario = scenario
+        self.seed = rng
+        self.power_ids = scenario.power_ids
+        self.state_ids = scenario.state_ids
+        self.n_steps = scenario.n_steps
+        n_s, n_p = len(self.state_ids), len(self.power_ids)
+        self.noise = draw_noise(self.rng, self.n_steps, self.state_ids, self.power_ids)
+        self.params = to_params(scenario)
+        self.world = initial_state(scenario)
+        self.allocation = dynamics.Allocation(*(np.zeros((1, n_s, n_p)) for _ in range(4)))
+        self.pending: list[dynamics.StateRows] = []
+        self.powers = [PowerAgent(self, i, p) for i, p in enumerate(scenario.powers)]
+        self.states = [StateAgent(self, i, s) for i, s in enumerate(scenario.states)]
+        self.event_log: list[dict] = []
+        self._triggers = [_Trigger(self, ev) for ev in compile_events(scenario)]
+        for trigger in self._triggers:
+            self.schedule_event(trigger.fire, at=trigger.event.step + 0.5)
+        self._records = [snapshot(self.world, self.params.channel_weights)]
+
+    def month_noise(self) -> np.ndarray:
+        """Noise of the month being simulated, ``(1, S, P)``."""
+        return self.noise[self.steps - 1][None]
+
+    def apply(self, event: CompiledEvent) -> None:
+        """Apply a compiled event now and log it."""
+        outcome = dynamics.apply_event(
+            self.world,
+            self.params,
+            event.kind,
+            list(event.actors),
+            list(event.targets),
+            np.array([event.magnitude]),
+            event.variable,
+        )
+        self.event_log.append(
+            {
+                "step": event.step,
+                "date": month_label(month_index(self.spec.meta.start) + event.step),
+                "id": event.id,
+                "type": event.kind,
+                "magnitude": event.magnitude,
+                "outcome": "; ".join(
+                    f"{'honoured' if ok[0] else 'not honoured'} by {self.power_ids[p]}"
+                    for p, ok in outcome.items()
+                ),
+            }
+        )
+
+    def step(self) -> None:
+        """One month: powers allocate, states decide, the model commits and records."""
+        self.agents_by_type[PowerAgent].do("step")
+        self.pending = []
+        self.agents_by_type[StateAgent].do("step")
+        self.world = dynamics.commit(self.world, self.pending, self.params)
+        self._records.append(snapshot(self.world, self.params.channel_weights))
+        if self.steps >= self.n_steps:
+            self.running = False
+
+    def run(self) -> Trajectory:
+        """Run every month of the scenario and return the trajectory."""
+        self.run_until(float(self.n_steps))
+        return self.trajectory()
+
+    def trajectory(self) -> Trajectory:
+        """What has been recorded so far."""
+        start = month_index(self.spec.meta.start)
+        n = len(self._records)
+        return Trajectory(
+            seed=int(self.seed),
+            dates=[month_label(start - 1 + t) for t in range(n)],
+            states=list(self.state_ids),
+            powers=list(self.power_ids),
+            population=np.array([s.population for s in self.spec.states]),
+            values={k: np.stack([r[k][0] for r in self._records]) for k in self._records[0]},
+            events=list(self.event_log),
+        )
+
+
+def mesa_engine(scenarios: Sequence[Scenario], seeds: Sequence[int]) -> Batch:
+    """Run each (scenario, seed) pair with the Mesa model.
+
+    Args:
+        scenarios: One scenario per run.
+        seeds: One seed per run.
+
+    Returns:
+        The batch.
+    """
+    runs = [
+        GreatGameModel(sc, rng=int(seed)).run() for sc, seed in zip(scenarios, seeds, strict=True)
+    ]
+    first = runs[0]
+    return Batch(
+        seeds=np.array([r.seed for r in runs], dtype=np.int64),
+        dates=first.dates,
+        states=first.states,
+        powers=first.powers,
+        population=first.population,
+        values=stack(runs),
+    )

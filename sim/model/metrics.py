@@ -1,0 +1,266 @@
+"""What the model records and what is derived from it: pure functions of recorded state.
+
+Recorded variables (:data:`RECORDED`), a run's :class:`Trajectory` and a batch's :class:`Batch`,
+influence, primary patrons, hedging, summary metrics, and observables that can be checked
+against the world. The observable so far is the predicted vote of each state on a UN General
+Assembly resolution condemning Russia:
+
+The predicted vote of each state on a UN General Assembly resolution condemning Russia:
+
+- ``absent`` when the state's neutrality doctrine is at least ``absent_neutrality`` (it avoids
+  taking sides at all, as Turkmenistan does);
+- ``yes`` when its alignment with the West (the mean over ``west`` powers) exceeds its alignment
+  with Russia by more than ``yes_margin``;
+- ``no`` when its alignment with Russia exceeds that with the West by more than ``no_margin``;
+- ``abstain`` otherwise.
+
+The thresholds are assumptions (see ``docs/ODD.md``): a state votes against Moscow only when it
+leans West on balance, and votes with Moscow only when it is a near-client with little Western
+tie; everything between is an abstention.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from sim.model.dynamics import WorldState, hedging_index
+
+__all__ = [
+    "RECORDED",
+    "VOTES",
+    "Batch",
+    "Trajectory",
+    "VoteRule",
+    "influence",
+    "predicted_vote",
+    "primary_patron",
+    "snapshot",
+    "stack",
+    "summarize",
+]
+
+RECORDED: dict[str, str] = {
+    "alignment": "state-power",
+    "trust": "state-power",
+    "threat": "state-power",
+    "dependence": "state-power",
+    "credibility": "power",
+}
+"""Variables recorded every month and their index kind."""
+
+
+def snapshot(state: WorldState, channel_weights: np.ndarray) -> dict[str, np.ndarray]:
+    """The recorded variables of a state, each with its batch axis.
+
+    Args:
+        state: The world state.
+        channel_weights: ``(B, K)`` weights giving overall dependence.
+
+    Returns:
+        ``alignment``, ``trust``, ``threat``, ``dependence`` as ``(B, S, P)`` and ``credibility``
+        as ``(B, P)``.
+    """
+    return {
+        "alignment": state.alignment.copy(),
+        "trust": state.trust.copy(),
+        "threat": state.threat.copy(),
+        "dependence": np.einsum("bspk,bk->bsp", state.dependence, channel_weights),
+        "credibility": state.credibility.copy(),
+    }
+
+
+def primary_patron(alignment: np.ndarray) -> np.ndarray:
+    """Index of the power each state is most aligned with (ties: first in file order).
+
+    Args:
+        alignment: ``(..., S, P)``.
+
+    Returns:
+        ``(..., S)`` integer power indices.
+    """
+    return np.argmax(alignment, axis=-1)
+
+
+def influence(alignment: np.ndarray, population: np.ndarray) -> np.ndarray:
+    """Regional influence of each power: population-weighted mean alignment toward it.
+
+    Args:
+        alignment: ``(..., S, P)``.
+        population: ``(S,)`` populations.
+
+    Returns:
+        ``(..., P)`` in [0, 1].
+    """
+    total = population.sum()
+    w = population / total if total > 0 else np.full(len(population), 1.0 / len(population))
+    return np.einsum("...sp,s->...p", alignment, w)
+
+
+@dataclass
+class Trajectory:
+    """The recorded history of one run.
+
+    Attributes:
+        seed: The run's seed.
+        dates: ``YYYY-MM`` label of each record: record ``t`` is the state at the end of that
+            month, so record 0 (the initial state) is dated the month before ``meta.start``.
+        states: State ids.
+        powers: Power ids.
+        population: ``(S,)`` populations in millions.
+        values: Variable name to array ``(T + 1, S, P)`` or ``(T + 1, P)``.
+        events: Event log entries (dicts).
+    """
+
+    seed: int
+    dates: list[str]
+    states: list[str]
+    powers: list[str]
+    population: np.ndarray
+    values: dict[str, np.ndarray]
+    events: list[dict] = field(default_factory=list)
+
+    def derived(self) -> dict[str, np.ndarray]:
+        """Derived variables of the run.
+
+        Returns:
+            ``hedging`` ``(T + 1, S)``, ``primary_patron`` as a 0/1 indicator ``(T + 1, S, P)``
+            and ``influence`` ``(T + 1, P)``.
+        """
+        a = self.values["alignment"]
+        patron = primary_patron(a)
+        indicator = (patron[..., None] == np.arange(a.shape[-1])).astype(float)
+        return {
+            "hedging": hedging_index(a),
+            "primary_patron": indicator,
+            "influence": influence(a, self.population),
+        }
+
+
+def summarize(
+    values: dict[str, np.ndarray],
+    population: np.ndarray,
+    states: list[str],
+    powers: list[str],
+) -> dict[str, np.ndarray]:
+    """Summary metrics of a batch of runs, one number per run each.
+
+    Metric names:
+
+    - ``alignment_end.<state>.<power>``: alignment at the end of the last month;
+    - ``alignment_change.<state>.<power>``: end minus initial alignment;
+    - ``hedging_end.<state>``: hedging index at the end;
+    - ``influence_end.<power>``: regional influence (population-weighted alignment) at the end;
+    - ``hedging_mean_change``: mean over states of the change in hedging index.
+
+    Args:
+        values: Recorded variables with batch and time axes, ``alignment`` as ``(B, T + 1, S, P)``.
+        population: ``(S,)`` populations.
+        states: State ids.
+        powers: Power ids.
+
+    Returns:
+        Metric name to ``(B,)`` array, in a fixed order.
+    """
+    a = values["alignment"]
+    first, last = a[:, 0], a[:, -1]
+    hedge_first, hedge_last = hedging_index(first), hedging_index(last)
+    infl = influence(last, population)
+    out: dict[str, np.ndarray] = {}
+    for i, s in enumerate(states):
+        for j, p in enumerate(powers):
+            out[f"alignment_end.{s}.{p}"] = last[:, i, j]
+    for i, s in enumerate(states):
+        for j, p in enumerate(powers):
+            out[f"alignment_change.{s}.{p}"] = last[:, i, j] - first[:, i, j]
+    for i, s in enumerate(states):
+        out[f"hedging_end.{s}"] = hedge_last[:, i]
+    for j, p in enumerate(powers):
+        out[f"influence_end.{p}"] = infl[:, j]
+    out["hedging_mean_change"] = (hedge_last - hedge_first).mean(axis=1)
+    return out
+
+
+def stack(trajectories: list[Trajectory]) -> dict[str, np.ndarray]:
+    """Stack the recorded variables of runs of one scenario along a leading batch axis."""
+    return {k: np.stack([t.values[k] for t in trajectories]) for k in trajectories[0].values}
+
+
+@dataclass
+class Batch:
+    """Recorded variables of a batch of runs.
+
+    Attributes:
+        seeds: Seed of each run, ``(B,)``.
+        dates: ``YYYY-MM`` label of each record (see :class:`sim.model.metrics.Trajectory`).
+        states: State ids.
+        powers: Power ids.
+        population: ``(S,)`` populations (from the first scenario).
+        values: Variable name to ``(B, T + 1, S, P)`` or ``(B, T + 1, P)`` array.
+    """
+
+    seeds: np.ndarray
+    dates: list[str]
+    states: list[str]
+    powers: list[str]
+    population: np.ndarray
+    values: dict[str, np.ndarray]
+
+    def summary(self) -> dict[str, np.ndarray]:
+        """Summary metrics per run (see :func:`sim.model.metrics.summarize`)."""
+        return summarize(self.values, self.population, self.states, self.powers)
+
+
+VOTES: tuple[str, ...] = ("yes", "abstain", "no", "absent")
+"""Possible votes, in the order used for codes."""
+
+
+@dataclass(frozen=True)
+class VoteRule:
+    """Parameters of the vote rule (assumptions, with plausible ranges in the docstrings).
+
+    Attributes:
+        target: Power the resolution condemns.
+        west: Powers whose mean alignment counts as alignment with the West.
+        yes_margin: West minus target alignment above which a state votes yes (range 0-0.2).
+        no_margin: Target minus West alignment above which a state votes no (range 0.6-0.8).
+        absent_neutrality: Neutrality at or above which a state does not vote (range 0.3-0.6).
+    """
+
+    target: str = "russia"
+    west: tuple[str, ...] = ("usa", "eu")
+    yes_margin: float = 0.1
+    no_margin: float = 0.7
+    absent_neutrality: float = 0.4
+
+
+def predicted_vote(
+    alignment: np.ndarray,
+    powers: Sequence[str],
+    neutrality: np.ndarray,
+    rule: VoteRule = VoteRule(),
+) -> np.ndarray:
+    """Predicted vote of each state (codes into :data:`VOTES`).
+
+    Args:
+        alignment: ``(..., S, P)`` alignment.
+        powers: Power ids along the last axis.
+        neutrality: ``(S,)`` neutrality of each state.
+        rule: The rule's parameters.
+
+    Returns:
+        ``(..., S)`` integer codes: 0 yes, 1 abstain, 2 no, 3 absent.
+
+    Raises:
+        ValueError: If the target or western powers are not in ``powers``.
+    """
+    missing = [p for p in (rule.target, *rule.west) if p not in powers]
+    if missing:
+        raise ValueError(f"vote rule needs powers {missing}, not in this scenario")
+    target = alignment[..., list(powers).index(rule.target)]
+    west = alignment[..., [list(powers).index(p) for p in rule.west]].mean(axis=-1)
+    margin = west - target
+    codes = np.where(margin > rule.yes_margin, 0, np.where(-margin > rule.no_margin, 2, 1))
+    return np.where(np.asarray(neutrality) >= rule.absent_neutrality, 3, codes)

@@ -1,0 +1,624 @@
+"""Parameter sweeps: many runs of one scenario, chunked, resumable, on any executor.
+
+A sweep turns a spec (:mod:`sim.sweep.spec`) into a design of parameter points
+(:mod:`sim.sweep.designs`), runs every point ``replicates`` times and writes a sweep folder
+(:mod:`sim.sweep.store`). Run ``k`` is replicate ``k % R`` of point ``k // R``; its seed is the
+``k``-th child of ``numpy.random.SeedSequence(seed)`` (as ``SeedSequence(seed).spawn(P * R)[k]``
+would give), or with ``seeds: common`` the ``k % R``-th child (the same noise at every point), so
+every number depends only on the spec, never on the executor, the worker count or the
+chunking. Runs are grouped into chunks of consecutive ids; each finished chunk is written
+atomically as its own Parquet file, and a resumed sweep runs only the chunks not on disk. The
+final dataset ``results.parquet`` holds one row per run, sorted by run id: ``run, point,
+replicate, seed``, the parameter values (one column per path) and the summary metrics
+(:func:`sim.model.metrics.summarize`).
+
+Typical use::
+
+    from sim.sweep.run import run_sweep, load_results, to_ema
+
+    folder = run_sweep("sweeps/kazakhstan.yaml", "results/sweep1", workers=4)
+    table = load_results(folder)
+    experiments, outcomes = to_ema(folder)
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import sys
+import time
+from collections import Counter, deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Executor, Future, wait
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import yaml
+from tqdm.auto import tqdm
+
+from sim.input.errors import Interrupted
+from sim.input.params import with_values
+from sim.input.scenario import LoadedScenario
+from sim.model.engines import ENGINES, simulate
+from sim.model.metrics import Batch
+from sim.results.runner import OutputError, _git_commit, _versions
+from sim.sweep import store
+from sim.sweep.designs import build_design, design_seed
+from sim.sweep.executors import open_executor
+from sim.sweep.spec import LoadedSpec, load_spec, strip_provenance, validate_spec
+
+__all__ = [
+    "ChunkFailed",
+    "ChunkJob",
+    "SweepInterrupted",
+    "load_results",
+    "run_chunk",
+    "run_seed",
+    "run_sweep",
+    "to_ema",
+]
+
+SPEC = "spec.yaml"
+DESIGN = "design.parquet"
+ID_COLUMNS = ("run", "point", "replicate", "seed")
+"""Columns that identify a run in the final dataset; parameters and metrics follow."""
+
+
+class SweepInterrupted(Interrupted):
+    """A signal stopped a sweep; finished chunks are on disk and the sweep can be resumed."""
+
+
+def run_seed(root: int, run: int) -> int:
+    """Seed of run ``run``: child ``run`` of ``SeedSequence(root)``, as a 32-bit integer.
+
+    Equal to ``sim.results.runner.replicate_seeds(root, n)[run]`` for any ``n > run``, without
+    spawning the children before it.
+    """
+    child = np.random.SeedSequence(root, spawn_key=(run,))
+    return int(child.generate_state(1, np.uint32)[0])
+
+
+@dataclass(frozen=True)
+class ChunkJob:
+    """Everything a worker needs to run one chunk (a pure function of this).
+
+    Attributes:
+        index: Chunk number.
+        runs: Run ids of the chunk, consecutive.
+        points: Point of each run's parameter values: ``values[i]`` belongs to point
+            ``first_point + i``.
+        first_point: Point of ``values[0]``.
+        values: ``(points in chunk, k)`` parameter values.
+        names: Parameter paths, one per column of ``values``.
+        replicates: Runs per point.
+        root_seed: The sweep's root seed.
+        loaded: The scenario, with the swept numbers stripped of their provenance.
+        engine: Engine name.
+        keep: ``summary`` or ``trajectories``.
+        seeds: ``independent`` or ``common`` (see :class:`sim.sweep.spec.SweepSpec`).
+    """
+
+    index: int
+    runs: range
+    first_point: int
+    values: np.ndarray
+    names: tuple[str, ...]
+    replicates: int
+    root_seed: int
+    loaded: LoadedScenario
+    engine: str
+    keep: str
+    seeds: str = "independent"
+
+
+@dataclass
+class ChunkOutput:
+    """What a worker sends back: the chunk's tables."""
+
+    index: int
+    runs: pa.Table
+    trajectories: pa.Table | None
+
+
+def _trajectory_table(batch: Batch, run_ids: np.ndarray) -> pa.Table:
+    """Long table ``run, step, variable, state, power, value`` of a batch's recorded variables."""
+    parts = []
+    for name, arr in batch.values.items():
+        b, t = arr.shape[:2]
+        if arr.ndim == 4:
+            s, p = arr.shape[2:]
+            idx = np.indices((b, t, s, p)).reshape(4, -1)
+            state = np.array(batch.states, dtype=object)[idx[2]]
+            power = np.array(batch.powers, dtype=object)[idx[3]]
+        else:
+            p = arr.shape[2]
+            idx = np.indices((b, t, p)).reshape(3, -1)
+            state = np.full(idx.shape[1], None, dtype=object)
+            power = np.array(batch.powers, dtype=object)[idx[2]]
+        parts.append(
+            pa.table(
+                {
+                    "run": pa.array(run_ids[idx[0]], pa.int64()),
+                    "step": pa.array(idx[1], pa.int16()),
+                    "variable": pa.array(np.full(idx.shape[1], name, dtype=object), pa.string()),
+                    "state": pa.array(state, pa.string()),
+                    "power": pa.array(power, pa.string()),
+                    "value": pa.array(arr.ravel(), pa.float64()),
+                }
+            )
+        )
+    table = pa.concat_tables(parts)
+    order = pc.sort_indices(table, [("run", "ascending")])  # stable: keeps variable order
+    return table.take(order)
+
+
+def run_chunk(job: ChunkJob) -> ChunkOutput:
+    """Run the runs of one chunk and return their rows (runs on a worker).
+
+    Args:
+        job: The chunk.
+
+    Returns:
+        The summary rows and, with ``keep == "trajectories"``, the trajectory rows.
+    """
+    run_ids = np.arange(job.runs.start, job.runs.stop, dtype=np.int64)
+    points = run_ids // job.replicates
+    scenarios = {}
+    for p in np.unique(points):
+        row = job.values[p - job.first_point]
+        scenarios[p] = with_values(job.loaded, dict(zip(job.names, row.tolist(), strict=True)))
+    children = run_ids if job.seeds == "independent" else run_ids % job.replicates
+    seeds = [run_seed(job.root_seed, int(k)) for k in children]
+    batch = simulate([scenarios[p] for p in points], seeds, engine=job.engine)
+    columns: dict[str, Any] = {
+        "run": pa.array(run_ids, pa.int64()),
+        "point": pa.array(points, pa.int64()),
+        "replicate": pa.array((run_ids % job.replicates).astype(np.int32), pa.int32()),
+        "seed": pa.array(np.asarray(seeds, dtype=np.int64), pa.int64()),
+    }
+    values = job.values[points - job.first_point]
+    for j, name in enumerate(job.names):
+        columns[name] = pa.array(values[:, j], pa.float64())
+    for name, metric in batch.summary().items():
+        columns[name] = pa.array(np.asarray(metric, dtype=np.float64), pa.float64())
+    traj = _trajectory_table(batch, run_ids) if job.keep == "trajectories" else None
+    return ChunkOutput(job.index, pa.table(columns), traj)
+
+
+def _manifest(plan: LoadedSpec, engine: str, n_chunks: int) -> dict[str, Any]:
+    loaded, spec = plan.loaded, plan.spec
+    return {
+        "tool": "greatgame sweep",
+        "format": 1,
+        "status": "running",
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "spec": SPEC,
+        "spec_source": str(plan.path),
+        "scenario": {
+            "name": loaded.scenario.meta.name,
+            "file": str(loaded.path.resolve()),
+            "sha256": loaded.sha256,
+            "files": [str(p.resolve()) for p in loaded.files],
+        },
+        "design": spec.design,
+        "samples": spec.samples,
+        "second_order": spec.second_order,
+        "levels": spec.levels,
+        "parameters": [
+            {"path": p, "low": lo, "high": hi} for p, (lo, hi) in plan.parameters.items()
+        ],
+        "excluded_parameters": plan.excluded,
+        "n_points": plan.n_points,
+        "replicates": spec.replicates,
+        "n_runs": plan.n_runs,
+        "chunk_size": plan.chunk_size,
+        "n_chunks": n_chunks,
+        "root_seed": spec.seed,
+        "design_seed": design_seed(spec.seed),
+        "seeds": spec.seeds,
+        "seed_rule": "run k = replicate k % replicates of point k // replicates; its seed is "
+        "SeedSequence(root_seed).spawn(n)[i].generate_state(1, uint32)[0] with i = k "
+        "(seeds: independent) or i = k % replicates (seeds: common)",
+        "engine": engine,
+        "keep": spec.keep,
+        "versions": _versions(),
+        "git_commit": _git_commit(),
+        "command": sys.argv,
+        "wall_time_s": 0.0,
+    }
+
+
+def _start(plan: LoadedSpec, out: Path, engine: str, force: bool) -> dict[str, Any]:
+    """Create a new sweep folder: spec, design, manifest (last)."""
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"{out}: exists and is not a folder")
+    if out.is_dir() and any(out.iterdir()):
+        if not force:
+            raise OutputError(
+                f"{out}: folder exists and is not empty (use --force to replace it, "
+                "or --resume to finish the sweep in it)"
+            )
+        shutil.rmtree(out)
+    try:
+        (out / store.CHUNKS).mkdir(parents=True, exist_ok=True)
+        if plan.spec.keep == "trajectories":
+            (out / store.TRAJECTORIES).mkdir()
+        text = yaml.safe_dump(plan.resolved(), sort_keys=False)
+        store.atomic_write(out / SPEC, text.encode())
+        spec = plan.spec
+        values = build_design(
+            spec.design, plan.parameters, spec.samples, spec.seed, spec.second_order, spec.levels
+        )
+        design = {"point": pa.array(np.arange(len(values), dtype=np.int64))}
+        design |= {p: pa.array(values[:, j]) for j, p in enumerate(plan.parameters)}
+        store.write_table(pa.table(design), out / DESIGN)
+        n_chunks = -(-plan.n_runs // plan.chunk_size)
+        manifest = _manifest(plan, engine, n_chunks)
+        store.write_json(manifest, out / store.MANIFEST)
+    except OSError as exc:
+        raise OutputError(f"{out}: cannot write here ({exc.strerror or exc})") from None
+    return manifest
+
+
+def _reopen(out: Path) -> tuple[LoadedSpec, dict[str, Any]]:
+    """Load the spec and manifest of an existing sweep folder and check they still agree."""
+    try:
+        manifest = store.read_manifest(out)
+    except FileNotFoundError:
+        raise OutputError(
+            f"{out}: not a sweep folder (no {store.MANIFEST}); nothing to resume"
+        ) from None
+    except ValueError as exc:
+        raise OutputError(f"{out}/{store.MANIFEST}: unreadable ({exc})") from None
+    if manifest.get("tool") != "greatgame sweep":
+        raise OutputError(f"{out}: not a sweep folder (its manifest is not from greatgame sweep)")
+    plan = load_spec(out / SPEC)
+    if plan.loaded.sha256 != manifest["scenario"]["sha256"]:
+        raise OutputError(
+            f"{out}: the scenario {plan.loaded.path} changed since the sweep started; "
+            "start a new sweep instead of resuming this one"
+        )
+    if (plan.n_runs, plan.chunk_size) != (manifest["n_runs"], manifest["chunk_size"]):
+        raise OutputError(f"{out}: {SPEC} does not match {store.MANIFEST}; start a new sweep")
+    return plan, manifest
+
+
+def _jobs(
+    plan: LoadedSpec, design: np.ndarray, todo: list[int], engine: str, n_runs: int
+) -> Iterator[ChunkJob]:
+    names = tuple(plan.parameters)
+    replicates, size = plan.spec.replicates, plan.chunk_size
+    base = plan.loaded.model_copy(update={"raw": strip_provenance(plan.loaded.raw, list(names))})
+    for i in todo:
+        runs = range(i * size, min((i + 1) * size, n_runs))
+        first, last = runs.start // replicates, (runs.stop - 1) // replicates
+        yield ChunkJob(
+            index=i,
+            runs=runs,
+            first_point=first,
+            values=design[first : last + 1],
+            names=names,
+            replicates=replicates,
+            root_seed=plan.spec.seed,
+            loaded=base,
+            engine=engine,
+            keep=plan.spec.keep,
+            seeds=plan.spec.seeds,
+        )
+
+
+def run_sweep(
+    spec: str | Path | LoadedSpec | dict | None,
+    out: str | Path,
+    *,
+    executor: str = "process",
+    workers: int | None = None,
+    engine: str | None = None,
+    resume: bool = False,
+    force: bool = False,
+    progress: bool = True,
+    scheduler: str | None = None,
+    dask_processes: bool = True,
+) -> Path:
+    """Run (or finish) a sweep and write its folder.
+
+    Args:
+        spec: A spec file, a loaded spec, or a spec as data (scenario path relative to the
+            working folder); ignored (may be None) with ``resume``.
+        out: The sweep folder.
+        executor: ``serial``, ``process`` or ``dask`` (see
+            :func:`sim.sweep.executors.open_executor`).
+        workers: Processes (``process``) or LocalCluster workers (``dask``).
+        engine: A key of :data:`sim.model.engines.ENGINES` (default: the folder's engine when
+            resuming, else ``ensemble``).
+        resume: Finish the sweep already in ``out``, running only the chunks not on disk.
+        force: Replace a non-empty ``out``.
+        progress: Show a progress bar (runs per second and time left).
+        scheduler: Address of a Dask scheduler to join (``executor="dask"``).
+        dask_processes: LocalCluster workers as processes (False: threads).
+
+    Returns:
+        The sweep folder; its ``results.parquet`` holds every run.
+
+    Raises:
+        ScenarioError: For a bad spec or scenario.
+        OutputError: When ``out`` cannot be used.
+        SweepInterrupted: On Ctrl-C, after the finished chunks were written.
+    """
+    started = time.perf_counter()
+    out = Path(out)
+    if resume:
+        plan, manifest = _reopen(out)
+        engine = engine or manifest["engine"]
+    else:
+        if isinstance(spec, dict):
+            plan = validate_spec(spec, Path.cwd() / "<spec>")
+        elif isinstance(spec, LoadedSpec):
+            plan = spec
+        elif spec is None:
+            raise ValueError("expected a spec (or resume=True)")
+        else:
+            plan = load_spec(spec)
+        engine = engine or "ensemble"
+    if engine not in ENGINES:
+        raise OutputError(f"unknown engine {engine!r}; expected one of {', '.join(ENGINES)}")
+    if not resume:
+        manifest = _start(plan, out, engine, force)
+    store.remove_temporaries(out)
+    n_runs, size, n_chunks = manifest["n_runs"], manifest["chunk_size"], manifest["n_chunks"]
+    done = store.done_chunks(out)
+    todo = [i for i in range(n_chunks) if i not in done]
+    done_runs = n_runs - sum(len(range(i * size, min((i + 1) * size, n_runs))) for i in todo)
+    design = pd.read_parquet(out / DESIGN)[list(plan.parameters)].to_numpy(dtype=np.float64)
+    bar = tqdm(
+        total=n_runs,
+        initial=done_runs,
+        unit="run",
+        desc=plan.loaded.scenario.meta.name,
+        disable=not progress,
+        smoothing=0.1,
+    )
+    try:
+        if todo:
+            where = (executor, workers, scheduler, dask_processes)
+            retried = _execute(plan, design, todo, engine, n_runs, out, bar, *where)
+            if retried:
+                manifest["retried_failures"] = manifest.get("retried_failures", []) + retried
+    except KeyboardInterrupt as exc:
+        bar.close()
+        left = len(store.done_chunks(out))
+        signum = getattr(exc, "signum", signal.SIGINT)
+        by = "" if signum == signal.SIGINT else f" by {signal.Signals(signum).name}"
+        raise SweepInterrupted(
+            f"interrupted{by}: {left} of {n_chunks} chunks are on disk in {out}/; "
+            f"finish with: greatgame sweep --resume {out}",
+            signum,
+        ) from None
+    bar.close()
+    store.write_results(out, n_chunks)
+    manifest["status"] = "complete"
+    manifest["completed"] = datetime.now(UTC).isoformat(timespec="seconds")
+    manifest["wall_time_s"] = round(manifest["wall_time_s"] + time.perf_counter() - started, 3)
+    manifest["outputs"] = [
+        c
+        for c in pq.read_schema(out / store.RESULTS).names
+        if c not in ID_COLUMNS and c not in plan.parameters
+    ]
+    store.write_json(manifest, out / store.MANIFEST)
+    return out
+
+
+MAX_ATTEMPTS = 3
+"""Times a chunk is run before the sweep gives up on it: a first run and two retries."""
+
+FAULT_ENV = "GREATGAME_FAULT"
+"""Test hook: ``chunk=I,mode=raise|exit,times=N,state=DIR`` makes chunk I fail N times (by an
+exception, or by its worker process dying); DIR counts the failures across processes."""
+
+
+class ChunkFailed(RuntimeError):
+    """A chunk failed :data:`MAX_ATTEMPTS` times; finished chunks are on disk (resumable)."""
+
+
+def _injected_fault(index: int) -> None:
+    """Fail chunk ``index`` as :data:`FAULT_ENV` asks (a no-op when it is unset)."""
+    text = os.environ.get(FAULT_ENV)
+    if not text:
+        return
+    fault = dict(part.split("=", 1) for part in text.split(","))
+    if int(fault["chunk"]) != index:
+        return
+    state = Path(fault["state"])
+    state.mkdir(parents=True, exist_ok=True)
+    done = len(list(state.iterdir()))
+    if done >= int(fault.get("times", "1")):
+        return
+    (state / f"failure-{done}").touch()
+    if fault.get("mode") == "exit":
+        os._exit(13)  # the worker process dies, as on a segfault or the OOM killer
+    raise RuntimeError(f"injected fault in chunk {index}")
+
+
+def _run_chunk_checked(job: ChunkJob) -> ChunkOutput:
+    """:func:`run_chunk` behind the test hook (runs on a worker)."""
+    _injected_fault(job.index)
+    return run_chunk(job)
+
+
+class _PoolBroken(Exception):
+    """The executor lost a worker; open a new one and run the chunks in flight again."""
+
+
+def _execute(
+    plan: LoadedSpec,
+    design: np.ndarray,
+    todo: list[int],
+    engine: str,
+    n_runs: int,
+    out: Path,
+    bar: tqdm,
+    executor: str,
+    workers: int | None,
+    scheduler: str | None,
+    dask_processes: bool,
+) -> list[str]:
+    """Run the chunks in ``todo``, keeping at most two per worker in flight.
+
+    A chunk that raises is run again, up to :data:`MAX_ATTEMPTS` times in all. When a worker
+    process dies (a process pool is then broken), a new executor is opened and the chunks that
+    were in flight are run again one at a time, so that the one that kills its worker is known;
+    only such isolated failures count as attempts. Every failure is printed to stderr.
+
+    Returns:
+        A line per failure that was retried (for the manifest).
+
+    Raises:
+        ChunkFailed: When a chunk failed :data:`MAX_ATTEMPTS` times, naming it and saying how
+            to resume.
+    """
+    jobs = _jobs(plan, design, todo, engine, n_runs)
+    again: deque[ChunkJob] = deque()  # chunks to run again, before any new one
+    attempts: Counter[int] = Counter()
+    failures: list[str] = []
+
+    def failed(job: ChunkJob, why: str) -> None:
+        attempts[job.index] += 1
+        runs = f"chunk {job.index} (runs {job.runs.start}-{job.runs.stop - 1})"
+        failures.append(f"{runs}: {why}")
+        if attempts[job.index] >= MAX_ATTEMPTS:
+            n_done = len(store.done_chunks(out))
+            raise ChunkFailed(
+                f"{runs} failed {MAX_ATTEMPTS} times, last: {why}; {n_done} finished chunks "
+                f"are on disk in {out}/; after fixing the cause, finish with: "
+                f"greatgame sweep --resume {out}"
+            )
+        tqdm.write(f"{runs} failed: {why}; running it again", file=sys.stderr)
+        again.append(job)
+
+    while True:
+        try:
+            with open_executor(executor, workers, scheduler, dask_processes) as (pool, slots):
+                _drain(pool, slots, jobs, again, failed, out, bar)
+            return failures
+        except _PoolBroken:
+            continue
+
+
+def _drain(
+    pool: Executor,
+    slots: int,
+    jobs: Iterator[ChunkJob],
+    again: deque[ChunkJob],
+    failed: Callable[[ChunkJob, str], None],
+    out: Path,
+    bar: tqdm,
+) -> None:
+    """Submit and collect chunks until none is left (raises _PoolBroken on a lost worker)."""
+    pending: dict[Future, ChunkJob] = {}
+    isolate = bool(again)  # chunks that were in flight when a worker died: one at a time
+
+    def submit() -> None:
+        nonlocal isolate
+        while len(pending) < (1 if isolate else 2 * slots):
+            if again:
+                job = again.popleft()
+            else:
+                isolate = False
+                job = next(jobs, None)
+                if job is None:
+                    return
+            try:
+                future = pool.submit(_run_chunk_checked, job)
+            except BrokenExecutor:  # a worker died before its failure reached a future
+                requeue([job, *pending.values()])
+                pending.clear()
+                raise _PoolBroken from None
+            pending[future] = job
+
+    def requeue(lost: list[ChunkJob]) -> None:
+        names = ", ".join(str(j.index) for j in sorted(lost, key=lambda j: j.index))
+        tqdm.write(
+            f"a worker process died with chunks {names} in flight; "
+            "running them again one at a time",
+            file=sys.stderr,
+        )
+        again.extendleft(sorted(lost, key=lambda j: j.index, reverse=True))
+
+    submit()
+    while pending:
+        finished, _ = wait(list(pending), return_when=FIRST_COMPLETED)
+        for future in finished:
+            job = pending.pop(future)
+            try:
+                result: ChunkOutput = future.result()
+            except BrokenExecutor as exc:
+                lost = [job, *(pending.pop(f) for f in list(pending))]
+                if len(lost) == 1:
+                    failed(job, f"its worker process died ({type(exc).__name__})")
+                else:
+                    requeue(lost)
+                raise _PoolBroken from None
+            except Exception as exc:
+                failed(job, f"{type(exc).__name__}: {exc}")
+                continue
+            if result.trajectories is not None:
+                path = store.chunk_path(out, result.index, "trajectories")
+                store.write_table(result.trajectories, path)
+            store.write_table(result.runs, store.chunk_path(out, result.index))
+            bar.update(len(job.runs))
+        submit()
+
+
+def load_results(folder: str | Path) -> pd.DataFrame:
+    """The final dataset of a complete sweep: one row per run, in run order.
+
+    Raises:
+        OutputError: If the folder holds no complete sweep.
+    """
+    folder = Path(folder)
+    path = folder / store.RESULTS
+    if not path.is_file():
+        raise OutputError(
+            f"{folder}: no {store.RESULTS} (not a sweep folder, or the sweep is unfinished: "
+            f"greatgame sweep --resume {folder})"
+        )
+    return pd.read_parquet(path)
+
+
+def to_ema(folder: str | Path, per: str = "run") -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+    """A sweep's results in the EMA Workbench's format, for PRIM, CART and feature scoring.
+
+    Args:
+        folder: A complete sweep folder.
+        per: ``run`` (one experiment per run) or ``point`` (one per parameter point, outcomes
+            averaged over replicates).
+
+    Returns:
+        ``(experiments, outcomes)`` as ``ema_workbench.perform_experiments`` returns them:
+        experiments has one column per parameter (named by its path) and the workbench's
+        ``scenario`` (the point), ``policy`` and ``model`` columns; outcomes maps each summary
+        metric to a 1-D array aligned with the experiments' rows.
+    """
+    if per not in ("run", "point"):
+        raise ValueError(f"expected per='run' or per='point', found {per!r}")
+    folder = Path(folder)
+    table = load_results(folder)
+    manifest = store.read_manifest(folder)
+    params = [p["path"] for p in manifest["parameters"]]
+    outputs = manifest["outputs"]
+    if per == "point":
+        table = table.groupby("point", sort=True)[params + outputs].mean().reset_index()
+    experiments = table[params].copy()
+    experiments["scenario"] = table["point"].to_numpy()
+    experiments["policy"] = pd.Categorical(["none"] * len(table))
+    experiments["model"] = pd.Categorical([manifest["scenario"]["name"]] * len(table))
+    outcomes = {name: table[name].to_numpy(dtype=np.float64) for name in outputs}
+    return experiments, outcomes

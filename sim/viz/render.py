@@ -1,0 +1,124 @@
+"""Every figure file and table file that ``plot``, ``compare`` and ``analyze`` write.
+
+The tables come from :mod:`sim.results.compare` and :mod:`sim.sweep.analysis`, the figures from
+:mod:`sim.viz.plotting`; this module only puts them into files.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from sim.input.errors import OutputError
+from sim.results.atomic import atomic_folder, check_free
+from sim.results.compare import VARIABLES, difference, end_differences
+from sim.results.observe import load_results
+from sim.sweep import store
+from sim.sweep.analysis import default_metrics, ranking, sensitivity
+from sim.viz.plotting import plot_difference_grid, plot_sensitivity
+
+__all__ = ["write_analysis", "write_compare"]
+
+
+def write_compare(
+    folders: list[str | Path],
+    out: str | Path | None = None,
+    variables: list[str] | None = None,
+    force: bool = False,
+) -> tuple[Path, list[str]]:
+    """Compare results folders with the first one and write figures and a CSV.
+
+    Writes ``<variable>_<scenario>.png`` per compared folder and variable and
+    ``end_differences.csv`` (the differences at the last month) into ``out``, atomically (a
+    hidden temporary folder renamed into place).
+
+    Args:
+        folders: Results folders; the first is the baseline.
+        out: Output folder (default ``results/compare_<names>``).
+        variables: Variables to compare (default :data:`VARIABLES`).
+        force: Replace a non-empty ``out``.
+
+    Returns:
+        The output folder and the names of the files written.
+
+    Raises:
+        OutputError: With fewer than two folders, an unknown variable, or a non-empty ``out``
+            without ``force``.
+        ScenarioError: If a folder is not a results folder.
+    """
+    if len(folders) < 2:
+        raise OutputError("compare needs a baseline folder and at least one more")
+    paths = [Path(f) for f in folders]
+    names = [p.resolve().name for p in paths]
+    if len(set(names)) != len(names):
+        names = [f"{i}_{n}" for i, n in enumerate(names)]
+    out = Path(out) if out else Path("results") / ("compare_" + "_".join(names))
+    check_free(out, force)  # before the work, as well as when writing
+    tables = [load_results(p)[0] for p in paths]
+    known = set(tables[0]["variable"].astype(str).unique())
+    variables = list(variables or VARIABLES)
+    for v in variables:
+        if v not in known:
+            from sim.input.errors import suggest
+
+            hint = suggest(v, sorted(known))
+            tail = f" (did you mean '{hint}'?)" if hint else ""
+            raise OutputError(f"{paths[0]}: no variable '{v}'{tail}")
+    diffs = [
+        difference(tables[0], t, v, scenario=n, baseline=names[0])
+        for t, n in zip(tables[1:], names[1:], strict=True)
+        for v in variables
+    ]
+    files = []
+    with atomic_folder(out, force) as tmp:
+        for diff in diffs:
+            name = f"{diff['variable'].iloc[0]}_{diff['scenario'].iloc[0]}.png"
+            fig = plot_difference_grid(diff)
+            fig.savefig(tmp / name, dpi=110)
+            plt.close(fig)
+            files.append(name)
+        ends = pd.concat([end_differences(d) for d in diffs], ignore_index=True)
+        ends.to_csv(tmp / "end_differences.csv", index=False)
+        files.append("end_differences.csv")
+    return out, files
+
+
+def write_analysis(
+    folder: str | Path, out: str | Path | None = None, metrics: list[str] | None = None
+) -> tuple[pd.DataFrame, list[Path]]:
+    """Compute the indices of a sweep and write a table, a ranking and a bar plot.
+
+    Args:
+        folder: A complete sobol or morris sweep folder.
+        out: Folder for the files (default: ``<folder>/analysis``).
+        metrics: Metrics to plot (default: :func:`default_metrics`); all are in the table.
+
+    Returns:
+        The overall ranking and the files written (``sensitivity.csv``, ``ranking.csv``,
+        ``sensitivity.png``).
+    """
+    folder = Path(folder)
+    indices = sensitivity(folder)
+    if indices.empty:
+        raise OutputError(f"{folder}: no output metric varies across the sweep's points")
+    if metrics:
+        known = set(indices["metric"])
+        missing = [m for m in metrics if m not in known]
+        if missing:
+            sensitivity(folder, metrics=missing)  # raises with a suggestion if unknown
+            raise OutputError(f"{folder}: metric '{missing[0]}' does not vary across points")
+    chosen = metrics or default_metrics(indices)
+    rank = ranking(indices)
+    out = Path(out) if out else folder / "analysis"
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        store.atomic_write(out / "sensitivity.csv", indices.to_csv(index=False).encode())
+        store.atomic_write(out / "ranking.csv", rank.to_csv(index=False).encode())
+        fig = plot_sensitivity(indices, chosen)
+        fig.savefig(out / "sensitivity.png", dpi=110)
+        plt.close(fig)
+    except OSError as exc:
+        raise OutputError(f"{out}: cannot write here ({exc.strerror or exc})") from None
+    return rank, [out / "sensitivity.csv", out / "ranking.csv", out / "sensitivity.png"]

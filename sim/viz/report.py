@@ -1,0 +1,429 @@
+"""Figures of a folder by kind (``greatgame plot``) and a self-contained HTML report.
+
+A results folder (``greatgame run``) gives the kinds in :data:`RESULT_KINDS`; a sweep folder
+(``greatgame sweep``) those in :data:`SWEEP_KINDS`. The report is one HTML file with every figure
+embedded as a base64 PNG and no external resource: the scenario's question, the figures, the
+observables at a few months, the parameters with their provenance, the event log and the
+manifest.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from sim.input.errors import Problem, ScenarioError, suggest
+from sim.results.runner import OutputError
+
+__all__ = [
+    "RESULT_KINDS",
+    "SWEEP_KINDS",
+    "folder_kind",
+    "render",
+    "report_html",
+    "write_figure",
+    "write_report",
+]
+
+RESULT_KINDS = ("alignment", "influence", "hedging", "heatmap", "heatmap-grid", "attribution")
+"""Plot kinds of a results folder."""
+
+SWEEP_KINDS = ("indices", "scatter")
+"""Plot kinds of a sweep folder (indices need a sobol or morris design)."""
+
+
+def _bad(where: str, field: str, message: str) -> ScenarioError:
+    return ScenarioError([Problem(where, (field,), message)])
+
+
+def folder_kind(folder: str | Path) -> str:
+    """``results`` or ``sweep``.
+
+    Raises:
+        ScenarioError: If the folder is neither a results folder nor a complete sweep.
+    """
+    folder = Path(folder)
+    manifest = folder / "manifest.json"
+    if not folder.is_dir():
+        raise _bad(str(folder), "folder", "expected a results or sweep folder, found none")
+    if (folder / "scenario.yaml").is_file() and (folder / "results.parquet").is_file():
+        return "results"
+    if manifest.is_file() and (folder / "results.parquet").is_file():
+        try:
+            tool = json.loads(manifest.read_text(encoding="utf-8")).get("tool")
+        except (json.JSONDecodeError, OSError, AttributeError):
+            tool = None
+        if tool == "greatgame sweep":
+            return "sweep"
+    raise _bad(
+        str(folder),
+        "folder",
+        "expected a results folder (greatgame run) or a complete sweep folder (greatgame sweep)",
+    )
+
+
+def _check_kind(kind: str, folder: Path, what: str) -> None:
+    kinds = RESULT_KINDS if what == "results" else SWEEP_KINDS
+    if kind in kinds:
+        return
+    other = SWEEP_KINDS if what == "results" else RESULT_KINDS
+    if kind in other:
+        raise _bad(
+            str(folder),
+            "kind",
+            f"plot kind '{kind}' needs a {'sweep' if what == 'results' else 'results'} folder; "
+            f"this is a {what} folder (kinds: {', '.join(kinds)})",
+        )
+    hint = suggest(kind, list(kinds))
+    tail = f" (did you mean '{hint}'?)" if hint else ""
+    raise _bad(
+        str(folder), "kind", f"unknown plot kind '{kind}'{tail}; expected one of {', '.join(kinds)}"
+    )
+
+
+def _pick(name: str | None, ids: list[str], field: str, where: str) -> str:
+    if name is None:
+        raise _bad(where, field, f"--{field} is required; expected one of {', '.join(ids)}")
+    if name not in ids:
+        hint = suggest(name, ids)
+        tail = f" (did you mean '{hint}'?)" if hint else ""
+        raise _bad(
+            where, field, f"unknown {field} '{name}'{tail}; expected one of {', '.join(ids)}"
+        )
+    return name
+
+
+def _months(table: pd.DataFrame) -> list[str]:
+    return sorted(table["date"].astype(str).unique())
+
+
+def _date(date: str | None, table: pd.DataFrame, where: str) -> str:
+    months = _months(table)
+    if date is None:
+        return months[-1]
+    if date not in months:
+        hint = suggest(date, months)
+        tail = f" (did you mean {hint}?)" if hint else ""
+        raise _bad(
+            where, "date", f"expected a month from {months[0]} to {months[-1]}, found {date}{tail}"
+        )
+    return date
+
+
+def render(folder: str | Path, kind: str, **opts: Any) -> Any:
+    """Draw one figure of a results or sweep folder.
+
+    Args:
+        folder: A results folder or a sweep folder.
+        kind: One of :data:`RESULT_KINDS` or :data:`SWEEP_KINDS`.
+        **opts: ``date`` (heatmap), ``state``, ``power``, ``start``, ``end``, ``by``
+            (``channel`` or ``event``) for attribution; ``metric`` and ``parameter`` for sweeps.
+
+    Returns:
+        The matplotlib figure.
+
+    Raises:
+        ScenarioError: For an unknown kind, id, metric or month, or a folder of the wrong type.
+    """
+    import matplotlib.pyplot as plt
+
+    from sim.viz import plotting
+
+    folder = Path(folder)
+    what = folder_kind(folder)
+    _check_kind(kind, folder, what)
+    where = str(folder)
+    if what == "sweep":
+        return _render_sweep(folder, kind, opts)
+    from sim.results.observe import load_results
+
+    table, doc = load_results(folder)
+    name = (doc.get("meta") or {}).get("name", folder.name)
+    if kind == "alignment":
+        return plotting.plot_alignment_grid(table, title=f"{name}: alignment toward each power")
+    if kind == "heatmap-grid":
+        return plotting.plot_heatmap_grid(table)
+    if kind == "attribution":
+        from sim.results.attribution import attribute_folder
+
+        states = list(dict.fromkeys(table["state"].dropna().astype(str)))
+        powers = list(dict.fromkeys(table["power"].dropna().astype(str)))
+        state = _pick(opts.get("state"), states, "state", where)
+        power = _pick(opts.get("power"), powers, "power", where)
+        by = opts.get("by") or "channel"
+        attr = attribute_folder(
+            folder, state, power, opts.get("start"), opts.get("end"), events=by == "event"
+        )
+        ax = plotting.plot_attribution(attr, kind=by)
+        return ax.figure
+    fig, ax = plt.subplots(figsize=(8, 3.8) if kind != "heatmap" else (6.4, 3.9),
+                           layout="constrained")  # fmt: skip
+    if kind == "influence":
+        plotting.plot_influence(table, ax=ax)
+    elif kind == "hedging":
+        plotting.plot_hedging(table, ax=ax)
+    else:
+        plotting.plot_heatmap(table, _date(opts.get("date"), table, where), ax=ax)
+    fig.suptitle(name, fontsize=9, color="0.35", x=0.01, ha="left")
+    return fig
+
+
+def _render_sweep(folder: Path, kind: str, opts: dict[str, Any]) -> Any:
+    from sim.sweep.run import load_results
+    from sim.sweep.store import read_manifest
+    from sim.viz import plotting
+
+    manifest = read_manifest(folder)
+    outputs = list(manifest["outputs"])
+    params = [p["path"] for p in manifest["parameters"]]
+    where = str(folder)
+    default = next((m for m in outputs if m.startswith("influence_end.")), outputs[0])
+    metric = opts.get("metric") or default
+    if metric not in outputs:
+        _pick(metric, outputs, "metric", where)
+    if kind == "scatter":
+        runs = load_results(folder)
+        parameter = opts.get("parameter") or params[0]
+        _pick(parameter, params, "parameter", where)
+        return plotting.plot_scatter(runs, metric, parameter).figure
+    from sim.sweep.analysis import sensitivity
+
+    indices = sensitivity(folder, metrics=[metric])
+    if indices.empty:
+        raise OutputError(f"{folder}: metric '{metric}' does not vary across the sweep's points")
+    return plotting.plot_indices(indices, metric).figure
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _atomic(path: Path, data: bytes, force: bool) -> None:
+    if path.exists() and not force:
+        raise OutputError(f"{path}: exists (use --force to replace it)")
+    if path.is_dir():
+        raise OutputError(f"{path}: is a folder")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.tmp-", dir=path.parent)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private; a plain file is wanted
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot write ({exc.strerror or exc})") from None
+
+
+def write_figure(fig: Any, out: str | Path, force: bool = True, dpi: int = 110) -> Path:
+    """Save a figure atomically (PNG, SVG or PDF by the suffix) and close it."""
+    import matplotlib.pyplot as plt
+
+    out = Path(out)
+    buf = io.BytesIO()
+    fmt = out.suffix.lstrip(".").lower() or "png"
+    try:
+        fig.savefig(buf, format=fmt, dpi=dpi)
+    except ValueError as exc:
+        raise OutputError(f"{out}: {exc}") from None
+    finally:
+        plt.close(fig)
+    _atomic(out, buf.getvalue(), force)
+    return out
+
+
+# --- HTML report ---------------------------------------------------------------------------
+
+
+def _png(fig: Any) -> str:
+    import matplotlib.pyplot as plt
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=90)
+    plt.close(fig)
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _figure(fig: Any, caption: str) -> str:
+    return (
+        f'<figure><img alt="{html.escape(caption)}" src="data:image/png;base64,{_png(fig)}">'
+        f"<figcaption>{html.escape(caption)}</figcaption></figure>"
+    )
+
+
+def _table(df: pd.DataFrame, cls: str = "") -> str:
+    return df.to_html(index=False, border=0, classes=cls or None, float_format=lambda v: f"{v:.3f}",
+                      na_rep="")  # fmt: skip
+
+
+_CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:2rem auto;
+max-width:72rem;padding:0 1rem;color:#222;line-height:1.45}
+h1{margin-bottom:.2rem}h2{border-bottom:1px solid #ddd;padding-bottom:.2rem;margin-top:2rem}
+.question{font-size:1.15rem;background:#f4f6f8;border-left:4px solid #1f5fbf;padding:.6rem 1rem}
+figure{margin:1rem 0}img{max-width:100%;height:auto;border:1px solid #eee}
+figcaption{color:#555;font-size:.9rem}
+table{border-collapse:collapse;font-size:.85rem;margin:.5rem 0}
+th,td{padding:.2rem .6rem;border-bottom:1px solid #eee;text-align:left;vertical-align:top}
+th{background:#f4f6f8}pre{background:#f7f7f7;padding:.8rem;overflow:auto;font-size:.8rem}
+details{margin:.6rem 0}summary{cursor:pointer;font-weight:600}
+.meta{color:#555}
+"""
+
+
+def _provenance(doc: dict) -> pd.DataFrame:
+    from sim.input.params import collect_numbers
+
+    rows = []
+    for n in collect_numbers(doc):
+        if n.evidence:
+            source = "evidence: " + ", ".join(n.evidence)
+        elif n.range is not None:
+            source = f"assumption, range [{n.range[0]:g}, {n.range[1]:g}]"
+        else:
+            source = "no provenance"
+        rows.append({"parameter": n.path, "value": n.value, "provenance": source, "note": n.note})
+    return pd.DataFrame(rows, columns=["parameter", "value", "provenance", "note"])
+
+
+def _events(folder: Path) -> pd.DataFrame:
+    path = folder / "events.csv"
+    if not path.is_file():
+        return pd.DataFrame()
+    log = pd.read_csv(path, keep_default_na=False)
+    if log.empty:
+        return log
+    runs = log["run"].nunique()
+    grouped = log.groupby(["date", "id", "type", "magnitude", "outcome"], sort=False).size()
+    out = grouped.rename("runs").reset_index()
+    out["runs"] = out["runs"].map(lambda n: f"{n} of {runs}")
+    return out
+
+
+def report_html(folder: str | Path) -> str:
+    """The HTML report of a results folder, as a string (self-contained).
+
+    Args:
+        folder: A results folder.
+
+    Returns:
+        The HTML document.
+
+    Raises:
+        ScenarioError: If the folder is not a results folder.
+    """
+    from sim.results.observe import load_results, observe
+    from sim.viz import plotting
+
+    folder = Path(folder)
+    if folder_kind(folder) != "results":
+        raise _bad(str(folder), "folder", "a report needs a results folder (greatgame run)")
+    table, doc = load_results(folder)
+    manifest_path = folder / "manifest.json"
+    manifest = json.loads(manifest_path.read_text("utf-8")) if manifest_path.is_file() else {}
+    meta = doc.get("meta") or {}
+    name = str(meta.get("name", folder.name))
+    months = _months(table)
+    runs = table["run"].nunique()
+    esc = html.escape
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>greatgame report: {esc(name)}</title><style>{_CSS}</style></head><body>",
+        f"<h1>{esc(name)}</h1>",
+        f'<p class="meta">{runs} run(s), {esc(months[1] if len(months) > 1 else months[0])} to '
+        f"{esc(months[-1])}; folder <code>{esc(str(folder))}</code></p>",
+    ]
+    if meta.get("question"):
+        parts.append(f'<p class="question"><b>Question.</b> {esc(str(meta["question"]))}</p>')
+    if meta.get("description"):
+        parts.append(f"<p>{esc(str(meta['description']))}</p>")
+    parts.append("<h2>Figures</h2>")
+    parts.append(
+        _figure(
+            plotting.plot_alignment_grid(table, title=f"{name}: alignment toward each power"),
+            "Alignment of each state toward each power: median across runs, 50% and 90% bands.",
+        )
+    )
+    parts.append(
+        _figure(
+            plotting.plot_influence(table).figure,
+            "Regional influence index of each power (population-weighted mean alignment).",
+        )
+    )
+    parts.append(
+        _figure(
+            plotting.plot_hedging(table).figure,
+            "Hedging index of each state (normalised entropy of its alignment profile).",
+        )
+    )
+    parts.append(
+        _figure(
+            plotting.plot_heatmap_grid(table),
+            "Median alignment, states by powers, at six months of the run.",
+        )
+    )
+    parts.append("<h2>Observables</h2>")
+    picks = list(dict.fromkeys([months[min(1, len(months) - 1)], months[len(months) // 2],
+                                months[-1]]))  # fmt: skip
+    for date in picks:
+        obs = observe(folder, date)
+        parts.append(f"<h3>End of {esc(date)}</h3>" + _table(obs))
+    events = _events(folder)
+    parts.append("<h2>Event log</h2>")
+    if events.empty:
+        parts.append("<p>No events fired.</p>")
+    else:
+        parts.append(
+            "<p>Every event that fired, with its outcome and in how many runs.</p>" + _table(events)
+        )
+    prov = _provenance(doc)
+    parts.append("<h2>Parameters and their provenance</h2>")
+    counts = prov["provenance"].str.split(",").str[0].str.split(":").str[0].value_counts()
+    summary = ", ".join(f"{n} {k}" for k, n in counts.items())
+    parts.append(
+        f"<details><summary>{len(prov)} numbers ({esc(summary)})</summary>"
+        + _table(prov)
+        + "</details>"
+    )
+    parts.append("<h2>Manifest</h2>")
+    parts.append(
+        "<details><summary>manifest.json</summary><pre>"
+        + esc(json.dumps(manifest, indent=2))
+        + "</pre></details>"
+    )
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+def write_report(folder: str | Path, out: str | Path | None = None, force: bool = False) -> Path:
+    """Write the HTML report of a results folder atomically.
+
+    Args:
+        folder: A results folder.
+        out: The HTML file (default ``<folder>/report.html``).
+        force: Replace an existing file.
+
+    Returns:
+        The file written.
+
+    Raises:
+        OutputError: If ``out`` exists and ``force`` is False.
+    """
+    folder = Path(folder)
+    out = Path(out) if out else folder / "report.html"
+    if out.exists() and not force:
+        raise OutputError(f"{out}: exists (use --force to replace it)")
+    text = report_html(folder)
+    _atomic(out, text.encode("utf-8"), force=True)
+    return out
