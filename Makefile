@@ -1,5 +1,5 @@
 # make demo: install what running needs from uv.lock into .venv, run the baseline scenario
-# make test: install with the dev extra from uv.lock into .venv and run the tests (and ruff)
+# make test: install with the dev extra from uv.lock into .venv and run the tests, ruff and mypy
 # make lock: refresh uv.lock to the newest versions that pyproject.toml allows (then commit it)
 SHELL := /bin/bash
 VENV := .venv
@@ -40,6 +40,8 @@ test: install-dev chromium
 	@echo "make: running ruff"
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	@echo "make: running mypy"
+	$(VENV)/bin/mypy
 
 lock: $(UV)
 	$(UV) lock --upgrade --python $(PYTHON)
@@ -53,4 +55,4 @@ chromium:
 	  else echo "note: chromium not installed; the report's browser test will be skipped"; fi; }
 
 clean:
-	rm -rf $(VENV) $(TOOLS) results .pytest_cache
+	rm -rf $(VENV) $(TOOLS) results .pytest_cache .mypy_cache

@@ -112,8 +112,7 @@ def _cmd_observe(args: argparse.Namespace) -> int:
         f"{p[:7]:>7}" for p in powers
     )
     print(head)
-    for row in table.itertuples(index=False):
-        r = row._asdict()
+    for r in table.to_dict(orient="records"):
         vote = f"{r['vote']} {r['vote_share']:.0%}" if r["vote"] != "n/a" else "n/a"
         patron = f"{r['primary_patron']} {r['patron_share']:.0%}"
         cells = " ".join(f"{r[p]:7.3f}" for p in powers)
@@ -173,8 +172,8 @@ def _cmd_scenarios(args: argparse.Namespace) -> int:
     return 0
 
 
-def _first_line(text: str) -> str:
-    lines = text.strip().splitlines()
+def _first_line(text: str | None) -> str:
+    lines = (text or "").strip().splitlines()
     return lines[0].strip() if lines else ""
 
 

@@ -51,7 +51,7 @@ def test_report_refuses_to_overwrite_without_force(results, report, capsys):
     assert "--force" in capsys.readouterr().err
     assert report.read_bytes() == before
     assert main(["report", str(results), "-o", str(report), "--force", "-q"]) == 0
-    assert not [p for p in report.parent.iterdir() if p.name.startswith(".mini.html.tmp")]
+    assert not [p for p in report.parent.iterdir() if p.name.startswith(".tmp-")]
 
 
 def test_report_needs_a_results_folder(tmp_path, capsys):

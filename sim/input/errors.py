@@ -7,7 +7,15 @@ import signal
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-__all__ = ["Interrupted", "OutputError", "Problem", "ScenarioError", "format_path", "suggest"]
+__all__ = [
+    "Interrupted",
+    "OutputError",
+    "Problem",
+    "ScenarioError",
+    "did_you_mean",
+    "format_path",
+    "suggest",
+]
 
 
 def format_path(loc: Sequence[str | int]) -> str:
@@ -41,6 +49,21 @@ def suggest(word: str, choices: Iterable[str]) -> str | None:
     """
     matches = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
     return matches[0] if matches else None
+
+
+def did_you_mean(word: str, choices: Iterable[str], otherwise: str = "") -> str:
+    """The tail of a message about an unknown name: the closest valid choice, if any.
+
+    Args:
+        word: The unknown key, id or name.
+        choices: The valid ones.
+        otherwise: What to say when nothing is close (e.g. ``"; known: a, b"``).
+
+    Returns:
+        `` (did you mean 'x'?)`` for the closest choice (see :func:`suggest`), else ``otherwise``.
+    """
+    hint = suggest(word, choices)
+    return f" (did you mean '{hint}'?)" if hint else otherwise
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from sim.input.bundled import evidence_dir
-from sim.input.errors import Problem, ScenarioError, suggest
+from sim.input.errors import Problem, ScenarioError, did_you_mean
 from sim.input.params import collect_numbers
 from sim.input.schema_errors import messages
 from sim.input.yamlsource import YamlSource, read_yaml
@@ -201,8 +201,7 @@ def load_evidence(path: str | Path, sources: Iterable[Source | str]) -> list[Fac
         for j, ident in enumerate(fact.sources):
             if ident in known:
                 continue
-            hint = suggest(ident, known)
-            tail = f" (did you mean '{hint}'?)" if hint else f"; known: {', '.join(known)}"
+            tail = did_you_mean(ident, known, f"; known: {', '.join(known)}")
             loc = ("facts", i, "sources", j)
             problems.append(
                 Problem(str(src.path), loc, f"unknown source id '{ident}'{tail}", src.line_of(loc))
@@ -254,7 +253,7 @@ def search(facts: Iterable[Fact], word: str) -> list[Fact]:
 _ID_LISTS = ("powers", "states", "events")
 
 
-def _index_loc(data: Any, loc: tuple) -> tuple | None:
+def _index_loc(data: Any, loc: tuple[str | int, ...]) -> tuple[str | int, ...] | None:
     """Turn ``("states", "kazakhstan", ...)`` into ``("states", 3, ...)`` for one file."""
     if len(loc) < 2 or loc[0] not in _ID_LISTS:
         return loc
@@ -265,7 +264,7 @@ def _index_loc(data: Any, loc: tuple) -> tuple | None:
     return None
 
 
-def _where(chain: list[YamlSource], loc: tuple) -> tuple[str, int | None]:
+def _where(chain: list[YamlSource], loc: tuple[str | int, ...]) -> tuple[str, int | None]:
     """The file of an ``extends`` chain that defines ``loc`` most deeply, and its line."""
     best: tuple[int, str, int | None] = (-1, str(chain[0].path), None)
     for src in chain:
@@ -292,7 +291,7 @@ def check_citations(loaded: LoadedScenario, facts: Iterable[Fact | str]) -> list
         suggestion; empty when every citation is a fact.
     """
     known = [f.id if isinstance(f, Fact) else str(f) for f in facts]
-    cited: list[tuple[tuple, str]] = []
+    cited: list[tuple[tuple[str | int, ...], str]] = []
     for number in collect_numbers(loaded.raw):
         for j, ident in enumerate(number.evidence):
             cited.append(((*number.path.split("."), "evidence", j), ident))
@@ -307,8 +306,7 @@ def check_citations(loaded: LoadedScenario, facts: Iterable[Fact | str]) -> list
     chain = [read_yaml(path) for path in loaded.files]
     problems = []
     for loc, ident in unknown:
-        hint = suggest(ident, known)
-        tail = f" (did you mean '{hint}'?)" if hint else "; no fact has this id"
+        tail = did_you_mean(ident, known, "; no fact has this id")
         file, line = _where(chain, loc)
         problems.append(Problem(file, loc, f"unknown evidence id '{ident}'{tail}", line))
     return problems

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sim.input.errors import Problem, ScenarioError, suggest
+from sim.input.errors import Problem, ScenarioError, did_you_mean
 from sim.input.scenario import LoadedScenario, Scenario, Sourced, validate_document
 
 __all__ = ["Provenance", "collect_numbers", "resolve", "with_values"]
@@ -63,7 +63,7 @@ def _walk(node: Any, path: tuple[str, ...], out: list[Provenance]) -> None:
         out.append(Provenance(".".join(path), float(node)))
 
 
-def collect_numbers(raw: dict) -> list[Provenance]:
+def collect_numbers(raw: dict[str, Any]) -> list[Provenance]:
     """Every number in a (merged) scenario document with its provenance, in file order.
 
     Args:
@@ -78,7 +78,7 @@ def collect_numbers(raw: dict) -> list[Provenance]:
 
 
 def resolve(
-    raw: dict, path: str, create: bool = False, copy_path: bool = False
+    raw: dict[str, Any], path: str, create: bool = False, copy_path: bool = False
 ) -> tuple[Any, str | int]:
     """Find the container and key that hold the number at ``path``.
 
@@ -104,8 +104,7 @@ def resolve(
         if i == 1 and parts[0] in _ID_LISTS and isinstance(node, list):
             ids = [str(item.get("id")) for item in node if isinstance(item, dict)]
             if part not in ids:
-                hint = suggest(part, ids)
-                tail = f" (did you mean '{hint}'?)" if hint else f"; known: {', '.join(ids)}"
+                tail = did_you_mean(part, ids, f"; known: {', '.join(ids)}")
                 raise KeyError(f"{path}: no {parts[0][:-1]} '{part}'{tail}")
             node = _descend(node, ids.index(part), copy_path)
             continue
@@ -115,8 +114,7 @@ def resolve(
             node[part] = {}
         if not isinstance(node, dict) or part not in node:
             keys = list(node) if isinstance(node, dict) else []
-            hint = suggest(part, keys)
-            tail = f" (did you mean '{hint}'?)" if hint else ""
+            tail = did_you_mean(part, keys)
             raise KeyError(f"{path}: no '{part}' at {'.'.join(parts[:i]) or 'top level'}{tail}")
         if last:
             return node, part

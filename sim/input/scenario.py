@@ -29,7 +29,7 @@ from pydantic import (
     model_validator,
 )
 
-from sim.input.errors import Problem, ScenarioError, suggest
+from sim.input.errors import Problem, ScenarioError, did_you_mean
 from sim.input.schema_errors import describe, messages, model_at
 from sim.input.yamlsource import YamlSource, deep_merge, read_yaml
 
@@ -144,7 +144,16 @@ def _month_text(value: Any) -> Any:
     return value
 
 
-def _num(ge: float | None = None, le: float | None = None) -> Any:
+def _num(ge: float | None = None, le: float | None = None) -> tuple[object, ...]:
+    """The metadata of a number field: ``Annotated[float, *_num(ge, le)]``.
+
+    Args:
+        ge: The lowest value allowed, if any.
+        le: The highest value allowed, if any.
+
+    Returns:
+        The validator that unwraps a sourced number, the bounds and the JSON Schema.
+    """
     bounds = {k: v for k, v in (("minimum", ge), ("maximum", le)) if v is not None}
     number = {"type": "number", **bounds}
     sourced = {
@@ -162,18 +171,17 @@ def _num(ge: float | None = None, le: float | None = None) -> Any:
         "required": ["value"],
         "additionalProperties": False,
     }
-    return Annotated[
-        float,
+    return (
         BeforeValidator(_unwrap),
         Field(ge=ge, le=le, allow_inf_nan=False),
         WithJsonSchema({"anyOf": [number, sourced]}),
-    ]
+    )
 
 
-Unit = _num(0.0, 1.0)
+Unit = Annotated[float, *_num(0.0, 1.0)]
 """A number in [0, 1], bare or with provenance."""
-NonNeg = _num(0.0)
-Signed = _num(-1.0, 1.0)
+NonNeg = Annotated[float, *_num(0.0)]
+Signed = Annotated[float, *_num(-1.0, 1.0)]
 Ident = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
 Month = Annotated[
     str, BeforeValidator(_month_text), WithJsonSchema({"type": "string", "pattern": _MONTH.pattern})
@@ -468,45 +476,47 @@ class State(_Strict):
 class Weights(_Strict):
     """Weights of the state's scoring of each power (see ``sim.model.dynamics.decide``)."""
 
-    bias: _num(-10.0, 10.0) = Field(
+    bias: Annotated[float, *_num(-10.0, 10.0)] = Field(
         -1.0,
         description=(
             "Constant of the score, in [-10, 10]; the status-quo calibration absorbs it, so it "
             "does not change trajectories."
         ),
     )
-    dependence: _num(0.0, 10.0) = Field(
+    dependence: Annotated[float, *_num(0.0, 10.0)] = Field(
         1.5, description="Weight of overall (channel-weighted) dependence, in [0, 10]."
     )
-    security: _num(0.0, 10.0) = Field(
+    security: Annotated[float, *_num(0.0, 10.0)] = Field(
         1.5,
         description=(
             "Weight of security value (security dependence x reliability), times 1 + the "
             "state's insecurity, in [0, 10]."
         ),
     )
-    threat: _num(0.0, 10.0) = Field(
+    threat: Annotated[float, *_num(0.0, 10.0)] = Field(
         2.0,
         description=(
             "Balancing: how much threat times the state's best alternative repels it from the "
             "power, in [0, 10]."
         ),
     )
-    bandwagon: _num(0.0, 10.0) = Field(
+    bandwagon: Annotated[float, *_num(0.0, 10.0)] = Field(
         1.0,
         description=(
             "Bandwagoning: how much threat times dependence times (1 - best alternative) "
             "draws the state to the power, in [0, 10]."
         ),
     )
-    trust: _num(0.0, 10.0) = Field(
+    trust: Annotated[float, *_num(0.0, 10.0)] = Field(
         1.0, description="Weight of trust, entered as 2 x trust - 1, in [0, 10]."
     )
-    affinity: _num(0.0, 10.0) = Field(1.0, description="Weight of identity affinity, in [0, 10].")
-    membership: _num(0.0, 10.0) = Field(
+    affinity: Annotated[float, *_num(0.0, 10.0)] = Field(
+        1.0, description="Weight of identity affinity, in [0, 10]."
+    )
+    membership: Annotated[float, *_num(0.0, 10.0)] = Field(
         0.5, description="Weight of the institutional tie (shared blocs), in [0, 10]."
     )
-    rivalry: _num(0.0, 10.0) = Field(
+    rivalry: Annotated[float, *_num(0.0, 10.0)] = Field(
         0.5,
         description=(
             "Weight of rivals' resentment (alignment with powers that resent this one), in [0, 10]."
@@ -555,7 +565,7 @@ class ModelParams(_Strict):
     adjustment_speed: Unit = Field(
         0.15, description="Share of the way to the target alignment moved per month, in [0, 1]."
     )
-    noise: _num(0.0, 0.5) = Field(
+    noise: Annotated[float, *_num(0.0, 0.5)] = Field(
         0.01,
         description=(
             "Standard deviation of the monthly Gaussian noise on alignment, in [0, 0.5]; the "
@@ -609,28 +619,28 @@ class ModelParams(_Strict):
         0.1,
         description="Monthly decay of a state's insecurity after crises and clashes, in [0, 1].",
     )
-    aid_scale: _num(1e-6, 1.0) = Field(
+    aid_scale: Annotated[float, *_num(1e-6, 1.0)] = Field(
         0.01,
         description=(
             "Aid, as a share of the recipient's monthly GDP, that reaches 63% of its full "
             "effect, in [1e-06, 1]."
         ),
     )
-    security_scale: _num(1e-6, 1.0) = Field(
+    security_scale: Annotated[float, *_num(1e-6, 1.0)] = Field(
         0.01,
         description=(
             "Security aid, as a share of the recipient's monthly GDP, that reaches 63% of its "
             "full effect, in [1e-06, 1]."
         ),
     )
-    rhetoric_scale: _num(1e-6, 1.0) = Field(
+    rhetoric_scale: Annotated[float, *_num(1e-6, 1.0)] = Field(
         0.002,
         description=(
             "Rhetoric spending, as a share of the recipient's monthly GDP, that reaches 63% of "
             "its full reach, in [1e-06, 1]."
         ),
     )
-    drift_scale: _num(1e-3, 1.0) = Field(
+    drift_scale: Annotated[float, *_num(1e-3, 1.0)] = Field(
         0.1,
         description=(
             "Drift from the initial alignment that doubles a responsive power's effort (at "
@@ -798,7 +808,7 @@ class Event(_Strict):
             "`power_shock` and `border_conflict`, which take none."
         ),
     )
-    magnitude: _num() = Field(description=_MAGNITUDE_DOC)
+    magnitude: Annotated[float, *_num()] = Field(description=_MAGNITUDE_DOC)
     variable: Literal["credibility", "military_capacity", "budget", "attention"] | None = Field(
         None,
         description=(
@@ -900,14 +910,13 @@ class Scenario(_Strict):
 # --- cross-references --------------------------------------------------------------------------
 
 
-def _cross_check(sc: Scenario) -> list[tuple[tuple, str]]:
+def _cross_check(sc: Scenario) -> list[tuple[tuple[str | int, ...], str]]:
     """Find references to ids that do not exist, and other whole-file rules."""
-    out: list[tuple[tuple, str]] = []
+    out: list[tuple[tuple[str | int, ...], str]] = []
     powers, states = sc.power_ids, sc.state_ids
 
-    def unknown(loc: tuple, value: str, kind: str, valid: list[str]) -> None:
-        hint = suggest(value, valid)
-        tail = f" (did you mean '{hint}'?)" if hint else f"; known {kind} ids: {', '.join(valid)}"
+    def unknown(loc: tuple[str | int, ...], value: str, kind: str, valid: list[str]) -> None:
+        tail = did_you_mean(value, valid, f"; known {kind} ids: {', '.join(valid)}")
         out.append((loc, f"unknown {kind} id '{value}'{tail}"))
 
     for kind, ids, section in (("power", powers, "powers"), ("state", states, "states")):
@@ -995,12 +1004,12 @@ class LoadedScenario(BaseModel):
     path: Path
     sha256: str
     files: list[Path]
-    raw: dict
+    raw: dict[Any, Any]
 
 
 def _read_chain(
     path: Path, depth: int = 0, seen: tuple[Path, ...] = ()
-) -> tuple[dict, list[YamlSource]]:
+) -> tuple[dict[str, Any], list[YamlSource]]:
     src = read_yaml(path)
     if src.data is None:
         raise ScenarioError(
@@ -1042,7 +1051,7 @@ def _read_chain(
     return deep_merge(base, child), [src, *chain]
 
 
-def _locate(chain: list[YamlSource], loc: tuple) -> tuple[str, int | None]:
+def _locate(chain: list[YamlSource], loc: tuple[str | int, ...]) -> tuple[str, int | None]:
     """Pick the file of the chain that defines the deepest part of ``loc``."""
     best, best_depth = chain[0], -1
     for src in chain:
@@ -1054,7 +1063,7 @@ def _locate(chain: list[YamlSource], loc: tuple) -> tuple[str, int | None]:
     return str(best.path), best.line_of(loc)
 
 
-def _model_at(loc: tuple) -> type[BaseModel] | None:
+def _model_at(loc: tuple[str | int, ...]) -> type[BaseModel] | None:
     """The model of a scenario that owns the last key of ``loc`` (for did-you-mean)."""
     return model_at(Scenario, loc, Sourced)
 
@@ -1134,7 +1143,7 @@ _PARTIAL = "Partial"
 """Prefix of the ``$defs`` names of the partial variant of each model."""
 
 
-def _nullable(schema: dict) -> dict:
+def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
     """``schema`` or ``null``, with its annotations (description, default...) kept outside."""
     if _NULL in schema.get("anyOf", []):
         return schema
@@ -1191,7 +1200,7 @@ def _partial(schema: Any, models: frozenset[str]) -> Any:
     return out
 
 
-def scenario_json_schema() -> dict:
+def scenario_json_schema() -> dict[str, Any]:
     """JSON Schema (draft 2020-12) of scenario files, for editor completion and validation.
 
     One schema covers both kinds of file. A complete file (no ``extends``) must match the full

@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ValidationError
 
-from sim.input.errors import suggest
+from sim.input.errors import did_you_mean
 
 __all__ = ["describe", "expected", "messages", "model_at"]
 
@@ -27,7 +27,7 @@ _REWORDS = (
 
 
 def _bound(word: str, key: str) -> Any:
-    def word_it(ctx: dict) -> str:
+    def word_it(ctx: dict[str, Any]) -> str:
         value = ctx.get(key)
         shown = f"{value:g}" if isinstance(value, float) else str(value)
         return f"expected {word} {shown}"
@@ -76,7 +76,7 @@ _BY_TYPE: dict[str, Any] = {
 }
 
 
-def _container(ctx: dict) -> str:
+def _container(ctx: dict[str, Any]) -> str:
     """'a mapping' for a dictionary's length error, 'a list' for a list's or a tuple's."""
     return "a mapping" if ctx.get("field_type") == "Dictionary" else "a list"
 
@@ -121,7 +121,7 @@ def _inner(ann: Any) -> tuple[Any, int]:
 
 
 def model_at(
-    root: type[BaseModel], loc: tuple, number_model: type[BaseModel] | None = None
+    root: type[BaseModel], loc: tuple[str | int, ...], number_model: type[BaseModel] | None = None
 ) -> type[BaseModel] | None:
     """The model class that owns the last key of ``loc`` (for did-you-mean on unknown keys).
 
@@ -155,7 +155,7 @@ def model_at(
     return number_model if cls is float else None
 
 
-def _clean(loc: tuple) -> tuple:
+def _clean(loc: tuple[str | int, ...]) -> tuple[str | int, ...]:
     """Drop pydantic's internal location parts (validator functions, number kinds)."""
     return tuple(
         p
@@ -169,7 +169,7 @@ def _clean(loc: tuple) -> tuple:
 
 def messages(
     exc: ValidationError, root: type[BaseModel], number_model: type[BaseModel] | None = None
-) -> list[tuple[tuple, str]]:
+) -> list[tuple[tuple[str | int, ...], str]]:
     """Every error of ``exc`` as ``(field path, message)``.
 
     Args:
@@ -188,18 +188,13 @@ def messages(
             model = model_at(root, loc, number_model)
             valid = list(model.model_fields) if model else []
             key = str(loc[-1]) if loc else ""
-            hint = suggest(key, valid)
+            known = f"; expected one of: {', '.join(valid)}" if valid else ""
             message = f"unknown key '{key if len(key) <= 60 else key[:57] + '...'}'"
-            if hint:
-                message += f" (did you mean '{hint}'?)"
-            elif valid:
-                message += f"; expected one of: {', '.join(valid)}"
+            message += did_you_mean(key, valid, known)
         elif kind in ("enum", "literal_error"):
             options = re.findall(r"'([^']+)'", err.get("ctx", {}).get("expected", ""))
-            hint = suggest(str(err.get("input")), options)
             message = _worded(err) + f", found {describe(err.get('input'))}"
-            if hint:
-                message += f" (did you mean '{hint}'?)"
+            message += did_you_mean(str(err.get("input")), options)
         elif kind == "missing":
             message = "required field is missing"
         else:

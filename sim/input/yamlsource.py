@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import gc
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import yaml
 
@@ -13,7 +14,7 @@ from sim.input.errors import Problem, ScenarioError
 
 __all__ = ["YamlSource", "deep_merge", "read_yaml"]
 
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_LOADER: type[yaml.CSafeLoader | yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 """The safe loader (the C one when libyaml is available): no Python object tags."""
 
 MAX_BYTES = 5_000_000
@@ -34,7 +35,19 @@ _PLAIN_TAGS = frozenset(
 """Explicit tags of plain YAML data; any other tag (``!!python/...``, ``!custom``) is refused."""
 
 
-def _check_shape(loader: yaml.BaseLoader, fail: Any) -> None:
+class _EventStream(Protocol):
+    """What :func:`_check_shape` reads: the event stream of a YAML parser (C or Python)."""
+
+    def check_event(self) -> bool:
+        """Whether another event follows."""
+        ...
+
+    def get_event(self) -> yaml.Event | None:
+        """The next event, consumed."""
+        ...
+
+
+def _check_shape(loader: _EventStream, fail: Callable[[str, int | None], ScenarioError]) -> None:
     """Read the event stream once and refuse documents too deep, too big or self-referential.
 
     The parser is iterative, so this is safe on any input; composing (which recurses) and
@@ -52,10 +65,12 @@ def _check_shape(loader: yaml.BaseLoader, fail: Any) -> None:
         yaml.YAMLError: For malformed YAML.
     """
     sizes: dict[str, int] = {}  # expanded size of each closed anchored node
-    stack: list[list] = []  # open collections: [nodes so far, anchor]
+    stack: list[list[Any]] = []  # open collections: [nodes so far, anchor]
     total, aliases = 0, 0
     while loader.check_event():
         event = loader.get_event()
+        if event is None:  # not after check_event(); for the type checker
+            break
         line = event.start_mark.line + 1 if event.start_mark is not None else None
         tag = getattr(event, "tag", None)
         if tag is not None and tag != "!" and tag not in _PLAIN_TAGS:
@@ -119,7 +134,12 @@ class YamlSource:
         return None
 
 
-def _index_lines(node: yaml.Node, loc: tuple, out: dict, dupes: list) -> None:
+def _index_lines(
+    node: yaml.Node,
+    loc: tuple[str | int, ...],
+    out: dict[tuple[str | int, ...], int],
+    dupes: list[tuple[tuple[str | int, ...], str]],
+) -> None:
     """Record the line of every node; collect duplicated keys and duplicated ids in ``dupes``."""
     out[loc] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
@@ -151,7 +171,7 @@ def _id_of(node: yaml.Node) -> str | None:
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
             if getattr(key_node, "value", None) == "id" and isinstance(value_node, yaml.ScalarNode):
-                return value_node.value
+                return str(value_node.value)  # a scalar's value is its text
     return None
 
 
@@ -215,8 +235,8 @@ def read_yaml(path: str | Path) -> YamlSource:
             gc.enable()
         scanner.dispose()
         loader.dispose()
-    lines: dict[tuple, int] = {}
-    dupes: list[tuple[tuple, str]] = []
+    lines: dict[tuple[str | int, ...], int] = {}
+    dupes: list[tuple[tuple[str | int, ...], str]] = []
     if node is not None:
         _index_lines(node, (), lines, dupes)
     if dupes:  # YAML keeps the last of two equal keys silently; a hand-written file means one
@@ -249,14 +269,14 @@ def deep_merge(base: Any, override: Any) -> Any:
                 out[key] = value
         return out
     if _is_id_list(base) and _is_id_list(override):
-        out = list(base)
-        position = {item["id"]: i for i, item in enumerate(out)}
+        items = list(base)
+        position = {item["id"]: i for i, item in enumerate(items)}
         for item in override:
             if item["id"] in position:
-                out[position[item["id"]]] = deep_merge(out[position[item["id"]]], item)
+                items[position[item["id"]]] = deep_merge(items[position[item["id"]]], item)
             else:
-                out.append(item)
-        return out
+                items.append(item)
+        return items
     return override
 
 

@@ -12,10 +12,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.input.scenario import CHANNELS, EVENT_RULES, Scenario
-from sim.model.dynamics import Params, WorldState, status_quo
+from sim.input.scenario import CHANNELS, EVENT_RULES, Scenario, Strategy
+from sim.model.dynamics import FloatArray, Params, WorldState, status_quo
 
-__all__ = ["CompiledEvent", "compile_events", "draw_noise", "initial_state", "to_params"]
+__all__ = [
+    "CompiledEvent",
+    "compile_events",
+    "compile_run",
+    "draw_noise",
+    "initial_state",
+    "to_params",
+]
 
 
 @dataclass(frozen=True)
@@ -41,7 +48,7 @@ class CompiledEvent:
     variable: str | None
 
 
-def _membership(sc: Scenario) -> np.ndarray:
+def _membership(sc: Scenario) -> FloatArray:
     """Share of a power's blocs that the state also belongs to, ``(S, P)``."""
     out = np.zeros((len(sc.states), len(sc.powers)))
     for i, s in enumerate(sc.states):
@@ -51,7 +58,7 @@ def _membership(sc: Scenario) -> np.ndarray:
     return out
 
 
-def _peers(sc: Scenario) -> np.ndarray:
+def _peers(sc: Scenario) -> FloatArray:
     """Row-normalised neighbour matrix; a state with no neighbours listed watches all others."""
     ids = sc.state_ids
     n = len(ids)
@@ -66,11 +73,12 @@ def _peers(sc: Scenario) -> np.ndarray:
     return np.divide(out, rows, out=np.zeros_like(out), where=rows > 0)
 
 
-def to_params(sc: Scenario) -> Params:
+def to_params(sc: Scenario, start: WorldState | None = None) -> Params:
     """Fixed parameters of one run (batch axis of length 1), status quo calibrated.
 
     Args:
         sc: A validated scenario.
+        start: Its :func:`initial_state`, when the caller has it already (else built here).
 
     Returns:
         The parameters as arrays.
@@ -150,10 +158,10 @@ def to_params(sc: Scenario) -> Params:
         residual=zeros,
         **batch,
     )
-    return status_quo(params, initial_state(sc))
+    return status_quo(params, start if start is not None else initial_state(sc))
 
 
-def _response(strategy, kind: str) -> float:
+def _response(strategy: Strategy, kind: str) -> float:
     return strategy.responsiveness if strategy.response == kind else 0.0
 
 
@@ -169,7 +177,7 @@ def initial_state(sc: Scenario) -> WorldState:
     pids = sc.power_ids
     n_s, n_p = len(sc.states), len(pids)
 
-    def grid(field: str) -> np.ndarray:
+    def grid(field: str) -> FloatArray:
         return np.array([[getattr(s, field)[p] for p in pids] for s in sc.states])[None]
 
     dep = np.array(
@@ -224,7 +232,7 @@ def compile_events(sc: Scenario) -> list[CompiledEvent]:
 
 def draw_noise(
     rng: np.random.Generator, n_steps: int, states: Sequence[str], powers: Sequence[str]
-) -> np.ndarray:
+) -> FloatArray:
     """All the noise a run uses, drawn once at the start in a fixed order.
 
     The run's generator draws one block of standard normals of shape ``(steps, states, powers)``
@@ -247,3 +255,9 @@ def draw_noise(
     s_rank = np.argsort(np.argsort(np.asarray(states, dtype=object)))
     p_rank = np.argsort(np.argsort(np.asarray(powers, dtype=object)))
     return block[:, s_rank][:, :, p_rank]
+
+
+def compile_run(sc: Scenario) -> tuple[Params, WorldState]:
+    """The parameters and the initial state of one run, the state built once for both."""
+    start = initial_state(sc)
+    return to_params(sc, start), start

@@ -20,9 +20,14 @@ from __future__ import annotations
 from dataclasses import dataclass, fields, replace
 
 import numpy as np
+import numpy.typing as npt
 
 __all__ = [
     "Allocation",
+    "BoolArray",
+    "FloatArray",
+    "IndexArray",
+    "IntArray",
     "Params",
     "StateRows",
     "WorldState",
@@ -37,6 +42,15 @@ __all__ = [
     "score_components",
     "status_quo",
 ]
+
+FloatArray = npt.NDArray[np.float64]
+"""An array of floats: every variable and parameter of the model."""
+IntArray = npt.NDArray[np.int64]
+"""An array of integers: seeds, vote codes."""
+IndexArray = npt.NDArray[np.intp]
+"""An array of indices into another array (numpy's ``intp``, what ``argmax`` returns)."""
+BoolArray = npt.NDArray[np.bool_]
+"""An array of booleans: outcomes of events."""
 
 SECURITY = 3
 """Index of the security channel in the dependence axis (see ``sim.input.scenario.CHANNELS``)."""
@@ -82,56 +96,56 @@ class Params:
         residual: Score residual making the initial alignment the initial target, ``(B, S, P)``.
     """
 
-    a0: np.ndarray
-    dep0: np.ndarray
-    budget: np.ndarray
-    mix: np.ndarray
-    courting: np.ndarray
-    threat_intensity: np.ndarray
-    court_response: np.ndarray
-    punish_response: np.ndarray
-    priority: np.ndarray
-    rivalry: np.ndarray
-    gdp_month: np.ndarray
-    exposure: np.ndarray
-    affinity: np.ndarray
-    neutrality: np.ndarray
-    peers: np.ndarray
-    channel_weights: np.ndarray
-    w_bias: np.ndarray
-    w_dependence: np.ndarray
-    w_security: np.ndarray
-    w_threat: np.ndarray
-    w_bandwagon: np.ndarray
-    w_trust: np.ndarray
-    w_affinity: np.ndarray
-    w_membership: np.ndarray
-    w_rivalry: np.ndarray
-    speed: np.ndarray
-    noise: np.ndarray
-    anchoring: np.ndarray
-    peer_effect: np.ndarray
-    trust_gain: np.ndarray
-    trust_loss: np.ndarray
-    threat_gain: np.ndarray
-    threat_decay: np.ndarray
-    dependence_gain: np.ndarray
-    dependence_decay: np.ndarray
-    insecurity_decay: np.ndarray
-    aid_scale: np.ndarray
-    security_scale: np.ndarray
-    rhetoric_scale: np.ndarray
-    drift_scale: np.ndarray
-    honour_threshold: np.ndarray
-    credibility_penalty: np.ndarray
-    trust_recovery: np.ndarray
-    trust0: np.ndarray
-    threat0: np.ndarray
-    base_aid: np.ndarray
-    base_security: np.ndarray
-    base_courting: np.ndarray
-    base_threats: np.ndarray
-    residual: np.ndarray
+    a0: FloatArray
+    dep0: FloatArray
+    budget: FloatArray
+    mix: FloatArray
+    courting: FloatArray
+    threat_intensity: FloatArray
+    court_response: FloatArray
+    punish_response: FloatArray
+    priority: FloatArray
+    rivalry: FloatArray
+    gdp_month: FloatArray
+    exposure: FloatArray
+    affinity: FloatArray
+    neutrality: FloatArray
+    peers: FloatArray
+    channel_weights: FloatArray
+    w_bias: FloatArray
+    w_dependence: FloatArray
+    w_security: FloatArray
+    w_threat: FloatArray
+    w_bandwagon: FloatArray
+    w_trust: FloatArray
+    w_affinity: FloatArray
+    w_membership: FloatArray
+    w_rivalry: FloatArray
+    speed: FloatArray
+    noise: FloatArray
+    anchoring: FloatArray
+    peer_effect: FloatArray
+    trust_gain: FloatArray
+    trust_loss: FloatArray
+    threat_gain: FloatArray
+    threat_decay: FloatArray
+    dependence_gain: FloatArray
+    dependence_decay: FloatArray
+    insecurity_decay: FloatArray
+    aid_scale: FloatArray
+    security_scale: FloatArray
+    rhetoric_scale: FloatArray
+    drift_scale: FloatArray
+    honour_threshold: FloatArray
+    credibility_penalty: FloatArray
+    trust_recovery: FloatArray
+    trust0: FloatArray
+    threat0: FloatArray
+    base_aid: FloatArray
+    base_security: FloatArray
+    base_courting: FloatArray
+    base_threats: FloatArray
+    residual: FloatArray
 
 
 @dataclass
@@ -153,18 +167,18 @@ class WorldState:
         extra_security: One-off security aid (USD million) landing this month, ``(B, S, P)``.
     """
 
-    alignment: np.ndarray
-    trust: np.ndarray
-    threat: np.ndarray
-    dependence: np.ndarray
-    membership: np.ndarray
-    insecurity: np.ndarray
-    credibility: np.ndarray
-    capacity: np.ndarray
-    attention: np.ndarray
-    budget_factor: np.ndarray
-    extra_aid: np.ndarray
-    extra_security: np.ndarray
+    alignment: FloatArray
+    trust: FloatArray
+    threat: FloatArray
+    dependence: FloatArray
+    membership: FloatArray
+    insecurity: FloatArray
+    credibility: FloatArray
+    capacity: FloatArray
+    attention: FloatArray
+    budget_factor: FloatArray
+    extra_aid: FloatArray
+    extra_security: FloatArray
 
     def copy(self) -> WorldState:
         """Deep copy of every array."""
@@ -182,10 +196,10 @@ class Allocation:
         threat_level: Strength of threatening rhetoric in [0, 1].
     """
 
-    aid: np.ndarray
-    security: np.ndarray
-    rhetoric: np.ndarray
-    threat_level: np.ndarray
+    aid: FloatArray
+    security: FloatArray
+    rhetoric: FloatArray
+    threat_level: FloatArray
 
 
 @dataclass
@@ -193,13 +207,13 @@ class StateRows:
     """New values for some states' rows, produced by :func:`decide`."""
 
     rows: slice
-    alignment: np.ndarray
-    trust: np.ndarray
-    threat: np.ndarray
-    dependence: np.ndarray
+    alignment: FloatArray
+    trust: FloatArray
+    threat: FloatArray
+    dependence: FloatArray
 
 
-def nudge(x: np.ndarray, m: np.ndarray | float) -> np.ndarray:
+def nudge(x: FloatArray, m: FloatArray | float) -> FloatArray:
     """Move ``x`` in [0, 1] toward 1 by share ``m`` when ``m >= 0``, toward 0 when ``m < 0``.
 
     ``nudge(x, m) = x + m (1 - x)`` for ``m >= 0`` and ``x + m x`` otherwise; for ``m`` in
@@ -209,12 +223,12 @@ def nudge(x: np.ndarray, m: np.ndarray | float) -> np.ndarray:
     return np.where(m >= 0, x + m * (1.0 - x), x + m * x)
 
 
-def _saturate(spend: np.ndarray, scale: np.ndarray) -> np.ndarray:
+def _saturate(spend: FloatArray, scale: FloatArray) -> FloatArray:
     """``1 - exp(-spend / scale)``: effect in [0, 1) of spending against a scale."""
     return -np.expm1(-np.maximum(spend, 0.0) / np.maximum(scale, 1e-12))
 
 
-def _b(x: np.ndarray, ndim: int) -> np.ndarray:
+def _b(x: FloatArray, ndim: int) -> FloatArray:
     """Reshape a per-run ``(B,)`` array to broadcast against ``ndim`` dimensions."""
     return x.reshape(x.shape + (1,) * (ndim - 1))
 
@@ -259,7 +273,7 @@ def allocate(state: WorldState, params: Params, powers: slice = slice(None)) -> 
 
 def lever_effects(
     alloc: Allocation, state: WorldState, params: Params, rows: slice = slice(None)
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
     """Turn spending into effects in [0, 1] for the states in ``rows``.
 
     ``e_aid = 1 - exp(-aid / (aid_scale * gdp_month))``; security likewise, times the power's
@@ -279,7 +293,7 @@ def lever_effects(
     return e_aid, e_sec, courting, threats
 
 
-def _best_other(x: np.ndarray) -> np.ndarray:
+def _best_other(x: FloatArray) -> FloatArray:
     """For each power, the largest value among the *other* powers (last axis)."""
     if x.shape[-1] < 2:
         return np.zeros_like(x)
@@ -291,9 +305,9 @@ def _best_other(x: np.ndarray) -> np.ndarray:
 def relations(
     state: WorldState,
     params: Params,
-    effects: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    effects: tuple[FloatArray, FloatArray, FloatArray, FloatArray],
     rows: slice,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[FloatArray, FloatArray, FloatArray]:
     """New trust, threat and dependence of the states in ``rows`` (see :func:`decide`)."""
     e_aid, e_sec, courting, threats = effects
     d_aid = e_aid - params.base_aid[:, rows]
@@ -322,11 +336,11 @@ def relations(
 def _score(
     state: WorldState,
     params: Params,
-    tau: np.ndarray,
-    theta: np.ndarray,
-    dep: np.ndarray,
+    tau: FloatArray,
+    theta: FloatArray,
+    dep: FloatArray,
     rows: slice,
-) -> np.ndarray:
+) -> FloatArray:
     """Score of every power for the states in ``rows``, before the status-quo residual.
 
     The sum, left to right, of :func:`score_components` (one copy of the terms serves the model
@@ -342,11 +356,11 @@ def _score(
 def score_components(
     state: WorldState,
     params: Params,
-    tau: np.ndarray,
-    theta: np.ndarray,
-    dep: np.ndarray,
+    tau: FloatArray,
+    theta: FloatArray,
+    dep: FloatArray,
     rows: slice = slice(None),
-) -> dict[str, np.ndarray]:
+) -> dict[str, FloatArray]:
     """The terms of a state's score of each power, one array each (see :func:`decide`).
 
     Their sum, left to right, is the score the model uses (:func:`_score`); attribution splits
@@ -383,7 +397,7 @@ def decide(
     state: WorldState,
     params: Params,
     alloc: Allocation,
-    noise: np.ndarray,
+    noise: FloatArray,
     rows: slice = slice(None),
 ) -> StateRows:
     """States update trust, threat and dependence, then their alignment.
@@ -533,9 +547,9 @@ def apply_event(
     kind: str,
     actors: list[int],
     targets: list[int],
-    magnitude: np.ndarray,
+    magnitude: FloatArray,
     variable: str | None = None,
-) -> dict[int, np.ndarray]:
+) -> dict[int, BoolArray]:
     """Apply one event in place.
 
     Rules (``m`` is the magnitude, per run ``(B,)``):
@@ -571,8 +585,10 @@ def apply_event(
     """
     m = np.asarray(magnitude, dtype=float)
     m2 = m[:, None]
-    outcome: dict[int, np.ndarray] = {}
+    outcome: dict[int, BoolArray] = {}
     if kind == "power_shock":
+        if variable is None:
+            raise ValueError("a power_shock event needs a variable")
         name = {"budget": "budget_factor", "military_capacity": "capacity"}.get(variable, variable)
         arr = getattr(state, name)
         arr[:, actors] = np.maximum(arr[:, actors] * (1.0 + m2), 0.0)
@@ -626,7 +642,7 @@ def apply_event(
     return outcome
 
 
-def hedging_index(alignment: np.ndarray) -> np.ndarray:
+def hedging_index(alignment: FloatArray) -> FloatArray:
     """Normalised entropy of each state's alignment profile over powers, in [0, 1].
 
     1 means equal alignment with every power (perfect hedging), 0 alignment with one power only.
@@ -644,4 +660,5 @@ def hedging_index(alignment: np.ndarray) -> np.ndarray:
     total = alignment.sum(axis=-1, keepdims=True)
     share = np.divide(alignment, total, out=np.full_like(alignment, 1.0 / n), where=total > 0)
     logs = np.log(share, out=np.zeros_like(share), where=share > 0)
-    return -(share * logs).sum(axis=-1) / np.log(n)
+    hedging: FloatArray = -(share * logs).sum(axis=-1) / np.log(n)
+    return hedging

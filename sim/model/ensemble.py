@@ -27,20 +27,14 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, fields
-from typing import Literal
+from typing import Literal, overload
 
 import numpy as np
 
 from sim.input.scenario import LoadedScenario, Scenario, month_index, month_label
 from sim.model import dynamics
-from sim.model.compile import (
-    CompiledEvent,
-    compile_events,
-    draw_noise,
-    initial_state,
-    to_params,
-)
-from sim.model.dynamics import Params, WorldState
+from sim.model.compile import CompiledEvent, compile_events, compile_run, draw_noise
+from sim.model.dynamics import FloatArray, IndexArray, IntArray, Params, WorldState
 from sim.model.metrics import Batch, snapshot, summarize
 
 __all__ = [
@@ -57,6 +51,18 @@ __all__ = [
 ]
 
 Keep = Literal["summary", "trajectories"]
+_Scenarios = Scenario | LoadedScenario | Sequence[Scenario | LoadedScenario]
+"""One scenario per run, or one scenario for every run."""
+_Seeds = Sequence[int] | IntArray
+"""One seed per run."""
+_Signature = tuple[
+    tuple[str, ...],
+    tuple[str, ...],
+    str,
+    int,
+    tuple[tuple[str, int, str, tuple[int, ...], tuple[int, ...], str | None], ...],
+]
+"""What every run of a batch must share (see :func:`_signature`)."""
 
 DEFAULT_CHUNK = 1_000
 """Runs advanced together by default: small enough for the working arrays to stay in cache."""
@@ -81,12 +87,12 @@ class Ensemble:
     params: Params
     state: WorldState
     events: list[CompiledEvent]
-    magnitudes: np.ndarray
-    seeds: np.ndarray
+    magnitudes: FloatArray
+    seeds: IntArray
     dates: list[str]
     states: list[str]
     powers: list[str]
-    population: np.ndarray
+    population: FloatArray
 
     @property
     def n_steps(self) -> int:
@@ -98,7 +104,7 @@ def _as_scenario(sc: Scenario | LoadedScenario) -> Scenario:
     return sc.scenario if isinstance(sc, LoadedScenario) else sc
 
 
-def _signature(sc: Scenario, events: list[CompiledEvent]) -> tuple:
+def _signature(sc: Scenario, events: list[CompiledEvent]) -> _Signature:
     """What every run of a batch must share: ids, period and events without magnitudes."""
     return (
         tuple(sc.power_ids),
@@ -117,7 +123,7 @@ class _Converted:
     params: Params
     state: WorldState
     events: list[CompiledEvent]
-    signature: tuple
+    signature: _Signature
 
 
 class _Converter:
@@ -140,9 +146,8 @@ class _Converter:
             return self.cache[key]
         spec = _as_scenario(sc)
         events = compile_events(spec)
-        conv = _Converted(
-            spec, to_params(spec), initial_state(spec), events, _signature(spec, events)
-        )
+        params, start = compile_run(spec)
+        conv = _Converted(spec, params, start, events, _signature(spec, events))
         if self.expected is None:
             self.expected = conv
         elif conv.signature != self.expected.signature:
@@ -157,9 +162,9 @@ class _Converter:
         return conv
 
 
-def _stack(items: list, index: np.ndarray, cls: type) -> object:
+def _stack[D: (Params, WorldState)](items: list[D], index: IndexArray, cls: type[D]) -> D:
     """Stack dataclasses of batch-one arrays along axis 0, picking ``items[index[b]]`` for run b."""
-    out = {}
+    out: dict[str, FloatArray] = {}
     for f in fields(cls):
         arr = np.concatenate([getattr(item, f.name) for item in items], axis=0)
         out[f.name] = arr.take(index, axis=0)  # always a fresh, contiguous copy
@@ -167,9 +172,8 @@ def _stack(items: list, index: np.ndarray, cls: type) -> object:
 
 
 def _runs(
-    scenarios: Scenario | LoadedScenario | Sequence[Scenario | LoadedScenario],
-    seeds: Sequence[int] | np.ndarray,
-) -> tuple[Sequence[Scenario | LoadedScenario], np.ndarray]:
+    scenarios: _Scenarios, seeds: _Seeds
+) -> tuple[Sequence[Scenario | LoadedScenario], IntArray]:
     """Check the lengths; one scenario for every seed becomes a list."""
     seeds = np.asarray(seeds)
     if isinstance(scenarios, (Scenario, LoadedScenario)):
@@ -180,8 +184,8 @@ def _runs(
 
 
 def prepare(
-    scenarios: Scenario | LoadedScenario | Sequence[Scenario | LoadedScenario],
-    seeds: Sequence[int] | np.ndarray,
+    scenarios: _Scenarios,
+    seeds: _Seeds,
     converter: _Converter | None = None,
 ) -> Ensemble:
     """Stack the parameters, initial states and event magnitudes of a batch of runs.
@@ -228,9 +232,7 @@ def prepare(
     )
 
 
-def noise_blocks(
-    seeds: np.ndarray, n_steps: int, states: list[str], powers: list[str]
-) -> np.ndarray:
+def noise_blocks(seeds: IntArray, n_steps: int, states: list[str], powers: list[str]) -> FloatArray:
     """Every run's noise block from its own generator, ``(B, T, S, P)``."""
     out = np.empty((len(seeds), n_steps, len(states), len(powers)))
     for b, seed in enumerate(seeds.tolist()):
@@ -251,7 +253,7 @@ def begin_month(
     state: dynamics.WorldState,
     t: int,
     by_step: dict[int, list[int]],
-    noise: np.ndarray,
+    noise: FloatArray,
 ) -> tuple[dynamics.Allocation, dynamics.StateRows]:
     """Month ``t`` up to its commit: its events fire (in place), powers allocate, states decide.
 
@@ -280,7 +282,7 @@ def begin_month(
     return alloc, dynamics.decide(state, ens.params, alloc, noise)
 
 
-def simulate_ensemble(ens: Ensemble, keep: Keep = "trajectories") -> dict[str, np.ndarray]:
+def simulate_ensemble(ens: Ensemble, keep: Keep = "trajectories") -> dict[str, FloatArray]:
     """Advance every run of a batch through every month.
 
     Args:
@@ -321,7 +323,7 @@ def simulate_ensemble(ens: Ensemble, keep: Keep = "trajectories") -> dict[str, n
     return summarize({"alignment": pair}, ens.population, ens.states, ens.powers)
 
 
-def _batch(seeds: np.ndarray, like: Ensemble | Batch, values: dict[str, np.ndarray]) -> Batch:
+def _batch(seeds: IntArray, like: Ensemble | Batch, values: dict[str, FloatArray]) -> Batch:
     """A :class:`sim.model.metrics.Batch` of these runs."""
     return Batch(
         seeds=np.asarray(seeds).astype(np.int64),
@@ -333,12 +335,27 @@ def _batch(seeds: np.ndarray, like: Ensemble | Batch, values: dict[str, np.ndarr
     )
 
 
+@overload
 def iter_ensemble(
-    scenarios: Scenario | LoadedScenario | Sequence[Scenario | LoadedScenario],
-    seeds: Sequence[int] | np.ndarray,
+    scenarios: _Scenarios,
+    seeds: _Seeds,
+    keep: Literal["summary"] = ...,
+    chunk_size: int = ...,
+) -> Iterator[tuple[slice, dict[str, FloatArray]]]: ...
+@overload
+def iter_ensemble(
+    scenarios: _Scenarios, seeds: _Seeds, keep: Literal["trajectories"], chunk_size: int = ...
+) -> Iterator[tuple[slice, Batch]]: ...
+@overload
+def iter_ensemble(
+    scenarios: _Scenarios, seeds: _Seeds, keep: Keep, chunk_size: int = ...
+) -> Iterator[tuple[slice, Batch | dict[str, FloatArray]]]: ...
+def iter_ensemble(
+    scenarios: _Scenarios,
+    seeds: _Seeds,
     keep: Keep = "summary",
     chunk_size: int = DEFAULT_CHUNK,
-) -> Iterator[tuple[slice, Batch | dict[str, np.ndarray]]]:
+) -> Iterator[tuple[slice, Batch | dict[str, FloatArray]]]:
     """Simulate runs chunk by chunk, so that memory stays bounded by ``chunk_size``.
 
     Args:
@@ -365,12 +382,27 @@ def iter_ensemble(
             yield runs, _batch(ens.seeds, ens, out)
 
 
+@overload
 def run_ensemble(
-    scenarios: Scenario | LoadedScenario | Sequence[Scenario | LoadedScenario],
-    seeds: Sequence[int] | np.ndarray,
+    scenarios: _Scenarios,
+    seeds: _Seeds,
+    keep: Literal["summary"] = ...,
+    chunk_size: int = ...,
+) -> dict[str, FloatArray]: ...
+@overload
+def run_ensemble(
+    scenarios: _Scenarios, seeds: _Seeds, keep: Literal["trajectories"], chunk_size: int = ...
+) -> Batch: ...
+@overload
+def run_ensemble(
+    scenarios: _Scenarios, seeds: _Seeds, keep: Keep, chunk_size: int = ...
+) -> Batch | dict[str, FloatArray]: ...
+def run_ensemble(
+    scenarios: _Scenarios,
+    seeds: _Seeds,
     keep: Keep = "summary",
     chunk_size: int = DEFAULT_CHUNK,
-) -> Batch | dict[str, np.ndarray]:
+) -> Batch | dict[str, FloatArray]:
     """Simulate a batch of runs of one structure, in chunks, and gather the results.
 
     With ``keep="summary"`` only the summary metrics are gathered (``8 * 72`` bytes a run on the
@@ -388,10 +420,10 @@ def run_ensemble(
     Returns:
         The summary metrics, metric name to ``(B,)`` array, or the batch of trajectories.
     """
-    parts = list(iter_ensemble(scenarios, seeds, keep, chunk_size))
     if keep == "summary":
-        return {k: np.concatenate([out[k] for _, out in parts]) for k in parts[0][1]}
-    batches = [out for _, out in parts]
+        parts = [out for _, out in iter_ensemble(scenarios, seeds, keep, chunk_size)]
+        return {k: np.concatenate([out[k] for out in parts]) for k in parts[0]}
+    batches = [out for _, out in iter_ensemble(scenarios, seeds, keep, chunk_size)]
     if len(batches) == 1:
         return batches[0]
     values = {k: np.concatenate([b.values[k] for b in batches]) for k in batches[0].values}

@@ -24,8 +24,9 @@ from sim.input.scenario import (
     month_label,
 )
 from sim.model import dynamics
-from sim.model.compile import CompiledEvent, compile_events, draw_noise, initial_state, to_params
-from sim.model.metrics import Batch, Trajectory, snapshot, stack
+from sim.model.compile import CompiledEvent, compile_events, compile_run, draw_noise
+from sim.model.dynamics import FloatArray
+from sim.model.metrics import Batch, EventRecord, Trajectory, snapshot, stack
 
 __all__ = ["GreatGameModel", "PowerAgent", "StateAgent", "mesa_engine"]
 
@@ -140,21 +141,21 @@ class GreatGameModel(mesa.Model):
         self.n_steps = scenario.n_steps
         n_s, n_p = len(self.state_ids), len(self.power_ids)
         self.noise = draw_noise(self.rng, self.n_steps, self.state_ids, self.power_ids)
-        self.params = to_params(scenario)
-        self.world = initial_state(scenario)
+        self.params, self.world = compile_run(scenario)
         self.allocation = dynamics.Allocation(*(np.zeros((1, n_s, n_p)) for _ in range(4)))
         self.pending: list[dynamics.StateRows] = []
         self.powers = [PowerAgent(self, i, p) for i, p in enumerate(scenario.powers)]
         self.states = [StateAgent(self, i, s) for i, s in enumerate(scenario.states)]
-        self.event_log: list[dict] = []
+        self.event_log: list[EventRecord] = []
         self._triggers = [_Trigger(self, ev) for ev in compile_events(scenario)]
         for trigger in self._triggers:
             self.schedule_event(trigger.fire, at=trigger.event.step + 0.5)
         self._records = [snapshot(self.world, self.params.channel_weights)]
 
-    def month_noise(self) -> np.ndarray:
+    def month_noise(self) -> FloatArray:
         """Noise of the month being simulated, ``(1, S, P)``."""
-        return self.noise[self.steps - 1][None]
+        month: FloatArray = self.noise[self.steps - 1][None]
+        return month
 
     def apply(self, event: CompiledEvent) -> None:
         """Apply a compiled event now and log it."""

@@ -23,15 +23,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TypedDict
 
 import numpy as np
 
-from sim.model.dynamics import WorldState, hedging_index
+from sim.model.dynamics import FloatArray, IndexArray, IntArray, WorldState, hedging_index
 
 __all__ = [
     "RECORDED",
     "VOTES",
     "Batch",
+    "EventRecord",
     "Trajectory",
     "VoteRule",
     "influence",
@@ -52,7 +54,7 @@ RECORDED: dict[str, str] = {
 """Variables recorded every month and their index kind."""
 
 
-def snapshot(state: WorldState, channel_weights: np.ndarray) -> dict[str, np.ndarray]:
+def snapshot(state: WorldState, channel_weights: FloatArray) -> dict[str, FloatArray]:
     """The recorded variables of a state, each with its batch axis.
 
     Args:
@@ -72,7 +74,7 @@ def snapshot(state: WorldState, channel_weights: np.ndarray) -> dict[str, np.nda
     }
 
 
-def primary_patron(alignment: np.ndarray) -> np.ndarray:
+def primary_patron(alignment: FloatArray) -> IndexArray:
     """Index of the power each state is most aligned with (ties: first in file order).
 
     Args:
@@ -84,7 +86,7 @@ def primary_patron(alignment: np.ndarray) -> np.ndarray:
     return np.argmax(alignment, axis=-1)
 
 
-def influence(alignment: np.ndarray, population: np.ndarray) -> np.ndarray:
+def influence(alignment: FloatArray, population: FloatArray) -> FloatArray:
     """Regional influence of each power: population-weighted mean alignment toward it.
 
     Args:
@@ -96,7 +98,28 @@ def influence(alignment: np.ndarray, population: np.ndarray) -> np.ndarray:
     """
     total = population.sum()
     w = population / total if total > 0 else np.full(len(population), 1.0 / len(population))
-    return np.einsum("...sp,s->...p", alignment, w)
+    out: FloatArray = np.einsum("...sp,s->...p", alignment, w)
+    return out
+
+
+class EventRecord(TypedDict):
+    """One entry of a run's event log (see :class:`sim.model.mesa_model.GreatGameModel`).
+
+    Attributes:
+        step: Months after ``meta.start`` when the event fired.
+        date: Its ``YYYY-MM`` month.
+        id: Event id from the scenario.
+        type: Event type.
+        magnitude: Its magnitude.
+        outcome: What came of it (which powers honoured a call for help), or ``""``.
+    """
+
+    step: int
+    date: str
+    id: str
+    type: str
+    magnitude: float
+    outcome: str
 
 
 @dataclass
@@ -111,18 +134,18 @@ class Trajectory:
         powers: Power ids.
         population: ``(S,)`` populations in millions.
         values: Variable name to array ``(T + 1, S, P)`` or ``(T + 1, P)``.
-        events: Event log entries (dicts).
+        events: Event log entries.
     """
 
     seed: int
     dates: list[str]
     states: list[str]
     powers: list[str]
-    population: np.ndarray
-    values: dict[str, np.ndarray]
-    events: list[dict] = field(default_factory=list)
+    population: FloatArray
+    values: dict[str, FloatArray]
+    events: list[EventRecord] = field(default_factory=list)
 
-    def derived(self) -> dict[str, np.ndarray]:
+    def derived(self) -> dict[str, FloatArray]:
         """Derived variables of the run.
 
         Returns:
@@ -140,11 +163,11 @@ class Trajectory:
 
 
 def summarize(
-    values: dict[str, np.ndarray],
-    population: np.ndarray,
+    values: dict[str, FloatArray],
+    population: FloatArray,
     states: list[str],
     powers: list[str],
-) -> dict[str, np.ndarray]:
+) -> dict[str, FloatArray]:
     """Summary metrics of a batch of runs, one number per run each.
 
     Metric names:
@@ -168,7 +191,7 @@ def summarize(
     first, last = a[:, 0], a[:, -1]
     hedge_first, hedge_last = hedging_index(first), hedging_index(last)
     infl = influence(last, population)
-    out: dict[str, np.ndarray] = {}
+    out: dict[str, FloatArray] = {}
     for i, s in enumerate(states):
         for j, p in enumerate(powers):
             out[f"alignment_end.{s}.{p}"] = last[:, i, j]
@@ -183,7 +206,7 @@ def summarize(
     return out
 
 
-def stack(trajectories: list[Trajectory]) -> dict[str, np.ndarray]:
+def stack(trajectories: list[Trajectory]) -> dict[str, FloatArray]:
     """Stack the recorded variables of runs of one scenario along a leading batch axis."""
     return {k: np.stack([t.values[k] for t in trajectories]) for k in trajectories[0].values}
 
@@ -201,14 +224,14 @@ class Batch:
         values: Variable name to ``(B, T + 1, S, P)`` or ``(B, T + 1, P)`` array.
     """
 
-    seeds: np.ndarray
+    seeds: IntArray
     dates: list[str]
     states: list[str]
     powers: list[str]
-    population: np.ndarray
-    values: dict[str, np.ndarray]
+    population: FloatArray
+    values: dict[str, FloatArray]
 
-    def summary(self) -> dict[str, np.ndarray]:
+    def summary(self) -> dict[str, FloatArray]:
         """Summary metrics per run (see :func:`sim.model.metrics.summarize`)."""
         return summarize(self.values, self.population, self.states, self.powers)
 
@@ -237,11 +260,11 @@ class VoteRule:
 
 
 def predicted_vote(
-    alignment: np.ndarray,
+    alignment: FloatArray,
     powers: Sequence[str],
-    neutrality: np.ndarray,
+    neutrality: FloatArray,
     rule: VoteRule = VoteRule(),
-) -> np.ndarray:
+) -> IntArray:
     """Predicted vote of each state (codes into :data:`VOTES`).
 
     Args:

@@ -1,6 +1,9 @@
-"""Folders written atomically: all or nothing, whatever happens while writing.
+"""Files and folders written atomically: all or nothing, whatever happens while writing.
 
-A folder is written into a hidden temporary folder beside its final place (named with the
+The one writer of files and folders. A file is written under a temporary name beside it
+(:data:`TMP_PREFIX`, the writer's process id, its name), flushed to disk and renamed into place
+(:func:`atomic_file`, :func:`write_file`), so after a crash (even ``SIGKILL``) it is complete or
+absent. A folder is written into a hidden temporary folder beside its final place (named with the
 writer's process id) and renamed into place at the end; an existing folder is moved aside first
 and restored if the rename fails. What a writer killed part-way leaves behind is tidied by the
 next writer of the same folder.
@@ -18,7 +21,47 @@ from pathlib import Path
 
 from sim.input.errors import OutputError
 
-__all__ = ["atomic_folder", "check_free", "recover_stale"]
+__all__ = [
+    "TMP_PREFIX",
+    "atomic_file",
+    "atomic_folder",
+    "check_free",
+    "recover_stale",
+    "write_file",
+]
+
+TMP_PREFIX = ".tmp-"
+"""Start of the name of a file being written (``.tmp-PID-NAME``); readers skip such files."""
+
+
+@contextlib.contextmanager
+def atomic_file(path: Path) -> Iterator[Path]:
+    """Write one file atomically: yields the temporary path to write to.
+
+    When the block ends normally the temporary file is flushed to disk and renamed to ``path``;
+    when it raises (or is interrupted) the temporary file is removed and ``path`` is untouched.
+
+    Args:
+        path: The file's final place (its folder must exist).
+
+    Yields:
+        ``.tmp-PID-NAME`` beside ``path``.
+    """
+    tmp = path.with_name(f"{TMP_PREFIX}{os.getpid()}-{path.name}")
+    try:
+        yield tmp
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def write_file(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically (see :func:`atomic_file`)."""
+    with atomic_file(path) as tmp:
+        tmp.write_bytes(data)
 
 
 def _pid_alive(pid: int) -> bool:

@@ -40,10 +40,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sim.input.errors import Problem, ScenarioError, did_you_mean
+from sim.input.scenario import Scenario, month_index, validate_document
 from sim.model import dynamics
 from sim.model.ensemble import begin_month, events_by_step, noise_blocks, prepare, run_ensemble
-from sim.input.errors import Problem, ScenarioError, suggest
-from sim.input.scenario import Scenario, month_index, validate_document
 
 __all__ = ["CHANNELS", "TARGET_TERMS", "attribute", "attribute_folder", "channel_contributions"]
 
@@ -63,8 +63,7 @@ def _bad(where: str, field: str, message: str) -> ScenarioError:
 
 def _index(name: str, ids: list[str], what: str, where: str) -> int:
     if name not in ids:
-        hint = suggest(name, ids)
-        tail = f" (did you mean '{hint}'?)" if hint else ""
+        tail = did_you_mean(name, ids)
         raise _bad(where, what, f"unknown {what} '{name}'{tail}; expected one of {', '.join(ids)}")
     return ids.index(name)
 
@@ -162,6 +161,8 @@ def channel_contributions(
             for k, v in pieces.items():
                 out[k] += v
         world = dynamics.commit(world, [rows], params)
+    if start is None:
+        raise ValueError(f"expected 0 <= first <= last, found first={first}, last={last}")
     end = world.alignment[:, s, p].copy()
     return out, start, end
 

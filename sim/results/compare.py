@@ -9,13 +9,10 @@ each folder).
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 
 from sim.input.errors import OutputError
-from sim.results.observe import load_results
 
 __all__ = ["VARIABLES", "difference", "end_differences"]
 

@@ -7,10 +7,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.input.errors import Problem, ScenarioError, suggest
-from sim.model.metrics import VOTES, VoteRule, predicted_vote
+from sim.input.errors import Problem, ScenarioError, did_you_mean
 from sim.input.scenario import validate_document
 from sim.input.yamlsource import read_yaml
+from sim.model.metrics import VOTES, VoteRule, predicted_vote
 
 __all__ = ["load_results", "observe"]
 
@@ -61,8 +61,7 @@ def observe(folder: str | Path, date: str, rule: VoteRule | None = None) -> pd.D
     scenario = validate_document(doc, Path(folder) / "scenario.yaml")
     dates = sorted(table["date"].astype(str).unique())
     if date not in dates:
-        hint = suggest(date, dates)
-        tail = f" (did you mean {hint}?)" if hint else ""
+        tail = did_you_mean(date, dates)
         raise ScenarioError(
             [
                 Problem(
@@ -87,12 +86,12 @@ def observe(folder: str | Path, date: str, rule: VoteRule | None = None) -> pd.D
     hedging = at[at["variable"] == "hedging"].groupby("state", observed=True)["value"].median()
     rows = []
     for i, s in enumerate(states):
-        vote_counts = np.bincount(votes[:, i], minlength=len(VOTES)) if applies else None
+        vote_counts = np.bincount(votes[:, i], minlength=len(VOTES)) if votes is not None else None
         patron_counts = np.bincount(patrons[:, i], minlength=len(powers))
         row = {
             "state": s,
-            "vote": VOTES[int(vote_counts.argmax())] if applies else "n/a",
-            "vote_share": vote_counts.max() / len(runs) if applies else np.nan,
+            "vote": VOTES[int(vote_counts.argmax())] if vote_counts is not None else "n/a",
+            "vote_share": vote_counts.max() / len(runs) if vote_counts is not None else np.nan,
             "primary_patron": powers[int(patron_counts.argmax())],
             "patron_share": patron_counts.max() / len(runs),
             "hedging": float(hedging.get(s, np.nan)),

@@ -4,14 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import platform
-import subprocess
-import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 
 import numpy as np
@@ -21,12 +17,13 @@ import pyarrow.parquet as pq
 import yaml
 from tqdm.auto import tqdm
 
-from sim.results.atomic import atomic_folder
 from sim.input.errors import OutputError
 from sim.input.evidence import load_verified
-from sim.model.metrics import RECORDED, Trajectory
-from sim.model.mesa_model import GreatGameModel
 from sim.input.scenario import LoadedScenario
+from sim.model.mesa_model import GreatGameModel
+from sim.model.metrics import RECORDED, Trajectory
+from sim.results.atomic import atomic_folder
+from sim.results.provenance import environment
 
 __all__ = [
     "OutputError",
@@ -71,6 +68,9 @@ def tidy(trajectories: list[Trajectory], first_run: int = 0) -> pd.DataFrame:
         The table, one row per run, month, id pair and variable.
     """
     parts = []
+    t: np.ndarray  # time, state and power index grids: 3-D or 2-D by variable
+    s: np.ndarray
+    p: np.ndarray
     for r, traj in enumerate(trajectories):
         values = {**traj.values, **traj.derived()}
         n_t = len(traj.dates)
@@ -139,6 +139,7 @@ class RunResults:
     root_seed: int
     trajectories: list[Trajectory]
     wall_time: float
+    _table: pd.DataFrame | None = field(default=None, repr=False, compare=False)
 
     @property
     def seeds(self) -> list[int]:
@@ -146,8 +147,10 @@ class RunResults:
         return [t.seed for t in self.trajectories]
 
     def table(self) -> pd.DataFrame:
-        """The tidy results table (see :func:`tidy`)."""
-        return tidy(self.trajectories)
+        """The tidy results table (see :func:`tidy`), built once (do not modify it)."""
+        if self._table is None:
+            self._table = tidy(self.trajectories)
+        return self._table
 
     def events(self) -> pd.DataFrame:
         """The event log (see :func:`events_table`)."""
@@ -183,40 +186,6 @@ def run(
         for s in tqdm(seeds, desc="runs", unit="run", disable=disable or None)
     ]
     return RunResults(loaded, seed, trajectories, time.perf_counter() - started)
-
-
-def _versions() -> dict[str, str]:
-    out = {"python": platform.python_version()}
-    for dist in ("greatgame", "mesa", "numpy", "pandas", "pyarrow", "pydantic", "pyyaml"):
-        try:
-            out[dist] = metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            out[dist] = "not installed"
-    return out
-
-
-def _git_commit() -> str | None:
-    here = Path(__file__).resolve().parent
-    try:
-        done = subprocess.run(
-            ["git", "-C", str(here), "rev-parse", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    if done.returncode != 0:
-        return None
-    dirty = subprocess.run(
-        ["git", "-C", str(here), "status", "--porcelain", "--untracked-files=no"],
-        capture_output=True,
-        text=True,
-        timeout=5,
-        check=False,
-    )
-    return done.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
 
 
 def _sha256(path: Path) -> str:
@@ -257,9 +226,7 @@ def manifest(res: RunResults, files: list[str]) -> dict:
             "primary_patron": "state-power",
             "influence": "power",
         },
-        "versions": _versions(),
-        "git_commit": _git_commit(),
-        "command": sys.argv,
+        **environment(),
         "wall_time_s": round(res.wall_time, 4),
         "files": files,
     }
@@ -275,8 +242,8 @@ def write_results(
 
     Everything is written into a hidden temporary folder beside ``out`` (manifest last) and the
     folder is then renamed into place, so ``out`` is either absent, the old contents or the
-    complete new results, never half written (:func:`sim.results.atomic.atomic_folder`). What a writer
-    killed part-way left beside ``out`` is tidied first.
+    complete new results, never half written (:func:`sim.results.atomic.atomic_folder`). What a
+    writer killed part-way left beside ``out`` is tidied first.
 
     Args:
         res: The results.

@@ -22,12 +22,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.model.engines import simulate
-from sim.model.metrics import Batch
-from sim.model.metrics import hedging_index, influence
-from sim.model.metrics import VOTES, VoteRule, predicted_vote
-from sim.results.runner import replicate_seeds
 from sim.input.scenario import LoadedScenario, Scenario, validate_document
+from sim.model.dynamics import hedging_index
+from sim.model.engines import simulate
+from sim.model.metrics import VOTES, Batch, VoteRule, influence, predicted_vote
+from sim.results.runner import replicate_seeds
 
 __all__ = ["FACTS", "Context", "FactResult", "validate"]
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.results.runner import OutputError
+from sim.input.errors import OutputError, did_you_mean
 from sim.sweep import store
 from sim.sweep.designs import salib_problem
 from sim.sweep.run import DESIGN, load_results
@@ -64,10 +64,7 @@ def sensitivity(
         metrics = outputs
     unknown = [m for m in metrics if m not in outputs]
     if unknown:
-        from sim.input.errors import suggest
-
-        hint = suggest(unknown[0], outputs)
-        tail = f" (did you mean '{hint}'?)" if hint else ""
+        tail = did_you_mean(unknown[0], outputs)
         raise OutputError(f"{folder}: no output metric '{unknown[0]}'{tail}")
     means = table.groupby("point", sort=True)[metrics].mean()
     x = pd.read_parquet(folder / DESIGN)[list(params)].to_numpy(dtype=np.float64)

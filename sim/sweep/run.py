@@ -44,12 +44,13 @@ import pyarrow.parquet as pq
 import yaml
 from tqdm.auto import tqdm
 
-from sim.input.errors import Interrupted
+from sim.input.errors import Interrupted, OutputError
 from sim.input.params import with_values
 from sim.input.scenario import LoadedScenario
 from sim.model.engines import ENGINES, simulate
 from sim.model.metrics import Batch
-from sim.results.runner import OutputError, _git_commit, _versions
+from sim.results.atomic import write_file
+from sim.results.provenance import environment
 from sim.sweep import store
 from sim.sweep.designs import build_design, design_seed
 from sim.sweep.executors import open_executor
@@ -229,9 +230,7 @@ def _manifest(plan: LoadedSpec, engine: str, n_chunks: int) -> dict[str, Any]:
         "(seeds: independent) or i = k % replicates (seeds: common)",
         "engine": engine,
         "keep": spec.keep,
-        "versions": _versions(),
-        "git_commit": _git_commit(),
-        "command": sys.argv,
+        **environment(),
         "wall_time_s": 0.0,
     }
 
@@ -252,7 +251,7 @@ def _start(plan: LoadedSpec, out: Path, engine: str, force: bool) -> dict[str, A
         if plan.spec.keep == "trajectories":
             (out / store.TRAJECTORIES).mkdir()
         text = yaml.safe_dump(plan.resolved(), sort_keys=False)
-        store.atomic_write(out / SPEC, text.encode())
+        write_file(out / SPEC, text.encode())
         spec = plan.spec
         values = build_design(
             spec.design, plan.parameters, spec.samples, spec.seed, spec.second_order, spec.levels
@@ -528,6 +527,7 @@ def _drain(
     def submit() -> None:
         nonlocal isolate
         while len(pending) < (1 if isolate else 2 * slots):
+            job: ChunkJob | None
             if again:
                 job = again.popleft()
             else:

@@ -29,7 +29,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sim.input.bundled import bundled_scenario, unknown_scenario
-from sim.input.errors import Problem, ScenarioError, suggest
+from sim.input.errors import Problem, ScenarioError, did_you_mean
 from sim.input.params import collect_numbers, resolve, with_values
 from sim.input.scenario import LoadedScenario, Scenario, Sourced, load_scenario
 from sim.input.schema_errors import messages, model_at
@@ -173,7 +173,7 @@ def _check_parameters(
 
     if spec.parameters is None:
         ranges = {p: n.range for p, n in numbers.items() if n.range and n.range[0] < n.range[1]}
-        ranges, excluded, why = _combinable(loaded, ranges)  # type: ignore[arg-type]
+        ranges, excluded, why = _combinable(loaded, ranges)
         if why:
             problem(("parameters",), f"expected assumption ranges that can be combined: {why}")
         elif not ranges:
@@ -197,15 +197,13 @@ def _check_parameters(
             at = [0 if i == 1 and parts[0] in _ID_SECTIONS else p for i, p in enumerate(parts)]
             owner = model_at(Scenario, tuple(at), Sourced)  # a key unknown to the schema?
             if existing is None and owner not in (None, Sourced) and key not in owner.model_fields:
-                hint = suggest(str(key), owner.model_fields)
-                tail = f" (did you mean '{hint}'?)" if hint else ""
+                tail = did_you_mean(str(key), owner.model_fields)
                 tail = tail or f"; expected one of: {', '.join(owner.model_fields)}"
                 problem(loc, f"unknown parameter path: unknown key '{key}'{tail}")
                 continue
             if existing is not None:  # the path names a mapping or text, not a number
                 kind = {"dict": "mapping", "str": "text"}.get(type(existing).__name__, "list")
-                hint = suggest(path, numbers)
-                tail = f" (did you mean '{hint}'?)" if hint else ""
+                tail = did_you_mean(path, numbers)
                 problem(loc, f"expected the path of a number, found a {kind}{tail}")
                 continue
         if given is None:
@@ -352,8 +350,8 @@ def validate_spec(
             raise ScenarioError(problems)
         scenario_path = bundled
     loaded = load_scenario(scenario_path)
-    parameters, excluded, found = _check_parameters(spec, loaded, src)
-    problems += found
+    parameters, excluded, more = _check_parameters(spec, loaded, src)
+    problems += more
     if not problems:
         k = len(parameters)
         points = n_points(spec.design, k, spec.samples, spec.second_order)

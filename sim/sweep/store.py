@@ -11,15 +11,15 @@ Layout of a sweep folder::
                                         power, value (read the folder as one dataset)
     results.parquet           the final dataset: every chunk's runs, in run order
 
-Every file is written under a temporary name, flushed to disk and renamed into place, so after a
-crash (even ``SIGKILL``) a file is either complete or absent. A chunk is done when its ``runs``
+Every file is written by :func:`sim.results.atomic.atomic_file` (temporary name, flushed to
+disk, renamed into place), so after a crash (even ``SIGKILL``) a file is either complete or
+absent. A chunk is done when its ``runs``
 file exists; its trajectories file, if any, is written first.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
 from pathlib import Path
 from typing import Any
@@ -27,12 +27,13 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from sim.results.atomic import TMP_PREFIX, atomic_file, write_file
+
 __all__ = [
     "CHUNKS",
     "MANIFEST",
     "RESULTS",
     "TRAJECTORIES",
-    "atomic_write",
     "chunk_path",
     "done_chunks",
     "read_manifest",
@@ -46,30 +47,20 @@ MANIFEST = "manifest.json"
 RESULTS = "results.parquet"
 CHUNKS = "chunks"
 TRAJECTORIES = "trajectories"
-_TMP = ".tmp-"
+_TMP = TMP_PREFIX
 _CHUNK = re.compile(r"^runs-(\d{6,})\.parquet$")
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically: temporary file, flush, fsync, rename."""
-    tmp = path.with_name(f"{_TMP}{os.getpid()}-{path.name}")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
 
 
 def write_table(table: pa.Table, path: Path) -> None:
     """Write a Parquet file atomically."""
     sink = pa.BufferOutputStream()
     pq.write_table(table, sink)
-    atomic_write(path, sink.getvalue().to_pybytes())
+    write_file(path, sink.getvalue().to_pybytes())
 
 
 def write_json(data: dict[str, Any], path: Path) -> None:
     """Write a JSON file atomically."""
-    atomic_write(path, (json.dumps(data, indent=2) + "\n").encode())
+    write_file(path, (json.dumps(data, indent=2) + "\n").encode())
 
 
 def read_manifest(folder: Path) -> dict[str, Any]:
@@ -121,18 +112,15 @@ def write_results(folder: Path, n_chunks: int) -> Path:
         The path of the final dataset.
     """
     out = folder / RESULTS
-    tmp = out.with_name(f"{_TMP}{os.getpid()}-{out.name}")
-    writer = None
-    try:
-        for i in range(n_chunks):
-            table = pq.read_table(chunk_path(folder, i))
-            if writer is None:
-                writer = pq.ParquetWriter(tmp, table.schema)
-            writer.write_table(table)
-    finally:
-        if writer is not None:
-            writer.close()
-    with open(tmp, "rb") as fh:
-        os.fsync(fh.fileno())
-    os.replace(tmp, out)
+    with atomic_file(out) as tmp:
+        writer = None
+        try:
+            for i in range(n_chunks):
+                table = pq.read_table(chunk_path(folder, i))
+                if writer is None:
+                    writer = pq.ParquetWriter(tmp, table.schema)
+                writer.write_table(table)
+        finally:
+            if writer is not None:
+                writer.close()
     return out

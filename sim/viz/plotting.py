@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import matplotlib
 
@@ -58,7 +58,8 @@ _KNOWN = {
     "iran": "#2e7d32",
     "eu": "#7b3fa0",
 }
-_FALLBACK = plt.get_cmap("tab10").colors
+# tab10 is a ListedColormap, whose colours matplotlib types as any array-like
+_FALLBACK = plt.get_cmap("tab10").colors  # type: ignore[attr-defined]
 _STATES = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#a6761d", "#666666")
 _UP, _DOWN = "#2e86c1", "#e67e22"
 
@@ -92,7 +93,7 @@ def _label(name: str) -> str:
 def _dates(labels: pd.Series | pd.Index) -> pd.DatetimeIndex:
     """Month-end timestamps for ``YYYY-MM`` labels (a record is the state at a month's end)."""
     return pd.DatetimeIndex(
-        pd.to_datetime(pd.Series(labels).astype(str).to_numpy(), format="%Y-%m")
+        pd.to_datetime(pd.Series(labels).astype(str).tolist(), format="%Y-%m")
         + pd.offsets.MonthEnd(0)
     )
 
@@ -124,8 +125,10 @@ def band_stats(rows: pd.DataFrame, key: str) -> pd.DataFrame:
         A table indexed by date label with columns ``(key id, quantile)``.
     """
     data = rows.assign(date=rows["date"].astype(str), **{key: rows[key].astype(str)})
-    q = data.groupby(["date", key])["value"].quantile(list(QUANTILES)).unstack()
-    return q.unstack(key).swaplevel(axis=1).sort_index()
+    # pandas-stubs: quantile takes any array-like q (a list too); unstacking a multi-index
+    # column level of a frame gives a frame
+    q = data.groupby(["date", key])["value"].quantile(list(QUANTILES)).unstack()  # type: ignore[arg-type]
+    return cast(pd.DataFrame, q.unstack(key)).swaplevel(axis=1).sort_index()
 
 
 def _bands(
@@ -342,8 +345,9 @@ def plot_heatmap(
         tick.set_color(power_colour(power, order))
         tick.set_fontweight("bold")
     if annotate:
+        values = mat.to_numpy(dtype=float)
         for i, j in np.ndindex(mat.shape):
-            v = mat.iat[i, j]
+            v = values[i, j]
             ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=8,
                     color="white" if v > 0.6 else "black")  # fmt: skip
     ax.set_title(f"{variable} at the end of {date} (median)")
@@ -466,7 +470,7 @@ def plot_difference_grid(
     rows = diff[diff["scenario"] == scenario]
     variable = str(rows["variable"].iloc[0])
     if rows["power"].notna().any() and rows["state"].notna().any():
-        states = list(dict.fromkeys(rows["state"].astype(str)))
+        states: list[str | None] = list(dict.fromkeys(rows["state"].astype(str)))
     else:
         states = [None]
     n = len(states)
@@ -561,24 +565,24 @@ def plot_attribution(
     ax.scatter([start], [y], color=colour, marker="D", zorder=3)
     labels.append(f"start ({start:.3f})")
     cum = start
-    for row in parts.itertuples(index=False):
+    for row in parts.to_dict(orient="records"):
         y += 1
-        ax.barh(y, row.value, left=cum, color=_UP if row.value >= 0 else _DOWN, height=0.6)
-        right = max(cum, cum + row.value)
-        if np.isfinite(row.q05) and row.q05 != row.q95:
-            lo, hi = cum + row.q05, cum + row.q95
+        ax.barh(y, row["value"], left=cum, color=_UP if row["value"] >= 0 else _DOWN, height=0.6)
+        right = max(cum, cum + row["value"])
+        if np.isfinite(row["q05"]) and row["q05"] != row["q95"]:
+            lo, hi = cum + row["q05"], cum + row["q95"]
             ax.plot([lo, hi], [y, y], color="0.25", lw=0.9)
             right = max(right, hi)
         ax.text(
             right,
             y,
-            f" {row.value:+.4f}",
+            f" {row['value']:+.4f}",
             va="center",
             fontsize=7,
             color="0.2",
         )
-        cum += row.value
-        labels.append(str(row.component))
+        cum += row["value"]
+        labels.append(str(row["component"]))
     y += 1
     ax.barh(y, end - start, left=start, color=colour, height=0.6)
     ax.text(max(start, end), y, f" {end - start:+.4f}", va="center", fontsize=8)

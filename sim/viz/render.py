@@ -11,11 +11,10 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from sim.input.errors import OutputError
-from sim.results.atomic import atomic_folder, check_free
+from sim.input.errors import OutputError, did_you_mean
+from sim.results.atomic import atomic_file, atomic_folder, check_free, write_file
 from sim.results.compare import VARIABLES, difference, end_differences
 from sim.results.observe import load_results
-from sim.sweep import store
 from sim.sweep.analysis import default_metrics, ranking, sensitivity
 from sim.viz.plotting import plot_difference_grid, plot_sensitivity
 
@@ -61,10 +60,7 @@ def write_compare(
     variables = list(variables or VARIABLES)
     for v in variables:
         if v not in known:
-            from sim.input.errors import suggest
-
-            hint = suggest(v, sorted(known))
-            tail = f" (did you mean '{hint}'?)" if hint else ""
+            tail = did_you_mean(v, sorted(known))
             raise OutputError(f"{paths[0]}: no variable '{v}'{tail}")
     diffs = [
         difference(tables[0], t, v, scenario=n, baseline=names[0])
@@ -114,11 +110,14 @@ def write_analysis(
     out = Path(out) if out else folder / "analysis"
     try:
         out.mkdir(parents=True, exist_ok=True)
-        store.atomic_write(out / "sensitivity.csv", indices.to_csv(index=False).encode())
-        store.atomic_write(out / "ranking.csv", rank.to_csv(index=False).encode())
+        write_file(out / "sensitivity.csv", indices.to_csv(index=False).encode())
+        write_file(out / "ranking.csv", rank.to_csv(index=False).encode())
         fig = plot_sensitivity(indices, chosen)
-        fig.savefig(out / "sensitivity.png", dpi=110)
-        plt.close(fig)
+        try:
+            with atomic_file(out / "sensitivity.png") as tmp:
+                fig.savefig(tmp, dpi=110, format="png")
+        finally:
+            plt.close(fig)
     except OSError as exc:
         raise OutputError(f"{out}: cannot write here ({exc.strerror or exc})") from None
     return rank, [out / "sensitivity.csv", out / "ranking.csv", out / "sensitivity.png"]

@@ -13,15 +13,13 @@ import base64
 import html
 import io
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from sim.input.errors import Problem, ScenarioError, suggest
-from sim.results.runner import OutputError
+from sim.input.errors import OutputError, Problem, ScenarioError, did_you_mean
+from sim.results.atomic import write_file
 
 __all__ = [
     "RESULT_KINDS",
@@ -82,8 +80,7 @@ def _check_kind(kind: str, folder: Path, what: str) -> None:
             f"plot kind '{kind}' needs a {'sweep' if what == 'results' else 'results'} folder; "
             f"this is a {what} folder (kinds: {', '.join(kinds)})",
         )
-    hint = suggest(kind, list(kinds))
-    tail = f" (did you mean '{hint}'?)" if hint else ""
+    tail = did_you_mean(kind, list(kinds))
     raise _bad(
         str(folder), "kind", f"unknown plot kind '{kind}'{tail}; expected one of {', '.join(kinds)}"
     )
@@ -93,8 +90,7 @@ def _pick(name: str | None, ids: list[str], field: str, where: str) -> str:
     if name is None:
         raise _bad(where, field, f"--{field} is required; expected one of {', '.join(ids)}")
     if name not in ids:
-        hint = suggest(name, ids)
-        tail = f" (did you mean '{hint}'?)" if hint else ""
+        tail = did_you_mean(name, ids)
         raise _bad(
             where, field, f"unknown {field} '{name}'{tail}; expected one of {', '.join(ids)}"
         )
@@ -110,8 +106,7 @@ def _date(date: str | None, table: pd.DataFrame, where: str) -> str:
     if date is None:
         return months[-1]
     if date not in months:
-        hint = suggest(date, months)
-        tail = f" (did you mean {hint}?)" if hint else ""
+        tail = did_you_mean(date, months)
         raise _bad(
             where, "date", f"expected a month from {months[0]} to {months[-1]}, found {date}{tail}"
         )
@@ -202,12 +197,6 @@ def _render_sweep(folder: Path, kind: str, opts: dict[str, Any]) -> Any:
     return plotting.plot_indices(indices, metric).figure
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 def _atomic(path: Path, data: bytes, force: bool) -> None:
     if path.exists() and not force:
         raise OutputError(f"{path}: exists (use --force to replace it)")
@@ -215,11 +204,7 @@ def _atomic(path: Path, data: bytes, force: bool) -> None:
         raise OutputError(f"{path}: is a folder")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.tmp-", dir=path.parent)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private; a plain file is wanted
-        os.replace(tmp, path)
+        write_file(path, data)
     except OSError as exc:
         raise OutputError(f"{path}: cannot write ({exc.strerror or exc})") from None
 

@@ -18,7 +18,7 @@ import functools
 from importlib import resources
 from pathlib import Path
 
-from sim.input.errors import Problem, ScenarioError, suggest
+from sim.input.errors import Problem, ScenarioError, did_you_mean
 
 __all__ = [
     "bundled_scenario",
@@ -112,9 +112,8 @@ def unknown_scenario(name: str, looked: Path | None = None) -> str:
         One sentence naming what was expected, with a did-you-mean and the bundled names.
     """
     names = scenario_names()
-    hint = suggest(_bare_name(str(name)) or str(name), names)
     where = f": no file {looked}" if looked is not None else ""
-    tail = f" (did you mean '{hint}'?)" if hint else ""
+    tail = did_you_mean(_bare_name(str(name)) or str(name), names)
     listed = ", ".join(names) if names else f"none found in {scenarios_dir()}"
     return (
         f"expected a scenario file or the name of a bundled scenario, found neither{where}{tail}; "
