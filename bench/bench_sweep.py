@@ -34,7 +34,7 @@ from sim.input.scenario import Scenario, load_scenario  # noqa: E402
 from sim.model.engines import ENGINES  # noqa: E402
 from sim.model.mesa_model import GreatGameModel  # noqa: E402
 from sim.model.metrics import summarize  # noqa: E402
-from sim.sweep.run import load_results, run_seed, run_sweep  # noqa: E402
+from sim.sweep.run import read_sweep_results, run_seed, run_sweep  # noqa: E402
 
 
 def _summary(model: BatchModel) -> dict[str, float]:
@@ -89,7 +89,7 @@ def bench_sweep(
     started = time.perf_counter()
     executor = "serial" if jobs == 1 else "process"
     run_sweep(spec, folder, executor=executor, workers=jobs, engine=engine, progress=False)
-    return time.perf_counter() - started, load_results(folder)
+    return time.perf_counter() - started, read_sweep_results(folder)
 
 
 def _noise(scenario: Path) -> float:

@@ -59,7 +59,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         plt.close(fig)
         return ["alignment.png"]
 
-    runner.write_results(res, out, force=args.force, extras=plots)
+    runner.write_run_folder(res, out, force=args.force, extras=plots)
     if not args.quiet:
         per_run = res.wall_time / len(res.trajectories)
         print(

@@ -47,7 +47,7 @@ def compute() -> dict[str, dict[str, list[float]]]:
     """Recompute every golden value with the current code."""
     from sim.input.scenario import load_scenario
     from sim.model.engines import simulate
-    from sim.sweep.run import load_results, run_sweep
+    from sim.sweep.run import read_sweep_results, run_sweep
 
     golden: dict[str, dict[str, list[float]]] = {}
     for path in sorted((ROOT / "scenarios").glob("*.yaml")):
@@ -60,7 +60,9 @@ def compute() -> dict[str, dict[str, list[float]]]:
         spec = Path(tmp) / "spec.yaml"
         data = {"scenario": str(ROOT / "tests" / "data" / "mini.yaml"), **SWEEP}
         spec.write_text(yaml.safe_dump(data), encoding="utf-8")
-        table = load_results(run_sweep(spec, Path(tmp) / "out", executor="serial", progress=False))
+        table = read_sweep_results(
+            run_sweep(spec, Path(tmp) / "out", executor="serial", progress=False)
+        )
     numeric = table.select_dtypes("number")
     golden["sweep/mini"] = {c: numeric[c].astype(float).tolist() for c in sorted(numeric.columns)}
     return golden

@@ -21,7 +21,7 @@ from conftest import ROOT
 from sim.input.scenario import validate_document
 from sim.model.engines import simulate
 from sim.results.runner import run
-from sim.sweep.run import load_results, run_sweep
+from sim.sweep.run import read_sweep_results, run_sweep
 
 BASELINE = ROOT / "scenarios" / "baseline_2022.yaml"
 ORDER_TOL = 1e-12
@@ -65,7 +65,7 @@ def test_sweep_numbers_do_not_depend_on_chunking_or_worker_count(tmp_path, mini_
         spec = tmp_path / f"spec{chunk_size}.yaml"
         spec.write_text(yaml.safe_dump({**data, "chunk_size": chunk_size}))
         out = run_sweep(spec, tmp_path / f"out{chunk_size}", progress=False, **kw)
-        tables.append(load_results(out))
+        tables.append(read_sweep_results(out))
     pd.testing.assert_frame_equal(tables[0], tables[1], check_exact=True)
 
 

@@ -1,13 +1,16 @@
 """Keep docs/ODD.md honest: its tables must match the code and the baseline scenario.
 
-The ODD's parameter, event and vote-rule tables and its summary of the baseline's numbers are
-parsed here and compared with ``sim.input.scenario.ModelParams``,
+The ODD's parameter table is generated from the schema (``python -m sim.input.modelparams
+--write``) and must equal what the schema and the baseline generate now. It, the event and
+vote-rule tables and the summary of the baseline's numbers are also parsed here and compared
+with ``sim.input.scenario.ModelParams``,
 ``sim.input.scenario.EVENT_RULES``, ``sim.model.metrics.VoteRule`` and
 ``scenarios/baseline_2022.yaml``. When a test fails, update the document (its section "Keeping this
 document in step with the code" says how); for the baseline
 tables the failure message prints the rows to paste.
 """
 
+import difflib
 import math
 import re
 from collections import defaultdict
@@ -16,6 +19,7 @@ import pytest
 import yaml
 from conftest import ROOT
 
+from sim.input.modelparams import REGENERATE, generated_table, params_table
 from sim.input.params import collect_numbers
 from sim.input.scenario import CHANNELS, EVENT_RULES, ModelParams, load_scenario
 from sim.model.metrics import RECORDED, VoteRule
@@ -124,6 +128,20 @@ def param_rows(text) -> dict[str, dict[str, str]]:
     keyed = {code(r["yaml key"]): r for r in rows if code(r["yaml key"]).startswith("model.")}
     assert len(keyed) == len([r for r in rows if "`model." in r["yaml key"]]), "duplicated rows"
     return keyed
+
+
+def test_parameter_table_is_generated_from_the_schema(text):
+    expected = params_table(load_scenario(BASELINE))
+    written = generated_table(text)
+    diff = "\n".join(
+        difflib.unified_diff(
+            written.splitlines(), expected.splitlines(), "ODD", "schema", n=0, lineterm=""
+        )
+    )
+    assert written == expected, (
+        f"docs/ODD.md's parameter table (Section 7.14) is not the one that the schema and the "
+        f"baseline generate; {REGENERATE}:\n{diff}"
+    )
 
 
 def test_every_model_parameter_and_weight_is_named_in_the_doc(text):

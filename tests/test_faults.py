@@ -20,8 +20,8 @@ from conftest import ROOT, write_yaml
 
 from sim.cli import main
 from sim.results import runner
-from sim.results.runner import OutputError, run, write_results
-from sim.sweep.run import FAULT_ENV, MAX_ATTEMPTS, ChunkFailed, load_results, run_sweep
+from sim.results.runner import OutputError, run, write_run_folder
+from sim.sweep.run import FAULT_ENV, MAX_ATTEMPTS, ChunkFailed, read_sweep_results, run_sweep
 
 # --- a killed `greatgame run` ----------------------------------------------------------------
 
@@ -74,13 +74,13 @@ def test_stale_temporary_and_moved_aside_folders_are_tidied(tmp_path, mini_path)
     dead.wait()
     res = run(mini_path, seed=1)
     out = tmp_path / "res"
-    write_results(res, out)
+    write_run_folder(res, out)
     os.rename(out, tmp_path / f".res.old-{dead.pid}")  # the old results, aside; out absent
     (tmp_path / f".res.tmp-{dead.pid}-abc").mkdir()  # a half-written new folder
     (tmp_path / f".res.tmp-{dead.pid}-abc" / "results.parquet").write_bytes(b"PAR1 half")
     (tmp_path / f".res.tmp-{os.getpid()}-live").mkdir()  # a live writer's: left alone
     with pytest.raises(OutputError, match="not empty"):  # the old results are back in place
-        write_results(res, out)
+        write_run_folder(res, out)
     _check_complete(out)
     assert _stray(tmp_path, "res") == [f".res.tmp-{os.getpid()}-live"]
 
@@ -162,13 +162,15 @@ def spec(tmp_path, mini_path):
 
 @pytest.fixture
 def reference(tmp_path, spec):
-    return load_results(run_sweep(spec, tmp_path / "reference", executor="serial", progress=False))
+    return read_sweep_results(
+        run_sweep(spec, tmp_path / "reference", executor="serial", progress=False)
+    )
 
 
 def test_chunk_that_raises_is_retried_and_reported(tmp_path, spec, reference, monkeypatch, capsys):
     monkeypatch.setenv(FAULT_ENV, f"chunk=2,mode=raise,times=2,state={tmp_path / 'faults'}")
     out = run_sweep(spec, tmp_path / "s", executor="serial", progress=False)
-    pd.testing.assert_frame_equal(load_results(out), reference, check_exact=True)
+    pd.testing.assert_frame_equal(read_sweep_results(out), reference, check_exact=True)
     err = capsys.readouterr().err
     assert err.count("chunk 2 (runs 8-11) failed: RuntimeError: injected fault") == 2
     manifest = json.loads((out / "manifest.json").read_text())
@@ -188,7 +190,7 @@ def test_chunk_that_keeps_failing_stops_the_sweep_with_how_to_resume(
     assert len(list((tmp_path / "faults").iterdir())) == MAX_ATTEMPTS
     monkeypatch.delenv(FAULT_ENV)
     assert main(["sweep", "--resume", str(out), "-j", "1", "-q"]) == 0
-    pd.testing.assert_frame_equal(load_results(out), reference, check_exact=True)
+    pd.testing.assert_frame_equal(read_sweep_results(out), reference, check_exact=True)
 
 
 def _sweep_cli(spec, out, fault: str) -> subprocess.CompletedProcess:
@@ -202,7 +204,7 @@ def test_worker_process_that_dies_is_retried_in_a_new_pool(tmp_path, spec, refer
     done = _sweep_cli(spec, tmp_path / "s", f"chunk=3,mode=exit,times=1,state={tmp_path / 'f'}")
     assert done.returncode == 0, done.stderr[-2000:]
     assert "a worker process died with chunks" in done.stderr or "chunk 3" in done.stderr
-    pd.testing.assert_frame_equal(load_results(tmp_path / "s"), reference, check_exact=True)
+    pd.testing.assert_frame_equal(read_sweep_results(tmp_path / "s"), reference, check_exact=True)
 
 
 @pytest.mark.slow

@@ -8,7 +8,8 @@ from conftest import DATA
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.input.scenario import EVENT_RULES, ModelParams, Scenario
+from sim.input.modelparams import model_parameters
+from sim.input.scenario import EVENT_RULES, Scenario
 from sim.model.mesa_model import GreatGameModel
 
 BASE = yaml.safe_load((DATA / "mini.yaml").read_text())
@@ -16,28 +17,13 @@ unit = st.floats(0.0, 1.0)
 
 
 def _model_params(draw) -> dict:
-    out = {}
-    for name, field in ModelParams.model_fields.items():
-        if name in ("weights", "channel_weights"):
-            continue
-        bounds = [m for m in field.metadata if hasattr(m, "ge") or hasattr(m, "le")]
-        low = next((m.ge for m in bounds if getattr(m, "ge", None) is not None), 0.0)
-        high = next((m.le for m in bounds if getattr(m, "le", None) is not None), 1.0)
-        out[name] = draw(st.floats(max(low, 1e-6), min(high, 1.0)))
-    out["weights"] = {
-        k: draw(st.floats(-10.0 if k == "bias" else 0.0, 10.0))
-        for k in (
-            "bias",
-            "dependence",
-            "security",
-            "threat",
-            "bandwagon",
-            "trust",
-            "affinity",
-            "membership",
-            "rivalry",
-        )
-    }
+    """Every number and score weight of the ``model:`` section, drawn within its bounds."""
+    out: dict = {"weights": {}}
+    for p in model_parameters():
+        if p.group == "weights":
+            out["weights"][p.name] = draw(st.floats(p.low, p.high))
+        elif p.group is None:
+            out[p.name] = draw(st.floats(max(p.low, 1e-6), min(p.high, 1.0)))
     return out
 
 

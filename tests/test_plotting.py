@@ -16,7 +16,7 @@ from matplotlib.colors import to_rgba
 
 from sim.cli import main
 from sim.results.compare import difference
-from sim.results.observe import load_results
+from sim.results.folder import read_run_folder
 from sim.viz import plotting
 from sim.viz.report import RESULT_KINDS, SWEEP_KINDS
 
@@ -56,7 +56,7 @@ def folders(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def table(folders):
-    return load_results(folders["base"])[0]
+    return read_run_folder(folders["base"]).table
 
 
 def teardown_function():
@@ -105,8 +105,8 @@ def test_influence_hedging_and_heatmap(table):
 
 
 def test_difference_of_a_folder_with_itself_is_zero_and_of_a_counterfactual_is_not(folders):
-    base = load_results(folders["base"])[0]
-    cf = load_results(folders["cf"])[0]
+    base = read_run_folder(folders["base"]).table
+    cf = read_run_folder(folders["cf"]).table
     same = difference(base, base, "alignment")
     assert same["paired"].all()
     assert np.abs(same[["q05", "q50", "q95"]].to_numpy()).max() == 0.0
@@ -174,12 +174,12 @@ def test_every_sweep_kind_renders_from_a_sweep_folder(folders, kind, tmp_path):
 
 def test_sweep_figures_directly(folders):
     from sim.sweep.analysis import sensitivity
-    from sim.sweep.run import load_results as sweep_results
+    from sim.sweep.run import read_sweep_results
 
     idx = sensitivity(folders["sweep"], metrics=["alignment_change.alpha.north"])
     ax = plotting.plot_indices(idx, "alignment_change.alpha.north")
     assert len(ax.patches) == 4  # S1 and ST for two parameters
-    runs = sweep_results(folders["sweep"])
+    runs = read_sweep_results(folders["sweep"])
     ax = plotting.plot_scatter(runs, "influence_end.north", "powers.north.credibility")
     assert len(ax.collections[0].get_offsets()) == len(runs)
 
@@ -216,6 +216,7 @@ def test_compare_command(folders, capsys):
     assert main(args) == 2  # refuses a non-empty folder
     assert "--force" in capsys.readouterr().err
     assert main([*args, "--force", "-v", "trust"]) == 0
-    assert sorted(p.name for p in out.iterdir()) == ["end_differences.csv", "trust_no_menace.png"]
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["end_differences.csv", "manifest.json", "trust_no_menace.png"]
     assert main(["compare", str(folders["base"]), str(folders["cf"]), "-v", "trsut"]) == 2
     assert "did you mean 'trust'" in capsys.readouterr().err

@@ -60,9 +60,9 @@ def test_run_table_is_tidy_and_matches_the_model(mini_path):
     assert (patrons == 1).all()
 
 
-def test_write_results_folder(tmp_path, mini_path):
+def test_write_run_folder(tmp_path, mini_path):
     res = runner.run(mini_path, seed=1, replicates=2)
-    out = runner.write_results(res, tmp_path / "out")
+    out = runner.write_run_folder(res, tmp_path / "out")
     assert sorted(p.name for p in out.iterdir()) == [
         "events.csv",
         "manifest.json",
@@ -87,10 +87,15 @@ def test_refuses_non_empty_folder_unless_forced(tmp_path, mini_path):
     out.mkdir()
     (out / "keep.txt").write_text("precious")
     with pytest.raises(runner.OutputError, match="not empty"):
-        runner.write_results(res, out)
+        runner.write_run_folder(res, out)
     assert (out / "keep.txt").read_text() == "precious"
-    runner.write_results(res, out, force=True)
-    assert not (out / "keep.txt").exists() and (out / "manifest.json").exists()
+    with pytest.raises(runner.OutputError, match="files that greatgame did not write"):
+        runner.write_run_folder(res, out, force=True)  # --force replaces only our own folders
+    assert (out / "keep.txt").read_text() == "precious"
+    (out / "keep.txt").unlink()
+    runner.write_run_folder(res, out)
+    runner.write_run_folder(res, out, force=True)
+    assert json.loads((out / "manifest.json").read_text())["tool"] == "greatgame run"
 
 
 def test_failure_while_writing_leaves_nothing_behind(tmp_path, mini_path):
@@ -100,7 +105,7 @@ def test_failure_while_writing_leaves_nothing_behind(tmp_path, mini_path):
         raise OSError(28, "No space left on device")
 
     with pytest.raises(runner.OutputError, match="No space left"):
-        runner.write_results(res, tmp_path / "out", extras=broken)
+        runner.write_run_folder(res, tmp_path / "out", extras=broken)
     assert list(tmp_path.iterdir()) == []
 
 

@@ -13,7 +13,7 @@ from sim.input.params import with_values
 from sim.input.scenario import load_scenario
 from sim.model.mesa_model import GreatGameModel
 from sim.results.runner import OutputError, replicate_seeds
-from sim.sweep.run import load_results, run_seed, run_sweep, to_ema
+from sim.sweep.run import read_sweep_results, run_seed, run_sweep, to_ema
 from sim.sweep.spec import strip_provenance
 from sim.sweep.store import chunk_path, done_chunks
 
@@ -49,7 +49,7 @@ def test_run_seeds_are_the_spawned_children_of_the_root():
 
 def test_rows_record_ids_seeds_and_parameters_and_reproduce_the_model(tmp_path, mini_path):
     folder = sweep(spec_file(tmp_path, mini_path), tmp_path / "out")
-    table = load_results(folder)
+    table = read_sweep_results(folder)
     n = 2 * (2 + 2) * 2  # N (k + 2) points, 2 replicates
     assert list(table["run"]) == list(range(n))
     assert list(table["point"]) == [k // 2 for k in range(n)]
@@ -76,7 +76,7 @@ def test_chunk_boundaries_do_not_change_the_dataset(tmp_path, mini_path):
     a = sweep(spec_file(tmp_path, mini_path, chunk_size=3), tmp_path / "a")
     b = sweep(spec_file(tmp_path, mini_path, chunk_size=16), tmp_path / "b")
     assert len(done_chunks(a)) == 6 and len(done_chunks(b)) == 1
-    pd.testing.assert_frame_equal(load_results(a), load_results(b), check_exact=True)
+    pd.testing.assert_frame_equal(read_sweep_results(a), read_sweep_results(b), check_exact=True)
 
 
 def test_non_empty_folder_is_refused_unless_forced(tmp_path, mini_path):
@@ -87,13 +87,19 @@ def test_non_empty_folder_is_refused_unless_forced(tmp_path, mini_path):
     with pytest.raises(OutputError, match=r"not empty .*--force.*--resume"):
         sweep(spec, out)
     assert (out / "keep.txt").read_text() == "mine"
+    with pytest.raises(OutputError, match="files that greatgame did not write"):
+        sweep(spec, out, force=True)  # --force replaces only what greatgame wrote
+    assert (out / "keep.txt").read_text() == "mine"
+    (out / "keep.txt").unlink()
+    sweep(spec, out)
+    (out / "chunks" / "runs-000000.parquet").unlink()  # a damaged sweep of ours: replaced
     sweep(spec, out, force=True)
-    assert not (out / "keep.txt").exists() and len(load_results(out)) == 3
+    assert len(read_sweep_results(out)) == 3
 
 
 def test_resume_runs_only_the_missing_chunks(tmp_path, mini_path):
     full = sweep(spec_file(tmp_path, mini_path), tmp_path / "full")
-    expected = load_results(full)
+    expected = read_sweep_results(full)
     # make it look like a sweep killed part-way: two chunks missing, a temporary file left
     for i in (1, 4):
         chunk_path(full, i).unlink()
@@ -103,7 +109,7 @@ def test_resume_runs_only_the_missing_chunks(tmp_path, mini_path):
     sweep(None, full, resume=True)
     assert {i: chunk_path(full, i).stat().st_mtime_ns for i in kept} == kept
     assert sorted(os.listdir(full / "chunks")) == [f"runs-{i:06d}.parquet" for i in range(6)]
-    pd.testing.assert_frame_equal(load_results(full), expected, check_exact=True)
+    pd.testing.assert_frame_equal(read_sweep_results(full), expected, check_exact=True)
 
 
 def test_resume_refuses_a_changed_scenario_and_a_non_sweep_folder(tmp_path, mini_path):
@@ -113,7 +119,7 @@ def test_resume_refuses_a_changed_scenario_and_a_non_sweep_folder(tmp_path, mini
     scenario.write_text(mini_path.read_text().replace("monthly_budget: 20", "monthly_budget: 21"))
     with pytest.raises(OutputError, match="changed since the sweep started"):
         sweep(None, out, resume=True)
-    with pytest.raises(OutputError, match="not a sweep folder"):
+    with pytest.raises(OutputError, match="greatgame did not write it; expected a sweep folder"):
         sweep(None, tmp_path, resume=True)
 
 
@@ -121,7 +127,7 @@ def test_trajectories_are_kept_in_chunks_when_asked(tmp_path, mini_path):
     spec = spec_file(tmp_path, mini_path, keep="trajectories", design="lhs", samples=3)
     folder = sweep(spec, tmp_path / "out")
     traj = pd.read_parquet(folder / "trajectories")
-    table = load_results(folder)
+    table = read_sweep_results(folder)
     assert sorted(traj["run"].unique()) == list(range(6))
     end = traj[(traj["variable"] == "alignment") & (traj["step"] == 12)]
     got = end.set_index(["run", "state", "power"])["value"]
@@ -131,7 +137,7 @@ def test_trajectories_are_kept_in_chunks_when_asked(tmp_path, mini_path):
 
 def test_to_ema_gives_experiments_and_outcomes(tmp_path, mini_path):
     folder = sweep(spec_file(tmp_path, mini_path), tmp_path / "out")
-    table = load_results(folder)
+    table = read_sweep_results(folder)
     experiments, outcomes = to_ema(folder)
     assert list(experiments.columns) == [*PARAMS, "scenario", "policy", "model"]
     assert len(experiments) == len(table) == 16
@@ -165,7 +171,7 @@ def test_command_line_sweep_and_analyze(tmp_path, mini_path, capsys):
     out = tmp_path / "out"
     assert main(["sweep", str(spec), "--out", str(out), "-j", "1", "--quiet"]) == 0
     assert capsys.readouterr().out == ""
-    assert len(load_results(out)) == 4 * 4 * 2
+    assert len(read_sweep_results(out)) == 4 * 4 * 2
     assert main(["sweep", str(spec), "--out", str(out), "-j", "1"]) == 2
     assert "not empty" in capsys.readouterr().err
     assert main(["analyze", str(out)]) == 0
@@ -184,6 +190,6 @@ def test_command_line_reports_bad_specs_with_exit_2(tmp_path, mini_path, capsys)
     assert f"{spec}:2: design:" in err and "did you mean 'sobol'" in err
     assert not (tmp_path / "o").exists()
     assert main(["sweep", "--resume", str(tmp_path)]) == 2
-    assert "not a sweep folder" in capsys.readouterr().err
+    assert "expected a sweep folder" in capsys.readouterr().err
     assert main(["sweep", str(spec_file(tmp_path, mini_path)), "--engine", "warp"]) == 2
     assert "unknown engine 'warp'" in capsys.readouterr().err

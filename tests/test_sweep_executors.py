@@ -5,7 +5,7 @@ import pytest
 from conftest import write_yaml
 
 from sim.cli import main
-from sim.sweep.run import load_results, run_sweep
+from sim.sweep.run import read_sweep_results, run_sweep
 from sim.sweep.store import done_chunks
 
 
@@ -37,7 +37,7 @@ def test_serial_process_pool_and_dask_give_identical_datasets(tmp_path, spec):
     for name, kw in runs.items():
         out = run_sweep(spec, tmp_path / name, progress=False, **kw)
         assert len(done_chunks(out)) == -(-4 * 5 * 3 // 7)
-        tables[name] = load_results(out)
+        tables[name] = read_sweep_results(out)
     assert len(tables["serial"]) == 60
     assert tables["serial"]["alignment_end.alpha.east"].nunique() == 60  # runs really differ
     for name in ("process2", "dask2"):
@@ -49,7 +49,7 @@ def test_command_line_dask_local_cluster_of_processes(tmp_path, spec):
     assert main(["sweep", str(spec), "--out", str(tmp_path / "a"), "-j", "1", "-q"]) == 0
     assert main(["sweep", str(spec), "--out", str(tmp_path / "b"), "--dask-local", "2", "-q"]) == 0
     pd.testing.assert_frame_equal(
-        load_results(tmp_path / "b"), load_results(tmp_path / "a"), check_exact=True
+        read_sweep_results(tmp_path / "b"), read_sweep_results(tmp_path / "a"), check_exact=True
     )
 
 

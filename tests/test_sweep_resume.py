@@ -13,7 +13,7 @@ import pytest
 from conftest import DATA, write_yaml
 
 from sim.cli import main
-from sim.sweep.run import load_results, run_sweep
+from sim.sweep.run import read_sweep_results, run_sweep
 from sim.sweep.store import done_chunks
 
 N_CHUNKS = 60
@@ -42,7 +42,7 @@ def reference(spec, tmp_path_factory):
     out = run_sweep(
         spec, tmp_path_factory.mktemp("ref") / "sweep", executor="serial", progress=False
     )
-    return load_results(out)
+    return read_sweep_results(out)
 
 
 def alive_in_session(sid):
@@ -114,7 +114,7 @@ def test_no_process_outlives_a_killed_sweep_and_resume_completes_it(
     assert main(["sweep", "--resume", str(out), "-j", "2", "-q"]) == 0
     assert done_chunks(out) == set(range(N_CHUNKS))
     assert not [f for f in os.listdir(out / "chunks") if f.startswith(".tmp")]
-    resumed = load_results(out)
+    resumed = read_sweep_results(out)
     assert resumed["run"].is_unique and len(resumed) == 300
     pd.testing.assert_frame_equal(resumed, reference, check_exact=True)
 
@@ -128,4 +128,4 @@ def test_ctrl_c_stops_cleanly_and_says_how_to_resume(tmp_path, spec, reference):
     assert "Traceback" not in err
     assert len(done_chunks(out)) < N_CHUNKS
     assert main(["sweep", "--resume", str(out), "-j", "1", "-q"]) == 0
-    pd.testing.assert_frame_equal(load_results(out), reference, check_exact=True)
+    pd.testing.assert_frame_equal(read_sweep_results(out), reference, check_exact=True)

@@ -14,6 +14,7 @@ import hashlib
 import json
 import math
 import re
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -42,6 +43,7 @@ __all__ = [
     "Power",
     "Scenario",
     "State",
+    "Symbol",
     "load_scenario",
     "month_index",
     "month_label",
@@ -192,7 +194,27 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+@dataclass(frozen=True)
+class Symbol:
+    r"""The math symbol of a model parameter in ``docs/ODD.md``, declared with its field.
+
+    Written in the field's type, ``Annotated[Unit, Symbol(r"\lambda")]``; it does not change
+    validation or the JSON Schema. :mod:`sim.input.modelparams` puts it in the ODD's parameter
+    table.
+
+    Attributes:
+        tex: The symbol in TeX, without the dollar signs.
+    """
+
+    tex: str
+
+
 # --- sections ----------------------------------------------------------------------------------
+
+
+SAFE_NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
+"""What ``meta.name`` may be: it names a folder under ``results/``, so no separator, no ``..``,
+no control character, and a bounded length."""
 
 
 class Meta(_Strict):
@@ -200,11 +222,24 @@ class Meta(_Strict):
 
     name: str = Field(
         min_length=1,
+        json_schema_extra={"pattern": SAFE_NAME, "maxLength": 64},
         description=(
             "Short name of the scenario, shown in titles and used as the default output folder "
-            "(results/<name>)."
+            "(results/<name>): 1 to 64 letters, digits, '.', '_' or '-', starting with a letter "
+            "or digit, so that it is always one folder inside results/."
         ),
     )
+
+    @field_validator("name")
+    @classmethod
+    def _safe_name(cls, name: str) -> str:
+        if len(name) > 64 or not re.fullmatch(SAFE_NAME, name):
+            raise ValueError(
+                "expected 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or "
+                f"digit (it names the folder results/<name>), found {describe(name)}"
+            )
+        return name
+
     description: str = Field(
         "", description="What the scenario contains and what it changes, in prose (optional)."
     )
@@ -476,47 +511,47 @@ class State(_Strict):
 class Weights(_Strict):
     """Weights of the state's scoring of each power (see ``sim.model.dynamics.decide``)."""
 
-    bias: Annotated[float, *_num(-10.0, 10.0)] = Field(
+    bias: Annotated[float, *_num(-10.0, 10.0), Symbol("w_0")] = Field(
         -1.0,
         description=(
             "Constant of the score, in [-10, 10]; the status-quo calibration absorbs it, so it "
             "does not change trajectories."
         ),
     )
-    dependence: Annotated[float, *_num(0.0, 10.0)] = Field(
+    dependence: Annotated[float, *_num(0.0, 10.0), Symbol("w_D")] = Field(
         1.5, description="Weight of overall (channel-weighted) dependence, in [0, 10]."
     )
-    security: Annotated[float, *_num(0.0, 10.0)] = Field(
+    security: Annotated[float, *_num(0.0, 10.0), Symbol("w_S")] = Field(
         1.5,
         description=(
             "Weight of security value (security dependence x reliability), times 1 + the "
             "state's insecurity, in [0, 10]."
         ),
     )
-    threat: Annotated[float, *_num(0.0, 10.0)] = Field(
+    threat: Annotated[float, *_num(0.0, 10.0), Symbol(r"w_\theta")] = Field(
         2.0,
         description=(
             "Balancing: how much threat times the state's best alternative repels it from the "
             "power, in [0, 10]."
         ),
     )
-    bandwagon: Annotated[float, *_num(0.0, 10.0)] = Field(
+    bandwagon: Annotated[float, *_num(0.0, 10.0), Symbol("w_B")] = Field(
         1.0,
         description=(
             "Bandwagoning: how much threat times dependence times (1 - best alternative) "
             "draws the state to the power, in [0, 10]."
         ),
     )
-    trust: Annotated[float, *_num(0.0, 10.0)] = Field(
+    trust: Annotated[float, *_num(0.0, 10.0), Symbol(r"w_\tau")] = Field(
         1.0, description="Weight of trust, entered as 2 x trust - 1, in [0, 10]."
     )
-    affinity: Annotated[float, *_num(0.0, 10.0)] = Field(
+    affinity: Annotated[float, *_num(0.0, 10.0), Symbol(r"w_\psi")] = Field(
         1.0, description="Weight of identity affinity, in [0, 10]."
     )
-    membership: Annotated[float, *_num(0.0, 10.0)] = Field(
+    membership: Annotated[float, *_num(0.0, 10.0), Symbol("w_M")] = Field(
         0.5, description="Weight of the institutional tie (shared blocs), in [0, 10]."
     )
-    rivalry: Annotated[float, *_num(0.0, 10.0)] = Field(
+    rivalry: Annotated[float, *_num(0.0, 10.0), Symbol("w_R")] = Field(
         0.5,
         description=(
             "Weight of rivals' resentment (alignment with powers that resent this one), in [0, 10]."
@@ -527,21 +562,23 @@ class Weights(_Strict):
 class ChannelWeights(_Strict):
     """How much each dependence channel counts in overall dependence (normalised to sum 1)."""
 
-    trade: NonNeg = Field(
+    trade: Annotated[NonNeg, Symbol(r"\omega_{trade}")] = Field(
         1.0, description="Weight of trade in overall dependence, at least 0 (before normalising)."
     )
-    remittances: NonNeg = Field(
+    remittances: Annotated[NonNeg, Symbol(r"\omega_{rem}")] = Field(
         1.0, description="Weight of remittances in overall dependence, at least 0."
     )
-    energy: NonNeg = Field(1.0, description="Weight of energy in overall dependence, at least 0.")
-    security: NonNeg = Field(
+    energy: Annotated[NonNeg, Symbol(r"\omega_{energy}")] = Field(
+        1.0, description="Weight of energy in overall dependence, at least 0."
+    )
+    security: Annotated[NonNeg, Symbol(r"\omega_{sec}")] = Field(
         0.5,
         description=(
             "Weight of security in overall dependence, at least 0 (security also counts "
             "through security value)."
         ),
     )
-    investment: NonNeg = Field(
+    investment: Annotated[NonNeg, Symbol(r"\omega_{inv}")] = Field(
         1.0, description="Weight of investment in overall dependence, at least 0."
     )
 
@@ -562,99 +599,99 @@ class ModelParams(_Strict):
         ChannelWeights(),
         description="Weights of the dependence channels in overall dependence (normalised).",
     )
-    adjustment_speed: Unit = Field(
+    adjustment_speed: Annotated[Unit, Symbol(r"\lambda")] = Field(
         0.15, description="Share of the way to the target alignment moved per month, in [0, 1]."
     )
-    noise: Annotated[float, *_num(0.0, 0.5)] = Field(
+    noise: Annotated[float, *_num(0.0, 0.5), Symbol(r"\sigma_a")] = Field(
         0.01,
         description=(
             "Standard deviation of the monthly Gaussian noise on alignment, in [0, 0.5]; the "
             "model's only random element."
         ),
     )
-    anchoring: Unit = Field(
+    anchoring: Annotated[Unit, Symbol(r"\gamma")] = Field(
         0.03,
         description=(
             "Monthly pull of alignment toward its initial value (Friedkin-Johnsen), in [0, 1]."
         ),
     )
-    peer_effect: Unit = Field(
+    peer_effect: Annotated[Unit, Symbol(r"\varphi")] = Field(
         0.1, description="Weight of the neighbours' drift in the adjustment, in [0, 1]."
     )
-    trust_gain: Unit = Field(
+    trust_gain: Annotated[Unit, Symbol(r"g_\tau")] = Field(
         0.3,
         description=(
             "Trust gained per unit of extra courting and aid, in [0, 1]; also the scale of "
             "`summit` events."
         ),
     )
-    trust_recovery: Unit = Field(
+    trust_recovery: Annotated[Unit, Symbol(r"r_\tau")] = Field(
         0.05, description="Monthly relaxation of trust toward its initial value, in [0, 1]."
     )
-    trust_loss: Unit = Field(
+    trust_loss: Annotated[Unit, Symbol(r"l_\tau")] = Field(
         0.3,
         description=(
             "Trust lost per unit of extra threat x exposure, in [0, 1]; also the scale of "
             "`threat` events."
         ),
     )
-    threat_gain: Unit = Field(
+    threat_gain: Annotated[Unit, Symbol(r"g_\theta")] = Field(
         0.3,
         description="Threat gained per unit of extra threatening rhetoric x exposure, in [0, 1].",
     )
-    threat_decay: Unit = Field(
+    threat_decay: Annotated[Unit, Symbol(r"r_\theta")] = Field(
         0.05, description="Monthly relaxation of threat toward its initial value, in [0, 1]."
     )
-    dependence_gain: Unit = Field(
+    dependence_gain: Annotated[Unit, Symbol("g_D")] = Field(
         0.1,
         description=(
             "Investment (security) dependence gained per unit of extra aid (security aid), in "
             "[0, 1]."
         ),
     )
-    dependence_decay: Unit = Field(
+    dependence_decay: Annotated[Unit, Symbol("r_D")] = Field(
         0.02, description="Monthly relaxation of dependence toward its initial value, in [0, 1]."
     )
-    insecurity_decay: Unit = Field(
+    insecurity_decay: Annotated[Unit, Symbol("r_I")] = Field(
         0.1,
         description="Monthly decay of a state's insecurity after crises and clashes, in [0, 1].",
     )
-    aid_scale: Annotated[float, *_num(1e-6, 1.0)] = Field(
+    aid_scale: Annotated[float, *_num(1e-6, 1.0), Symbol("k_{aid}")] = Field(
         0.01,
         description=(
             "Aid, as a share of the recipient's monthly GDP, that reaches 63% of its full "
             "effect, in [1e-06, 1]."
         ),
     )
-    security_scale: Annotated[float, *_num(1e-6, 1.0)] = Field(
+    security_scale: Annotated[float, *_num(1e-6, 1.0), Symbol("k_{sec}")] = Field(
         0.01,
         description=(
             "Security aid, as a share of the recipient's monthly GDP, that reaches 63% of its "
             "full effect, in [1e-06, 1]."
         ),
     )
-    rhetoric_scale: Annotated[float, *_num(1e-6, 1.0)] = Field(
+    rhetoric_scale: Annotated[float, *_num(1e-6, 1.0), Symbol("k_{rh}")] = Field(
         0.002,
         description=(
             "Rhetoric spending, as a share of the recipient's monthly GDP, that reaches 63% of "
             "its full reach, in [1e-06, 1]."
         ),
     )
-    drift_scale: Annotated[float, *_num(1e-3, 1.0)] = Field(
+    drift_scale: Annotated[float, *_num(1e-3, 1.0), Symbol(r"\delta")] = Field(
         0.1,
         description=(
             "Drift from the initial alignment that doubles a responsive power's effort (at "
             "responsiveness 1), in [0.001, 1]."
         ),
     )
-    honour_threshold: Unit = Field(
+    honour_threshold: Annotated[Unit, Symbol("H")] = Field(
         0.3,
         description=(
             "Reliability (credibility x capacity x attention) a power needs to honour a call "
             "for help, in [0, 1]."
         ),
     )
-    credibility_penalty: Unit = Field(
+    credibility_penalty: Annotated[Unit, Symbol(r"\beta_c")] = Field(
         0.3,
         description=(
             "Share of credibility lost per unit of severity when a call for help is not "

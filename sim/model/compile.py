@@ -8,11 +8,12 @@ take it from.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
-from sim.input.scenario import CHANNELS, EVENT_RULES, Scenario, Strategy
+from sim.input.modelparams import model_parameters
+from sim.input.scenario import CHANNELS, EVENT_RULES, ModelParams, Scenario, Strategy
 from sim.model.dynamics import FloatArray, Params, WorldState, status_quo
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "compile_run",
     "draw_noise",
     "initial_state",
+    "model_arrays",
     "to_params",
 ]
 
@@ -73,8 +75,65 @@ def _peers(sc: Scenario) -> FloatArray:
     return np.divide(out, rows, out=np.zeros_like(out), where=rows > 0)
 
 
+_PREFIX = {None: "", "weights": "w_"}
+"""Array name prefix of the numbers of each group of ``ModelParams`` (None: not in a group)."""
+_VECTOR = "channel_weights"
+"""The group that becomes one array over ``CHANNELS``, normalised to sum 1."""
+
+
+def model_arrays(model: ModelParams) -> dict[str, FloatArray]:
+    """The ``model:`` section as arrays of :class:`~sim.model.dynamics.Params` (batch of one).
+
+    Derived from the schema (:func:`sim.input.modelparams.model_parameters`), so a new field of
+    ``ModelParams`` needs no code here: a number ``x`` becomes ``params.x`` and a score weight
+    ``weights.x`` becomes ``params.w_x``, each of shape ``(1,)``; the channel weights become one
+    array ``params.channel_weights``, in ``CHANNELS`` order and normalised to sum 1, ``(1, K)``.
+
+    Args:
+        model: The scenario's ``model:`` section (a subclass of ``ModelParams`` works too).
+
+    Returns:
+        Array name to array.
+
+    Raises:
+        TypeError: For a group of ``ModelParams`` that no rule here turns into arrays.
+    """
+    out: dict[str, FloatArray] = {}
+    for p in model_parameters(type(model)):
+        if p.group == _VECTOR:
+            continue
+        prefix = _PREFIX.get(p.group)
+        if prefix is None:
+            raise TypeError(
+                f"{p.path}: no rule turns the group model.{p.group} into arrays; add one to "
+                "sim.model.compile.model_arrays"
+            )
+        out[prefix + p.name] = np.array([p.value_of(model)])
+    cw = np.array([getattr(model.channel_weights, c) for c in CHANNELS])
+    out[_VECTOR] = (cw / cw.sum())[None]
+    return out
+
+
+def _params(**arrays: FloatArray) -> Params:
+    """``Params(**arrays)``, naming each model parameter that lacks its field, or the reverse."""
+    declared = {f.name for f in fields(Params)}
+    problems = [
+        f"Params has no field {name!r}: declare `{name}: FloatArray` in sim/model/dynamics.py"
+        for name in sorted(arrays.keys() - declared)
+    ] + [
+        f"nothing fills Params.{name}: declare it in ModelParams, or fill it in to_params"
+        for name in sorted(declared - arrays.keys())
+    ]
+    if problems:
+        raise TypeError("the schema and sim.model.dynamics.Params disagree: " + "; ".join(problems))
+    return Params(**arrays)
+
+
 def to_params(sc: Scenario, start: WorldState | None = None) -> Params:
     """Fixed parameters of one run (batch axis of length 1), status quo calibrated.
+
+    The model parameters come from :func:`model_arrays`, everything else from the scenario's
+    powers and states.
 
     Args:
         sc: A validated scenario.
@@ -97,40 +156,8 @@ def to_params(sc: Scenario, start: WorldState | None = None) -> Params:
         for pid, w in power.rivalry.items():
             rivalry[q, pids.index(pid)] = w
     strat = [p.strategy for p in sc.powers]
-    cw = np.array([getattr(sc.model.channel_weights, c) for c in CHANNELS])
-    m = sc.model
-    scalars = {
-        "w_bias": m.weights.bias,
-        "w_dependence": m.weights.dependence,
-        "w_security": m.weights.security,
-        "w_threat": m.weights.threat,
-        "w_bandwagon": m.weights.bandwagon,
-        "w_trust": m.weights.trust,
-        "w_affinity": m.weights.affinity,
-        "w_membership": m.weights.membership,
-        "w_rivalry": m.weights.rivalry,
-        "speed": m.adjustment_speed,
-        "noise": m.noise,
-        "anchoring": m.anchoring,
-        "peer_effect": m.peer_effect,
-        "trust_gain": m.trust_gain,
-        "trust_loss": m.trust_loss,
-        "threat_gain": m.threat_gain,
-        "threat_decay": m.threat_decay,
-        "dependence_gain": m.dependence_gain,
-        "dependence_decay": m.dependence_decay,
-        "insecurity_decay": m.insecurity_decay,
-        "aid_scale": m.aid_scale,
-        "security_scale": m.security_scale,
-        "rhetoric_scale": m.rhetoric_scale,
-        "drift_scale": m.drift_scale,
-        "honour_threshold": m.honour_threshold,
-        "credibility_penalty": m.credibility_penalty,
-        "trust_recovery": m.trust_recovery,
-    }
-    batch = {k: np.array([float(v)]) for k, v in scalars.items()}
     zeros = np.zeros((1, len(sids), n_p))
-    params = Params(
+    params = _params(
         a0=a0[None],
         dep0=dep0[None],
         budget=np.array([[p.monthly_budget for p in sc.powers]]),
@@ -148,7 +175,6 @@ def to_params(sc: Scenario, start: WorldState | None = None) -> Params:
         affinity=np.array([[[s.affinity.get(p, 0.0) for p in pids] for s in sc.states]]),
         neutrality=np.array([[s.neutrality for s in sc.states]]),
         peers=_peers(sc)[None],
-        channel_weights=(cw / cw.sum())[None],
         trust0=np.array([[[s.trust[p] for p in pids] for s in sc.states]]),
         threat0=np.array([[[s.threat[p] for p in pids] for s in sc.states]]),
         base_aid=zeros,
@@ -156,7 +182,7 @@ def to_params(sc: Scenario, start: WorldState | None = None) -> Params:
         base_courting=zeros,
         base_threats=zeros,
         residual=zeros,
-        **batch,
+        **model_arrays(sc.model),
     )
     return status_quo(params, start if start is not None else initial_state(sc))
 

@@ -62,6 +62,12 @@ INVESTMENT = 4
 class Params:
     """Everything that stays fixed during a run. Per-run scalars have shape ``(B,)``.
 
+    The per-run scalars and ``channel_weights`` are the model parameters, filled by name from
+    the scenario's ``model:`` section (:func:`sim.model.compile.model_arrays`): a number
+    ``model.x`` is ``x`` here, a weight ``model.weights.x`` is ``w_x``. A new model parameter
+    needs its field here (one line), which the equations then read as ``params.x``; building
+    ``Params`` fails, naming it, while a schema field and the fields here disagree.
+
     Attributes:
         a0: Initial alignment, the Friedkin-Johnsen anchor, ``(B, S, P)``.
         dep0: Initial dependence by channel, the level dependence relaxes to, ``(B, S, P, K)``.
@@ -80,8 +86,8 @@ class Params:
         peers: Row-normalised neighbour matrix, ``(B, S, S)``.
         channel_weights: Weights of channels in overall dependence, summing to 1, ``(B, K)``.
         w_bias, w_dependence, w_security, w_threat, w_bandwagon, w_trust, w_affinity,
-        w_membership, w_rivalry: Score weights, ``(B,)``.
-        speed, noise, anchoring, peer_effect: Alignment update parameters, ``(B,)``.
+        w_membership, w_rivalry: Score weights (``model.weights.*``), ``(B,)``.
+        adjustment_speed, noise, anchoring, peer_effect: Alignment update parameters, ``(B,)``.
         trust_gain, trust_loss, threat_gain, threat_decay, dependence_gain, dependence_decay,
         insecurity_decay: Rates per month, ``(B,)``.
         aid_scale, security_scale, rhetoric_scale: Spending, as a share of monthly GDP, that
@@ -121,7 +127,7 @@ class Params:
     w_affinity: FloatArray
     w_membership: FloatArray
     w_rivalry: FloatArray
-    speed: FloatArray
+    adjustment_speed: FloatArray
     noise: FloatArray
     anchoring: FloatArray
     peer_effect: FloatArray
@@ -449,7 +455,7 @@ def decide(
     target = (1.0 - neutral) / (1.0 + np.exp(-score)) + neutral * a0
     a_all = state.alignment
     peer = np.clip(a0 + (params.peers @ (a_all - params.a0))[:, rows], 0.0, 1.0)
-    speed, phi = _b(params.speed, 3), _b(params.peer_effect, 3)
+    speed, phi = _b(params.adjustment_speed, 3), _b(params.peer_effect, 3)
     gamma, sigma = _b(params.anchoring, 3), _b(params.noise, 3)
     moved = (1.0 - speed) * a_all[:, rows] + speed * ((1.0 - phi) * target + phi * peer)
     new_a = (1.0 - gamma) * moved + gamma * a0 + sigma * noise[:, rows]
@@ -499,17 +505,8 @@ def status_quo(params: Params, state: WorldState) -> Params:
     return replace(params, residual=np.log(a0) - np.log1p(-a0) - score)
 
 
-_WEIGHTS = (
-    "w_bias",
-    "w_dependence",
-    "w_security",
-    "w_threat",
-    "w_bandwagon",
-    "w_trust",
-    "w_affinity",
-    "w_membership",
-    "w_rivalry",
-)
+_WEIGHTS = tuple(f.name for f in fields(Params) if f.name.startswith("w_"))
+"""The score weights, ``model.weights.*``."""
 
 
 def commit(state: WorldState, updates: list[StateRows], params: Params) -> WorldState:

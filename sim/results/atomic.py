@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import glob
+import json
 import os
 import shutil
 import tempfile
@@ -23,11 +24,13 @@ from sim.input.errors import OutputError
 
 __all__ = [
     "TMP_PREFIX",
+    "TOOL_FOLDERS",
     "atomic_file",
     "atomic_folder",
     "check_free",
     "recover_stale",
     "write_file",
+    "written_by_tool",
 ]
 
 TMP_PREFIX = ".tmp-"
@@ -117,16 +120,76 @@ def _swap_into_place(tmp: Path, out: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def check_free(out: Path, force: bool) -> None:
-    """Refuse a path that is a file, or a non-empty folder unless ``force``.
+TOOL_FOLDERS = ("greatgame run", "greatgame sweep", "greatgame compare")
+"""The ``tool`` a folder's ``manifest.json`` names when this tool wrote it (``--force`` replaces
+only such folders)."""
+
+
+def _protected(out: Path) -> str | None:
+    """Why ``out`` must never be replaced, or None.
+
+    Never replaced: the root, the home folder, the current folder or one of its ancestors.
+    """
+    try:
+        target = out.resolve()
+        here = Path.cwd().resolve()
+    except (OSError, RuntimeError):  # a symlink loop, a vanished working folder
+        return "its place cannot be resolved"
+    if target == Path(target.anchor):
+        return "it is the root folder"
+    home = Path.home()
+    with contextlib.suppress(OSError, RuntimeError):
+        home = home.resolve()
+    if target == home:
+        return "it is the home folder"
+    if target == here:
+        return "it is the current folder"
+    if target in here.parents:
+        return "it holds the current folder"
+    return None
+
+
+def written_by_tool(folder: Path) -> str | None:
+    """The tool that wrote ``folder``, from its ``manifest.json`` (None if it names none)."""
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    tool = manifest.get("tool") if isinstance(manifest, dict) else None
+    return tool if tool in TOOL_FOLDERS else None
+
+
+def check_free(out: Path, force: bool, hint: str = "") -> None:
+    """Refuse to write ``out`` over anything but an empty folder or a folder greatgame wrote.
+
+    ``--force`` never replaces the root, the home folder, the current folder or a folder that
+    holds it, and only replaces a folder whose ``manifest.json`` says greatgame wrote it
+    (:data:`TOOL_FOLDERS`): a folder of the user's own files is never deleted.
+
+    Args:
+        out: The folder about to be written.
+        force: Replace a non-empty folder (one that greatgame wrote).
+        hint: Added to the "use --force" advice (e.g. "or --resume to finish the sweep in it").
 
     Raises:
-        OutputError: Naming the folder and how to replace it.
+        OutputError: Naming the folder and why it cannot be written, or how to replace it.
     """
     if out.exists() and not out.is_dir():
         raise OutputError(f"{out}: exists and is not a folder")
-    if out.is_dir() and any(out.iterdir()) and not force:
-        raise OutputError(f"{out}: folder exists and is not empty (use --force to replace it)")
+    if not out.is_dir() or not any(out.iterdir()):
+        return
+    if not force:
+        raise OutputError(
+            f"{out}: folder exists and is not empty (use --force to replace it{hint})"
+        )
+    why = _protected(out)
+    if why is not None:
+        raise OutputError(f"{out}: refusing to replace it with --force: {why}")
+    if written_by_tool(out) is None:
+        raise OutputError(
+            f"{out}: refusing to replace it with --force: it holds files that greatgame did not "
+            "write (no manifest.json naming greatgame); choose another --out or empty it yourself"
+        )
 
 
 @contextlib.contextmanager

@@ -34,16 +34,16 @@ interact, and the change also has causes that are not events).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from sim.input.errors import Problem, ScenarioError, did_you_mean
-from sim.input.scenario import Scenario, month_index, validate_document
+from sim.input.scenario import Scenario, month_index
 from sim.model import dynamics
 from sim.model.ensemble import begin_month, events_by_step, noise_blocks, prepare, run_ensemble
+from sim.results.folder import read_run_folder
 
 __all__ = ["CHANNELS", "TARGET_TERMS", "attribute", "attribute_folder", "channel_contributions"]
 
@@ -126,7 +126,8 @@ def channel_contributions(
     a0 = params.a0[:, s, p]
     n = params.neutrality[:, s]
     target0 = (1.0 - n) / (1.0 + np.exp(-logit0)) + n * a0
-    gamma, speed, phi, sigma = params.anchoring, params.speed, params.peer_effect, params.noise
+    gamma, speed = params.anchoring, params.adjustment_speed
+    phi, sigma = params.peer_effect, params.noise
     pull = (1.0 - gamma) * speed * (1.0 - phi)
     by_step = events_by_step(ens)
     out = {name: np.zeros(n_b) for name in CHANNELS}
@@ -258,17 +259,10 @@ def attribute_folder(
     """:func:`attribute` for a results folder: its ``scenario.yaml`` and the manifest's seeds.
 
     Raises:
-        ScenarioError: If the folder is not a results folder, or for bad ids or months.
+        OutputError: If the folder is not a results folder or is damaged
+            (:func:`sim.results.folder.read_run_folder`).
+        ScenarioError: For bad ids or months, or a damaged ``scenario.yaml``.
     """
-    folder = Path(folder)
-    from sim.input.yamlsource import read_yaml
-
-    for name in ("scenario.yaml", "manifest.json"):
-        if not (folder / name).is_file():
-            raise _bad(str(folder), name, f"expected a results folder with {name}, found none")
-    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    if "seeds" not in manifest:
-        raise _bad(str(folder / "manifest.json"), "seeds", "expected the runs' seeds, found none")
-    doc = read_yaml(folder / "scenario.yaml").data
-    scenario = validate_document(doc, folder / "scenario.yaml")
-    return attribute(scenario, manifest["seeds"], state, power, start, end, events, str(folder))
+    run = read_run_folder(folder)
+    seeds = run.manifest["seeds"]
+    return attribute(run.scenario, seeds, state, power, start, end, events, str(run.path))

@@ -1,4 +1,4 @@
-"""Read a results folder and report observables at a chosen month."""
+"""Observables of a results folder at a chosen month (read by :mod:`sim.results.folder`)."""
 
 from __future__ import annotations
 
@@ -8,37 +8,15 @@ import numpy as np
 import pandas as pd
 
 from sim.input.errors import Problem, ScenarioError, did_you_mean
-from sim.input.scenario import validate_document
-from sim.input.yamlsource import read_yaml
 from sim.model.metrics import VOTES, VoteRule, predicted_vote
+from sim.results.folder import RunFolder, read_run_folder
 
-__all__ = ["load_results", "observe"]
-
-
-def load_results(folder: str | Path) -> tuple[pd.DataFrame, dict]:
-    """The tidy table and the scenario document of a results folder.
-
-    Args:
-        folder: A folder written by ``greatgame run``.
-
-    Returns:
-        ``(table, scenario document)``.
-
-    Raises:
-        ScenarioError: If the folder lacks ``results.parquet`` or ``scenario.yaml``.
-    """
-    folder = Path(folder)
-    for name in ("results.parquet", "scenario.yaml"):
-        if not (folder / name).is_file():
-            raise ScenarioError(
-                [Problem(str(folder), (), f"expected a results folder with {name}, found none")]
-            )
-    table = pd.read_parquet(folder / "results.parquet")
-    doc = read_yaml(folder / "scenario.yaml").data
-    return table, doc
+__all__ = ["observe"]
 
 
-def observe(folder: str | Path, date: str, rule: VoteRule | None = None) -> pd.DataFrame:
+def observe(
+    folder: str | Path | RunFolder, date: str, rule: VoteRule | None = None
+) -> pd.DataFrame:
     """Per state at ``date``: predicted UN vote, primary patron, hedging and alignment.
 
     Each run votes by :func:`sim.model.metrics.predicted_vote` (``n/a`` when the scenario lacks
@@ -47,7 +25,7 @@ def observe(folder: str | Path, date: str, rule: VoteRule | None = None) -> pd.D
     median hedging index and the median alignment toward each power.
 
     Args:
-        folder: A results folder.
+        folder: A results folder, or one already read.
         date: ``YYYY-MM``; records are the state at the end of that month.
         rule: Vote rule parameters (defaults of :class:`VoteRule` when None).
 
@@ -55,17 +33,19 @@ def observe(folder: str | Path, date: str, rule: VoteRule | None = None) -> pd.D
         One row per state, in scenario order.
 
     Raises:
-        ScenarioError: If the date is not in the results.
+        ScenarioError: If the date is not in the results, or ``scenario.yaml`` is damaged.
+        OutputError: If the folder is not a results folder or is damaged
+            (:func:`sim.results.folder.read_run_folder`).
     """
-    table, doc = load_results(folder)
-    scenario = validate_document(doc, Path(folder) / "scenario.yaml")
+    run = folder if isinstance(folder, RunFolder) else read_run_folder(folder)
+    table, scenario = run.table, run.scenario
     dates = sorted(table["date"].astype(str).unique())
     if date not in dates:
         tail = did_you_mean(date, dates)
         raise ScenarioError(
             [
                 Problem(
-                    str(folder),
+                    str(run.path),
                     ("date",),
                     f"expected a month from {dates[0]} to {dates[-1]}, found {date}{tail}",
                 )

@@ -32,7 +32,7 @@ __all__ = [
     "replicate_seeds",
     "run",
     "tidy",
-    "write_results",
+    "write_run_folder",
 ]
 
 
@@ -232,13 +232,13 @@ def manifest(res: RunResults, files: list[str]) -> dict:
     }
 
 
-def write_results(
+def write_run_folder(
     res: RunResults,
     out: str | Path,
     force: bool = False,
     extras: Callable[[RunResults, Path], list[str]] | None = None,
 ) -> Path:
-    """Write a results folder atomically.
+    """Write a results folder atomically (read back by :func:`sim.results.folder.read_run_folder`).
 
     Everything is written into a hidden temporary folder beside ``out`` (manifest last) and the
     folder is then renamed into place, so ``out`` is either absent, the old contents or the

@@ -18,7 +18,7 @@ import pandas as pd
 from sim.input.errors import OutputError, did_you_mean
 from sim.sweep import store
 from sim.sweep.designs import salib_problem
-from sim.sweep.run import DESIGN, load_results
+from sim.sweep.run import read_sweep_results
 
 __all__ = ["default_metrics", "ranking", "sensitivity"]
 
@@ -50,8 +50,9 @@ def sensitivity(
             unknown.
     """
     folder = Path(folder)
-    table = load_results(folder)
-    manifest = store.read_manifest(folder)
+    table = read_sweep_results(folder)
+    need = ("design", "parameters", "outputs", "design_seed", "second_order", "levels")
+    manifest = store.read_manifest(folder, need)
     design = manifest["design"]
     if design not in ("sobol", "morris"):
         raise OutputError(
@@ -67,9 +68,16 @@ def sensitivity(
         tail = did_you_mean(unknown[0], outputs)
         raise OutputError(f"{folder}: no output metric '{unknown[0]}'{tail}")
     means = table.groupby("point", sort=True)[metrics].mean()
-    x = pd.read_parquet(folder / DESIGN)[list(params)].to_numpy(dtype=np.float64)
+    x = store.read_design(folder, list(params))
     if len(means) != len(x):
         raise OutputError(f"{folder}: {len(means)} points in the results, {len(x)} in the design")
+    k = len(params)
+    per = k + 1 if design == "morris" else (2 * k + 2 if manifest["second_order"] else k + 2)
+    if len(x) % per:
+        raise OutputError(
+            f"{folder / store.DESIGN}: {len(x)} points do not make a {design} design of {k} "
+            f"parameters (a multiple of {per})"
+        )
     problem = salib_problem(params)
     seed = int(manifest["design_seed"])
     cols = SOBOL_COLUMNS if design == "sobol" else MORRIS_COLUMNS

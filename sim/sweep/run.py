@@ -14,10 +14,10 @@ replicate, seed``, the parameter values (one column per path) and the summary me
 
 Typical use::
 
-    from sim.sweep.run import run_sweep, load_results, to_ema
+    from sim.sweep.run import run_sweep, read_sweep_results, to_ema
 
     folder = run_sweep("sweeps/kazakhstan.yaml", "results/sweep1", workers=4)
-    table = load_results(folder)
+    table = read_sweep_results(folder)
     experiments, outcomes = to_ema(folder)
 """
 
@@ -49,7 +49,8 @@ from sim.input.params import with_values
 from sim.input.scenario import LoadedScenario
 from sim.model.engines import ENGINES, simulate
 from sim.model.metrics import Batch
-from sim.results.atomic import write_file
+from sim.results.atomic import check_free, write_file
+from sim.results.folder import check_columns, read_parquet
 from sim.results.provenance import environment
 from sim.sweep import store
 from sim.sweep.designs import build_design, design_seed
@@ -60,7 +61,7 @@ __all__ = [
     "ChunkFailed",
     "ChunkJob",
     "SweepInterrupted",
-    "load_results",
+    "read_sweep_results",
     "run_chunk",
     "run_seed",
     "run_sweep",
@@ -68,7 +69,7 @@ __all__ = [
 ]
 
 SPEC = "spec.yaml"
-DESIGN = "design.parquet"
+DESIGN = store.DESIGN
 ID_COLUMNS = ("run", "point", "replicate", "seed")
 """Columns that identify a run in the final dataset; parameters and metrics follow."""
 
@@ -237,14 +238,8 @@ def _manifest(plan: LoadedSpec, engine: str, n_chunks: int) -> dict[str, Any]:
 
 def _start(plan: LoadedSpec, out: Path, engine: str, force: bool) -> dict[str, Any]:
     """Create a new sweep folder: spec, design, manifest (last)."""
-    if out.exists() and not out.is_dir():
-        raise OutputError(f"{out}: exists and is not a folder")
+    check_free(out, force, hint=", or --resume to finish the sweep in it")
     if out.is_dir() and any(out.iterdir()):
-        if not force:
-            raise OutputError(
-                f"{out}: folder exists and is not empty (use --force to replace it, "
-                "or --resume to finish the sweep in it)"
-            )
         shutil.rmtree(out)
     try:
         (out / store.CHUNKS).mkdir(parents=True, exist_ok=True)
@@ -269,23 +264,15 @@ def _start(plan: LoadedSpec, out: Path, engine: str, force: bool) -> dict[str, A
 
 def _reopen(out: Path) -> tuple[LoadedSpec, dict[str, Any]]:
     """Load the spec and manifest of an existing sweep folder and check they still agree."""
-    try:
-        manifest = store.read_manifest(out)
-    except FileNotFoundError:
-        raise OutputError(
-            f"{out}: not a sweep folder (no {store.MANIFEST}); nothing to resume"
-        ) from None
-    except ValueError as exc:
-        raise OutputError(f"{out}/{store.MANIFEST}: unreadable ({exc})") from None
-    if manifest.get("tool") != "greatgame sweep":
-        raise OutputError(f"{out}: not a sweep folder (its manifest is not from greatgame sweep)")
+    manifest = store.read_manifest(out, store.RESUME_FIELDS)
     plan = load_spec(out / SPEC)
     if plan.loaded.sha256 != manifest["scenario"]["sha256"]:
         raise OutputError(
             f"{out}: the scenario {plan.loaded.path} changed since the sweep started; "
             "start a new sweep instead of resuming this one"
         )
-    if (plan.n_runs, plan.chunk_size) != (manifest["n_runs"], manifest["chunk_size"]):
+    sizes = (plan.n_runs, plan.chunk_size, -(-plan.n_runs // plan.chunk_size))
+    if sizes != (manifest["n_runs"], manifest["chunk_size"], manifest["n_chunks"]):
         raise OutputError(f"{out}: {SPEC} does not match {store.MANIFEST}; start a new sweep")
     return plan, manifest
 
@@ -376,7 +363,7 @@ def run_sweep(
     done = store.done_chunks(out)
     todo = [i for i in range(n_chunks) if i not in done]
     done_runs = n_runs - sum(len(range(i * size, min((i + 1) * size, n_runs))) for i in todo)
-    design = pd.read_parquet(out / DESIGN)[list(plan.parameters)].to_numpy(dtype=np.float64)
+    design = store.read_design(out, list(plan.parameters), manifest.get("n_points"))
     bar = tqdm(
         total=n_runs,
         initial=done_runs,
@@ -402,7 +389,7 @@ def run_sweep(
             signum,
         ) from None
     bar.close()
-    store.write_results(out, n_chunks)
+    store.write_final_dataset(out, n_chunks)
     manifest["status"] = "complete"
     manifest["completed"] = datetime.now(UTC).isoformat(timespec="seconds")
     manifest["wall_time_s"] = round(manifest["wall_time_s"] + time.perf_counter() - started, 3)
@@ -577,20 +564,33 @@ def _drain(
         submit()
 
 
-def load_results(folder: str | Path) -> pd.DataFrame:
-    """The final dataset of a complete sweep: one row per run, in run order.
+def read_sweep_results(folder: str | Path) -> pd.DataFrame:
+    """The final dataset of a complete sweep (``results.parquet``): one row per run, in run order.
+
+    Columns: ``run, point, replicate, seed``, one per parameter path, one per output metric (as
+    the manifest lists them).
 
     Raises:
-        OutputError: If the folder holds no complete sweep.
+        OutputError: If the folder is not a sweep folder (a results folder, say), the sweep is
+            unfinished, or its manifest or final dataset is damaged or disagrees with the other.
     """
     folder = Path(folder)
+    manifest = store.read_manifest(folder, ("parameters", "outputs"))
     path = folder / store.RESULTS
-    if not path.is_file():
-        raise OutputError(
-            f"{folder}: no {store.RESULTS} (not a sweep folder, or the sweep is unfinished: "
-            f"greatgame sweep --resume {folder})"
-        )
-    return pd.read_parquet(path)
+    again = f"; write it again from the chunks with: greatgame sweep --resume {folder}"
+    if not path.exists() and manifest.get("status") != "complete":
+        again = f" (the sweep is unfinished); finish it with: greatgame sweep --resume {folder}"
+    table = read_parquet(path, again)
+    params = [p["path"] for p in manifest["parameters"]]
+    columns = dict.fromkeys(ID_COLUMNS, "integer") | dict.fromkeys(params, "number")
+    check_columns(table, path, columns | dict.fromkeys(manifest["outputs"], "number"), again)
+    n_runs = manifest.get("n_runs")
+    if n_runs is not None and table.num_rows != n_runs:
+        raise OutputError(f"{path}: {table.num_rows} runs, expected {n_runs}{again}")
+    try:
+        return table.to_pandas()
+    except (pa.ArrowException, ValueError, TypeError):
+        raise OutputError(f"{path}: not a readable Parquet file (corrupt values){again}") from None
 
 
 def to_ema(folder: str | Path, per: str = "run") -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
@@ -610,8 +610,8 @@ def to_ema(folder: str | Path, per: str = "run") -> tuple[pd.DataFrame, dict[str
     if per not in ("run", "point"):
         raise ValueError(f"expected per='run' or per='point', found {per!r}")
     folder = Path(folder)
-    table = load_results(folder)
-    manifest = store.read_manifest(folder)
+    table = read_sweep_results(folder)
+    manifest = store.read_manifest(folder, ("parameters", "outputs", "scenario"))
     params = [p["path"] for p in manifest["parameters"]]
     outputs = manifest["outputs"]
     if per == "point":

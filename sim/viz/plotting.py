@@ -658,7 +658,7 @@ def plot_scatter(runs: pd.DataFrame, metric: str, parameter: str, ax: Axes | Non
     """A sweep's metric against one parameter: every run, and the binned median.
 
     Args:
-        runs: A sweep's results table (``sim.sweep.run.load_results``: one row per run).
+        runs: A sweep's results table (``sim.sweep.run.read_sweep_results``: one row per run).
         metric: Output metric column.
         parameter: Parameter column (its path).
         ax: Axes to draw on.

@@ -6,6 +6,8 @@ The tables come from :mod:`sim.results.compare` and :mod:`sim.sweep.analysis`, t
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -14,7 +16,8 @@ import pandas as pd
 from sim.input.errors import OutputError, did_you_mean
 from sim.results.atomic import atomic_file, atomic_folder, check_free, write_file
 from sim.results.compare import VARIABLES, difference, end_differences
-from sim.results.observe import load_results
+from sim.results.folder import read_run_folder
+from sim.results.provenance import environment
 from sim.sweep.analysis import default_metrics, ranking, sensitivity
 from sim.viz.plotting import plot_difference_grid, plot_sensitivity
 
@@ -29,9 +32,10 @@ def write_compare(
 ) -> tuple[Path, list[str]]:
     """Compare results folders with the first one and write figures and a CSV.
 
-    Writes ``<variable>_<scenario>.png`` per compared folder and variable and
-    ``end_differences.csv`` (the differences at the last month) into ``out``, atomically (a
-    hidden temporary folder renamed into place).
+    Writes ``<variable>_<scenario>.png`` per compared folder and variable,
+    ``end_differences.csv`` (the differences at the last month) and ``manifest.json`` (what was
+    compared, and that greatgame wrote the folder, so that ``--force`` may replace it) into
+    ``out``, atomically (a hidden temporary folder renamed into place).
 
     Args:
         folders: Results folders; the first is the baseline.
@@ -43,9 +47,10 @@ def write_compare(
         The output folder and the names of the files written.
 
     Raises:
-        OutputError: With fewer than two folders, an unknown variable, or a non-empty ``out``
-            without ``force``.
-        ScenarioError: If a folder is not a results folder.
+        OutputError: With fewer than two folders, an unknown variable, a non-empty ``out``
+            without ``force``, or a folder that is not a results folder or is damaged
+            (:func:`sim.results.folder.read_run_folder`).
+        ScenarioError: If a folder's ``scenario.yaml`` is damaged.
     """
     if len(folders) < 2:
         raise OutputError("compare needs a baseline folder and at least one more")
@@ -55,7 +60,7 @@ def write_compare(
         names = [f"{i}_{n}" for i, n in enumerate(names)]
     out = Path(out) if out else Path("results") / ("compare_" + "_".join(names))
     check_free(out, force)  # before the work, as well as when writing
-    tables = [load_results(p)[0] for p in paths]
+    tables = [read_run_folder(p).table for p in paths]
     known = set(tables[0]["variable"].astype(str).unique())
     variables = list(variables or VARIABLES)
     for v in variables:
@@ -78,7 +83,18 @@ def write_compare(
         ends = pd.concat([end_differences(d) for d in diffs], ignore_index=True)
         ends.to_csv(tmp / "end_differences.csv", index=False)
         files.append("end_differences.csv")
-    return out, files
+        manifest = {
+            "tool": "greatgame compare",
+            "created": datetime.now(UTC).isoformat(timespec="seconds"),
+            "baseline": str(paths[0]),
+            "compared": [str(p) for p in paths[1:]],
+            "variables": variables,
+            **environment(),
+            "files": files,
+        }
+        text = json.dumps(manifest, indent=2) + "\n"
+        (tmp / "manifest.json").write_text(text, encoding="utf-8")
+    return out, [*files, "manifest.json"]
 
 
 def write_analysis(

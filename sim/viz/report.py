@@ -20,6 +20,7 @@ import pandas as pd
 
 from sim.input.errors import OutputError, Problem, ScenarioError, did_you_mean
 from sim.results.atomic import write_file
+from sim.results.folder import RunFolder, folder_kind, read_events, read_run_folder
 
 __all__ = [
     "RESULT_KINDS",
@@ -40,32 +41,6 @@ SWEEP_KINDS = ("indices", "scatter")
 
 def _bad(where: str, field: str, message: str) -> ScenarioError:
     return ScenarioError([Problem(where, (field,), message)])
-
-
-def folder_kind(folder: str | Path) -> str:
-    """``results`` or ``sweep``.
-
-    Raises:
-        ScenarioError: If the folder is neither a results folder nor a complete sweep.
-    """
-    folder = Path(folder)
-    manifest = folder / "manifest.json"
-    if not folder.is_dir():
-        raise _bad(str(folder), "folder", "expected a results or sweep folder, found none")
-    if (folder / "scenario.yaml").is_file() and (folder / "results.parquet").is_file():
-        return "results"
-    if manifest.is_file() and (folder / "results.parquet").is_file():
-        try:
-            tool = json.loads(manifest.read_text(encoding="utf-8")).get("tool")
-        except (json.JSONDecodeError, OSError, AttributeError):
-            tool = None
-        if tool == "greatgame sweep":
-            return "sweep"
-    raise _bad(
-        str(folder),
-        "folder",
-        "expected a results folder (greatgame run) or a complete sweep folder (greatgame sweep)",
-    )
 
 
 def _check_kind(kind: str, folder: Path, what: str) -> None:
@@ -126,7 +101,10 @@ def render(folder: str | Path, kind: str, **opts: Any) -> Any:
         The matplotlib figure.
 
     Raises:
-        ScenarioError: For an unknown kind, id, metric or month, or a folder of the wrong type.
+        ScenarioError: For an unknown kind, id, metric or month, or a kind of the other type of
+            folder.
+        OutputError: For a folder of neither type, or a damaged one
+            (:func:`sim.results.folder.read_run_folder`, :func:`sim.sweep.run.read_sweep_results`).
     """
     import matplotlib.pyplot as plt
 
@@ -138,10 +116,8 @@ def render(folder: str | Path, kind: str, **opts: Any) -> Any:
     where = str(folder)
     if what == "sweep":
         return _render_sweep(folder, kind, opts)
-    from sim.results.observe import load_results
-
-    table, doc = load_results(folder)
-    name = (doc.get("meta") or {}).get("name", folder.name)
+    run = read_run_folder(folder)
+    table, name = run.table, run.name
     if kind == "alignment":
         return plotting.plot_alignment_grid(table, title=f"{name}: alignment toward each power")
     if kind == "heatmap-grid":
@@ -172,11 +148,11 @@ def render(folder: str | Path, kind: str, **opts: Any) -> Any:
 
 
 def _render_sweep(folder: Path, kind: str, opts: dict[str, Any]) -> Any:
-    from sim.sweep.run import load_results
+    from sim.sweep.run import read_sweep_results
     from sim.sweep.store import read_manifest
     from sim.viz import plotting
 
-    manifest = read_manifest(folder)
+    manifest = read_manifest(folder, ("parameters", "outputs"))
     outputs = list(manifest["outputs"])
     params = [p["path"] for p in manifest["parameters"]]
     where = str(folder)
@@ -185,7 +161,7 @@ def _render_sweep(folder: Path, kind: str, opts: dict[str, Any]) -> Any:
     if metric not in outputs:
         _pick(metric, outputs, "metric", where)
     if kind == "scatter":
-        runs = load_results(folder)
+        runs = read_sweep_results(folder)
         parameter = opts.get("parameter") or params[0]
         _pick(parameter, params, "parameter", where)
         return plotting.plot_scatter(runs, metric, parameter).figure
@@ -280,11 +256,8 @@ def _provenance(doc: dict) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["parameter", "value", "provenance", "note"])
 
 
-def _events(folder: Path) -> pd.DataFrame:
-    path = folder / "events.csv"
-    if not path.is_file():
-        return pd.DataFrame()
-    log = pd.read_csv(path, keep_default_na=False)
+def _events(run: RunFolder) -> pd.DataFrame:
+    log = read_events(run.path)
     if log.empty:
         return log
     runs = log["run"].nunique()
@@ -304,19 +277,18 @@ def report_html(folder: str | Path) -> str:
         The HTML document.
 
     Raises:
-        ScenarioError: If the folder is not a results folder.
+        OutputError: If the folder is not a results folder, or is damaged
+            (:func:`sim.results.folder.read_run_folder`, :func:`sim.results.folder.read_events`).
+        ScenarioError: If its ``scenario.yaml`` is damaged.
     """
-    from sim.results.observe import load_results, observe
+    from sim.results.observe import observe
     from sim.viz import plotting
 
-    folder = Path(folder)
-    if folder_kind(folder) != "results":
-        raise _bad(str(folder), "folder", "a report needs a results folder (greatgame run)")
-    table, doc = load_results(folder)
-    manifest_path = folder / "manifest.json"
-    manifest = json.loads(manifest_path.read_text("utf-8")) if manifest_path.is_file() else {}
+    run = read_run_folder(folder)
+    events = _events(run)
+    folder, table, doc, manifest = run.path, run.table, run.doc, run.manifest
     meta = doc.get("meta") or {}
-    name = str(meta.get("name", folder.name))
+    name = run.name
     months = _months(table)
     runs = table["run"].nunique()
     esc = html.escape
@@ -362,9 +334,8 @@ def report_html(folder: str | Path) -> str:
     picks = list(dict.fromkeys([months[min(1, len(months) - 1)], months[len(months) // 2],
                                 months[-1]]))  # fmt: skip
     for date in picks:
-        obs = observe(folder, date)
+        obs = observe(run, date)
         parts.append(f"<h3>End of {esc(date)}</h3>" + _table(obs))
-    events = _events(folder)
     parts.append("<h2>Event log</h2>")
     if events.empty:
         parts.append("<p>No events fired.</p>")

@@ -1,0 +1,125 @@
+"""--force never destroys what greatgame did not write; meta.name never leaves results/.
+
+Each case runs the real command on a temporary folder with sentinel files that must survive.
+"""
+
+import json
+
+import pytest
+import yaml
+from conftest import DATA, write_yaml
+
+from sim.cli import main
+
+SPEC = {
+    "design": "lhs",
+    "samples": 2,
+    "replicates": 1,
+    "seed": 1,
+    "parameters": {"powers.north.strategy.threat_intensity": [0.0, 0.9]},
+}
+
+
+@pytest.fixture
+def place(tmp_path, monkeypatch):
+    """A working folder holding a user's files, and a parent folder holding more."""
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "thesis.tex").write_text("chapter 1")
+    (tmp_path / "notes.txt").write_text("keep me")
+    monkeypatch.chdir(work)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    (tmp_path / "home").mkdir()
+    (tmp_path / "home" / ".bashrc").write_text("# mine")
+    return tmp_path
+
+
+def sentinels_intact(root):
+    assert (root / "work" / "thesis.tex").read_text() == "chapter 1"
+    assert (root / "notes.txt").read_text() == "keep me"
+    assert (root / "home" / ".bashrc").read_text() == "# mine"
+
+
+def spec_file(root):
+    return write_yaml(root / "spec.yaml", {"scenario": str(DATA / "mini.yaml"), **SPEC})
+
+
+@pytest.mark.parametrize(
+    ("out", "why"),
+    [
+        (".", "it is the current folder"),
+        ("..", "it holds the current folder"),
+        ("HOME", "it is the home folder"),
+        ("/", "it is the root folder"),
+    ],
+)
+@pytest.mark.parametrize("command", ["run", "sweep", "compare"])
+def test_force_never_replaces_the_current_folder_its_ancestors_home_or_root(
+    place, capsys, command, out, why
+):
+    target = str(place / "home") if out == "HOME" else out
+    if command == "run":
+        args = ["run", str(DATA / "mini.yaml"), "-r", "1", "-q", "--out", target]
+    elif command == "sweep":
+        args = ["sweep", str(spec_file(place)), "-j", "1", "-q", "--out", target]
+    else:
+        assert main(["run", str(DATA / "mini.yaml"), "-r", "1", "-q", "--out", "../a"]) == 0
+        args = ["compare", "../a", "../a", "-q", "-o", target]
+    assert main([*args, "--force"]) == 2
+    err = capsys.readouterr().err
+    assert f"refusing to replace it with --force: {why}" in err
+    assert "internal error" not in err
+    sentinels_intact(place)
+
+
+@pytest.mark.parametrize("command", ["run", "sweep", "compare"])
+def test_force_refuses_a_folder_of_the_users_own_files(place, capsys, command):
+    mine = place / "mine"
+    mine.mkdir()
+    (mine / "thesis.tex").write_text("chapter 2")
+    if command == "run":
+        args = ["run", str(DATA / "mini.yaml"), "-r", "1", "-q", "--out", str(mine)]
+    elif command == "sweep":
+        args = ["sweep", str(spec_file(place)), "-j", "1", "-q", "--out", str(mine)]
+    else:
+        assert main(["run", str(DATA / "mini.yaml"), "-r", "1", "-q", "--out", "../a"]) == 0
+        args = ["compare", "../a", "../a", "-q", "-o", str(mine)]
+    assert main([*args, "--force"]) == 2
+    assert "files that greatgame did not write" in capsys.readouterr().err
+    assert (mine / "thesis.tex").read_text() == "chapter 2"
+    sentinels_intact(place)
+
+
+@pytest.mark.parametrize("command", ["run", "sweep", "compare"])
+def test_force_replaces_what_greatgame_wrote(place, command):
+    out = place / "out"
+    if command == "run":
+        args = ["run", str(DATA / "mini.yaml"), "-r", "1", "-q", "--out", str(out)]
+    elif command == "sweep":
+        args = ["sweep", str(spec_file(place)), "-j", "1", "-q", "--out", str(out)]
+    else:
+        assert main(["run", str(DATA / "mini.yaml"), "-r", "1", "-q", "--out", "../a"]) == 0
+        args = ["compare", "../a", "../a", "-q", "-o", str(out)]
+    assert main(args) == 0
+    tool = json.loads((out / "manifest.json").read_text())["tool"]
+    assert tool == f"greatgame {command}"
+    assert main([*args, "--force"]) == 0
+    sentinels_intact(place)
+
+
+@pytest.mark.parametrize(
+    "name", [".", "..", "../../..", "/tmp/elsewhere", "a/b", "x" * 65, "a\x00b", "-rf", " "]
+)
+def test_meta_name_is_a_safe_folder_name(place, capsys, name):
+    raw = yaml.safe_load((DATA / "mini.yaml").read_text())
+    raw["meta"]["name"] = name
+    path = write_yaml(place / "bad.yaml", raw)
+    (place / "work" / "results" / "other").mkdir(parents=True)
+    (place / "work" / "results" / "other" / "keep.txt").write_text("other results")
+    assert main(["check", str(path)]) == 2
+    assert main(["run", str(path), "-r", "1", "-q", "--force"]) == 2
+    err = capsys.readouterr().err
+    assert "meta.name: expected 1 to 64 letters, digits" in err
+    assert (place / "work" / "results" / "other" / "keep.txt").read_text() == "other results"
+    assert sorted(p.name for p in (place / "work" / "results").iterdir()) == ["other"]
+    sentinels_intact(place)
