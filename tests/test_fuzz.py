@@ -210,3 +210,35 @@ def test_many_unknown_parameters_are_reported_fast(tmp_path):
     path.write_text(yaml.safe_dump(spec))
     msg = _error(path, load_spec)  # (_error also checks the second)
     assert "parameters.model.p0: unknown parameter path: unknown key 'p0'" in msg
+
+
+def test_extends_refuses_fifos_symlink_loops_and_files_that_are_no_scenarios(tmp_path, mini_raw):
+    """Were a hang (a FIFO, /proc/kmsg), an internal RuntimeError (a symlink loop), and the
+    content of /etc/shadow quoted back in error messages."""
+    import os
+
+    os.mkfifo(tmp_path / "pipe.yaml")
+    (tmp_path / "loop1.yaml").symlink_to(tmp_path / "loop2.yaml")
+    (tmp_path / "loop2.yaml").symlink_to(tmp_path / "loop1.yaml")
+    (tmp_path / "secret.txt").write_text("root:$6$abcdef:19000:0:99999:7:::\n")
+    cases = {
+        "pipe.yaml": "found a folder or device",
+        "loop1.yaml": "cannot use base file 'loop1.yaml'",
+        "secret.txt": "expected a .yaml or .yml scenario file, found 'secret.txt'",
+        "/proc/self/status": "expected a .yaml or .yml scenario file",
+    }
+    for base, expected in cases.items():
+        child = write_yaml(tmp_path / "child.yaml", {"extends": base, "meta": {"name": "x"}})
+        message = _error(child)
+        assert expected in message, message
+        assert "abcdef" not in message and "root:" not in message
+
+
+def test_a_fifo_or_a_proc_file_is_read_without_hanging(tmp_path):
+    import os
+
+    os.mkfifo(tmp_path / "pipe.yaml")
+    with pytest.raises(ScenarioError, match="expected a regular YAML file, found a FIFO"):
+        read_yaml(tmp_path / "pipe.yaml")
+    if os.path.exists("/proc/self/status"):  # size 0, yet it has content: read as empty
+        assert read_yaml("/proc/self/status").data is None

@@ -44,6 +44,16 @@ def spec_file(root):
     return write_yaml(root / "spec.yaml", {"scenario": str(DATA / "mini.yaml"), **SPEC})
 
 
+def command(name, root, out):
+    """The arguments of ``name`` (run, sweep or compare) writing into ``out``."""
+    if name == "run":
+        return ["run", str(DATA / "mini.yaml"), "-r", "1", "-q", "--out", str(out)]
+    if name == "sweep":
+        return ["sweep", str(spec_file(root)), "-j", "1", "-q", "--out", str(out)]
+    assert main(["run", str(DATA / "mini.yaml"), "-r", "1", "-q", "--out", "../a"]) == 0
+    return ["compare", "../a", "../a", "-q", "-o", str(out)]
+
+
 @pytest.mark.parametrize(
     ("out", "why"),
     [
@@ -53,18 +63,12 @@ def spec_file(root):
         ("/", "it is the root folder"),
     ],
 )
-@pytest.mark.parametrize("command", ["run", "sweep", "compare"])
+@pytest.mark.parametrize("command_name", ["run", "sweep", "compare"])
 def test_force_never_replaces_the_current_folder_its_ancestors_home_or_root(
-    place, capsys, command, out, why
+    place, capsys, command_name, out, why
 ):
     target = str(place / "home") if out == "HOME" else out
-    if command == "run":
-        args = ["run", str(DATA / "mini.yaml"), "-r", "1", "-q", "--out", target]
-    elif command == "sweep":
-        args = ["sweep", str(spec_file(place)), "-j", "1", "-q", "--out", target]
-    else:
-        assert main(["run", str(DATA / "mini.yaml"), "-r", "1", "-q", "--out", "../a"]) == 0
-        args = ["compare", "../a", "../a", "-q", "-o", target]
+    args = command(command_name, place, target)
     assert main([*args, "--force"]) == 2
     err = capsys.readouterr().err
     assert f"refusing to replace it with --force: {why}" in err
@@ -72,37 +76,25 @@ def test_force_never_replaces_the_current_folder_its_ancestors_home_or_root(
     sentinels_intact(place)
 
 
-@pytest.mark.parametrize("command", ["run", "sweep", "compare"])
-def test_force_refuses_a_folder_of_the_users_own_files(place, capsys, command):
+@pytest.mark.parametrize("command_name", ["run", "sweep", "compare"])
+def test_force_refuses_a_folder_of_the_users_own_files(place, capsys, command_name):
     mine = place / "mine"
     mine.mkdir()
     (mine / "thesis.tex").write_text("chapter 2")
-    if command == "run":
-        args = ["run", str(DATA / "mini.yaml"), "-r", "1", "-q", "--out", str(mine)]
-    elif command == "sweep":
-        args = ["sweep", str(spec_file(place)), "-j", "1", "-q", "--out", str(mine)]
-    else:
-        assert main(["run", str(DATA / "mini.yaml"), "-r", "1", "-q", "--out", "../a"]) == 0
-        args = ["compare", "../a", "../a", "-q", "-o", str(mine)]
+    args = command(command_name, place, str(mine))
     assert main([*args, "--force"]) == 2
     assert "files that greatgame did not write" in capsys.readouterr().err
     assert (mine / "thesis.tex").read_text() == "chapter 2"
     sentinels_intact(place)
 
 
-@pytest.mark.parametrize("command", ["run", "sweep", "compare"])
-def test_force_replaces_what_greatgame_wrote(place, command):
+@pytest.mark.parametrize("command_name", ["run", "sweep", "compare"])
+def test_force_replaces_what_greatgame_wrote(place, command_name):
     out = place / "out"
-    if command == "run":
-        args = ["run", str(DATA / "mini.yaml"), "-r", "1", "-q", "--out", str(out)]
-    elif command == "sweep":
-        args = ["sweep", str(spec_file(place)), "-j", "1", "-q", "--out", str(out)]
-    else:
-        assert main(["run", str(DATA / "mini.yaml"), "-r", "1", "-q", "--out", "../a"]) == 0
-        args = ["compare", "../a", "../a", "-q", "-o", str(out)]
+    args = command(command_name, place, str(out))
     assert main(args) == 0
     tool = json.loads((out / "manifest.json").read_text())["tool"]
-    assert tool == f"greatgame {command}"
+    assert tool == f"greatgame {command_name}"
     assert main([*args, "--force"]) == 0
     sentinels_intact(place)
 

@@ -1072,7 +1072,7 @@ def _read_chain(
         base_path = (path.parent / base_name).resolve()
         is_file = base_path.is_file()
         exists = is_file or base_path.exists()
-    except (OSError, ValueError) as exc:  # a name too long, a loop of symbolic links...
+    except (OSError, ValueError, RuntimeError) as exc:  # a name too long, a symlink loop...
         why = exc.strerror if isinstance(exc, OSError) else str(exc)
         raise bad_extends(f"cannot use base file {describe(base_name)} ({why})") from None
     if not exists:
@@ -1083,6 +1083,9 @@ def _read_chain(
         raise bad_extends(
             f"expected the base to be a YAML file, found a folder or device: {base_path}"
         )
+    if base_path.suffix.lower() not in (".yaml", ".yml"):
+        # Only scenario files: never parse (and quote back) some other file of the machine.
+        raise bad_extends(f"expected a .yaml or .yml scenario file, found {describe(base_name)}")
     base, chain = _read_chain(base_path, depth + 1, (*seen, path.resolve()))
     child = {k: v for k, v in src.data.items() if k != "extends"}
     return deep_merge(base, child), [src, *chain]

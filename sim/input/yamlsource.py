@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -175,6 +176,17 @@ def _id_of(node: yaml.Node) -> str | None:
     return None
 
 
+def _file_kind(mode: int) -> str:
+    """``FIFO``, ``character device``... for a file that is not a regular file or a folder."""
+    kinds = {
+        stat.S_ISFIFO: "FIFO (named pipe)",
+        stat.S_ISCHR: "character device",
+        stat.S_ISBLK: "block device",
+        stat.S_ISSOCK: "socket",
+    }
+    return next((name for test, name in kinds.items() if test(mode)), "special file")
+
+
 def read_yaml(path: str | Path) -> YamlSource:
     """Read a YAML file safely, keeping line numbers for error messages.
 
@@ -196,15 +208,25 @@ def read_yaml(path: str | Path) -> YamlSource:
         return ScenarioError([Problem(name, (), message, line)])
 
     try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise fail(f"cannot read file ({exc.strerror or exc})") from None
-    if path.is_dir():
+        info = path.stat()
+    except (OSError, ValueError) as exc:  # ValueError: a NUL in the name
+        why = exc.strerror if isinstance(exc, OSError) else str(exc)
+        raise fail(f"cannot read file ({why or exc})") from None
+    if stat.S_ISDIR(info.st_mode):
         raise fail("expected a YAML file, found a directory")
+    if not stat.S_ISREG(info.st_mode):  # a FIFO or a device would block or never end
+        raise fail(f"expected a regular YAML file, found a {_file_kind(info.st_mode)}")
+    size = info.st_size
     if size > MAX_BYTES:
         raise fail(f"file is {size:,} bytes; the limit is {MAX_BYTES:,}")
     try:
-        text = path.read_text(encoding="utf-8")
+        # An empty regular file has nothing to read. Files of /proc and /sys say size 0 and may
+        # block or stream when read: they count as empty too. Never read past the limit.
+        with open(path, "rb") as fh:
+            raw = fh.read(MAX_BYTES + 1) if size else b""
+        if len(raw) > MAX_BYTES:
+            raise fail(f"file is more than {MAX_BYTES:,} bytes; the limit is {MAX_BYTES:,}")
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise fail(f"expected UTF-8 text, found undecodable bytes at offset {exc.start}") from None
     except OSError as exc:
