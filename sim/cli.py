@@ -5,7 +5,7 @@ Commands: ``run``, ``check``, ``scenarios``, ``schema``, ``evidence``, ``observe
 of a bundled scenario (:func:`sim.input.bundled.resolve_scenario`).
 
 Bad input ends with exit status 2 and one line per problem on standard error (a traceback only
-with ``--debug``).
+with ``--debug``; each line cut at :data:`MAX_LINE` characters unless ``--verbose``).
 """
 
 from __future__ import annotations
@@ -80,7 +80,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
         try:
             loaded = load_verified(resolve_scenario(path), args.evidence)
         except ScenarioError as exc:
-            print(str(exc), file=sys.stderr)
+            _say_error(args, str(exc))
             failed += 1
             continue
         sc = loaded.scenario
@@ -234,10 +234,10 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
             scheduler=args.scheduler,
         )
     except SweepInterrupted as exc:
-        print(str(exc), file=sys.stderr)
+        _say_error(args, str(exc))
         return exc.exit_status
     except ChunkFailed as exc:  # a run failed repeatedly: say which and how to resume
-        print(f"error: {exc}", file=sys.stderr)
+        _say_error(args, f"error: {exc}")
         return 1
     if not args.quiet:
         manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
@@ -406,6 +406,11 @@ def _parser() -> argparse.ArgumentParser:
         description="Agent-based simulation of great-power influence in Central Asia.",
     )
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    parser.add_argument(
+        "--verbose",
+        action="store_true",
+        help=f"print error lines in full (by default each is cut at {MAX_LINE} characters)",
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("run", help="run a scenario and write a results folder")
@@ -491,6 +496,44 @@ def _non_negative(text: str) -> int:
     return value
 
 
+MAX_LINE = 300
+"""Longest error line printed without ``--verbose``: a runaway value, path or id is cut."""
+
+
+def clip_lines(text: str, limit: int = MAX_LINE) -> str:
+    """``text`` with every line longer than ``limit`` cut in the middle, saying how much.
+
+    The start (file, line and field path) and the end are kept, and a command to run next (the
+    resume command) is kept whole however long; a runaway value, path or id in between is left
+    out.
+
+    Args:
+        text: One or more lines.
+        limit: The longest line kept whole.
+
+    Returns:
+        The lines, each at most ``limit`` characters plus any command they end with.
+    """
+    out = []
+    for line in text.splitlines():
+        if len(line) > limit:
+            head, tail = (limit - 70) * 2 // 3, (limit - 70) // 3
+            command = line.rfind("greatgame ")  # a command to run next is kept whole
+            if command > head:
+                tail = max(tail, len(line) - command)
+            cut = len(line) - head - tail
+            if cut > 0:
+                mark = f" [... {cut:,} characters; greatgame --verbose ...] "
+                line = line[:head] + mark + line[len(line) - tail :]
+        out.append(line)
+    return "\n".join(out)
+
+
+def _say_error(args: argparse.Namespace, text: str) -> None:
+    """Print an error to standard error, each line clipped unless ``--verbose``."""
+    print(text if getattr(args, "verbose", False) else clip_lines(text), file=sys.stderr)
+
+
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 """Signals handled as Ctrl-C is (``timeout``, Slurm and ``docker stop`` send SIGTERM)."""
 
@@ -536,7 +579,7 @@ def main(argv: list[str] | None = None) -> int:
     except (ScenarioError, OutputError) as exc:
         if args.debug:
             traceback.print_exc()
-        print(f"error: {exc}" if isinstance(exc, OutputError) else str(exc), file=sys.stderr)
+        _say_error(args, f"error: {exc}" if isinstance(exc, OutputError) else str(exc))
         return EXIT_BAD_INPUT
     except BrokenPipeError:  # output piped into `head` and the like
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the flush at exit
@@ -549,7 +592,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # a bug, not bad input: say so, keep the details for --debug
         if args.debug:
             traceback.print_exc()
-        print(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug)", file=sys.stderr)
+        _say_error(args, f"internal error: {type(exc).__name__}: {exc} (rerun with --debug)")
         return 1
 
 

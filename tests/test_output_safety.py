@@ -115,3 +115,18 @@ def test_meta_name_is_a_safe_folder_name(place, capsys, name):
     assert (place / "work" / "results" / "other" / "keep.txt").read_text() == "other results"
     assert sorted(p.name for p in (place / "work" / "results").iterdir()) == ["other"]
     sentinels_intact(place)
+
+
+def test_error_lines_are_clipped_unless_verbose(place, capsys):
+    raw = yaml.safe_load((DATA / "mini.yaml").read_text())
+    long_id = "e" * 5000
+    raw["events"][0]["evidence"] = [long_id]
+    path = write_yaml(place / "long.yaml", raw)
+    assert main(["check", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.strip() and max(len(line) for line in err.splitlines()) <= 300
+    assert "characters; greatgame --verbose ...]" in err and err.rstrip().endswith(
+        "no fact has this id"
+    )
+    assert main(["--verbose", "check", str(path)]) == 2
+    assert long_id in capsys.readouterr().err

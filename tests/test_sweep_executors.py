@@ -68,3 +68,30 @@ def test_workers_poll_for_the_main_process_where_there_is_no_pidfd():
     child.wait()  # reaped: the pid no longer exists
     watcher.join(30)
     assert not watcher.is_alive(), "did not notice that the process ended"
+
+
+def _exit_1_unless_sigint_ignored():
+    import signal
+    import sys
+
+    sys.exit(0 if signal.getsignal(signal.SIGINT) == signal.SIG_IGN else 1)
+
+
+def test_pool_workers_ignore_ctrl_c_from_their_first_moment():
+    """The forkserver hands what it forks SIGINT ignored (sim.sweep.forkserver_init), before any
+    initializer runs, so a Ctrl-C to the whole group while a worker starts cannot print a
+    traceback from it."""
+    import multiprocessing
+    import signal
+
+    from sim.sweep.executors import open_executor
+
+    with open_executor("process", 1) as (pool, _):
+        assert pool.submit(signal.getsignal, signal.SIGINT).result() == signal.SIG_IGN
+        bare = multiprocessing.get_context("forkserver").Process(
+            target=_exit_1_unless_sigint_ignored
+        )  # no initializer: what the forkserver itself hands over
+        bare.start()
+        bare.join(30)
+    assert bare.exitcode == 0
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # not in this process

@@ -142,7 +142,8 @@ def open_executor(
         yield SerialExecutor(), 1
     elif kind == "process":
         ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["sim.sweep.run"])  # workers fork with the model imported
+        # workers fork with the model imported, and with Ctrl-C ignored from their first moment
+        ctx.set_forkserver_preload(["sim.sweep.forkserver_init", "sim.sweep.run"])
         pool = ProcessPoolExecutor(
             max_workers=n, mp_context=ctx, initializer=_init_worker, initargs=(os.getpid(),)
         )
