@@ -28,6 +28,7 @@ __all__ = [
     "atomic_file",
     "atomic_folder",
     "check_free",
+    "manifest_tool",
     "recover_stale",
     "write_file",
     "written_by_tool",
@@ -149,13 +150,19 @@ def _protected(out: Path) -> str | None:
     return None
 
 
-def written_by_tool(folder: Path) -> str | None:
-    """The tool that wrote ``folder``, from its ``manifest.json`` (None if it names none)."""
+def manifest_tool(folder: Path) -> str | None:
+    """The ``tool`` named by ``folder``'s ``manifest.json`` (None if none or unreadable)."""
     try:
         manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     tool = manifest.get("tool") if isinstance(manifest, dict) else None
+    return tool if isinstance(tool, str) else None
+
+
+def written_by_tool(folder: Path) -> str | None:
+    """The greatgame command that wrote ``folder`` (one of :data:`TOOL_FOLDERS`), or None."""
+    tool = manifest_tool(folder)
     return tool if tool in TOOL_FOLDERS else None
 
 

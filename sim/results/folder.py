@@ -30,6 +30,7 @@ import pyarrow.parquet as pq
 from sim.input.errors import OutputError, Problem, ScenarioError
 from sim.input.scenario import Scenario, validate_document
 from sim.input.yamlsource import read_yaml
+from sim.results.atomic import manifest_tool
 
 __all__ = [
     "EVENTS",
@@ -86,23 +87,13 @@ VARIABLES = ("alignment", "hedging", "influence")
 # --- kinds -------------------------------------------------------------------------------------
 
 
-def _tool(folder: Path) -> str | None:
-    """The ``tool`` named by the folder's manifest, or None when it names none or is unreadable."""
-    try:
-        data = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    tool = data.get("tool") if isinstance(data, dict) else None
-    return tool if isinstance(tool, str) else None
-
-
 def _sniff(folder: Path) -> tuple[Kind | None, str]:
     """The kind of a folder, or None with why it is neither."""
     if not folder.exists():
         return None, "no such folder"
     if not folder.is_dir():
         return None, "is a file, not a folder"
-    tool = _tool(folder)
+    tool = manifest_tool(folder)
     if tool == "greatgame run":
         return "results", ""
     if tool == "greatgame sweep":
