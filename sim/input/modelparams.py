@@ -21,6 +21,7 @@ else follows from that declaration:
 from __future__ import annotations
 
 import argparse
+import functools
 import math
 import sys
 from collections.abc import Sequence
@@ -131,8 +132,12 @@ def _leaf(path: str, group: str | None, name: str, field: FieldInfo) -> ModelPar
     )
 
 
-def model_parameters(model: type[BaseModel] = ModelParams) -> list[ModelParameter]:
+@functools.cache
+def model_parameters(model: type[BaseModel] = ModelParams) -> tuple[ModelParameter, ...]:
     """Every model parameter, flat, in declaration order.
+
+    Worked out once per declaration (cached): :func:`sim.model.compile.to_params` asks for it on
+    every run.
 
     Args:
         model: The declaration, ``ModelParams`` by default (a test may pass a model extended
@@ -153,7 +158,7 @@ def model_parameters(model: type[BaseModel] = ModelParams) -> list[ModelParamete
                 out.append(_leaf(f"model.{name}.{sub}", name, sub, sub_field))
         else:
             out.append(_leaf(f"model.{name}", None, name, field))
-    return out
+    return tuple(out)
 
 
 # --- the ODD's table ---------------------------------------------------------------------------
