@@ -33,7 +33,6 @@ from sim.input.scenario import (
     Weights,
     load_scenario,
 )
-from sim.model import compile as compile_module
 from sim.model.compile import model_arrays, to_params
 from sim.model.dynamics import Params
 from sim.sweep.spec import validate_spec
@@ -85,9 +84,13 @@ def test_every_field_of_the_schema_is_a_parameter_with_its_bounds_and_symbol():
 def test_every_model_parameter_fills_its_array_by_name_and_nothing_else_is_a_per_run_scalar(mini):
     values = {p.path: _distinct(i, p) for i, p in enumerate(PARAMS)}
     params = to_params(with_values(mini, values))
-    scalars = {f.name for f in fields(Params) if getattr(params, f.name).shape == (1,)}
+    structural = {f.name for f in fields(Params)} - {"model"}
+    assert not structural & set(params.model), "a model parameter is also a field of Params"
+    assert not any(getattr(params, f).shape == (1,) for f in structural)
     vector = [p for p in PARAMS if p.group == "channel_weights"]
-    assert scalars == {_array_name(p.path) for p in PARAMS if p not in vector}
+    assert set(params.model) == {_array_name(p.path) for p in PARAMS if p not in vector} | {
+        "channel_weights"
+    }
     for p in PARAMS:
         if p not in vector:
             assert getattr(params, _array_name(p.path)).tolist() == [values[p.path]], p.path
@@ -171,17 +174,18 @@ def test_an_added_field_is_a_parameter_an_array_and_a_table_row_with_no_other_ch
     row = "| `model.extra_gain` | $g_x$ | A new gain, in [0, 1]. | 0.25 | [0, 1] | 0.25 | none |"
     assert f"{row} yes |" in rows
 
-    # until the equations' side declares the array, building Params says what to add
-    sc = mini.scenario.model_copy(update={"model": extended()})
-    with pytest.raises(TypeError, match=r"Params has no field 'extra_gain'.*'w_novelty'"):
-        to_params(sc)
+    # the equations read the new parameters at once: nothing else is declared by hand
+    sc = mini.scenario.model_copy(update={"model": extended(extra_gain=0.4)})
+    params = to_params(sc)
+    assert params.extra_gain.tolist() == [0.4] and params.w_novelty.tolist() == [0.7]
+    assert params.noise.tolist() == [mini.scenario.model.noise]
 
 
-def test_a_params_field_that_no_schema_field_fills_is_named(mini):
-    arrays = {f.name: getattr(to_params(mini.scenario), f.name) for f in fields(Params)}
-    del arrays["noise"]
-    with pytest.raises(TypeError, match=r"nothing fills Params\.noise"):
-        compile_module._params(**arrays)
+def test_reading_a_parameter_that_the_schema_does_not_declare_names_the_closest(mini):
+    params = to_params(mini.scenario)
+    with pytest.raises(AttributeError, match=r"'nosie'.*did you mean 'noise'"):
+        _ = params.nosie
+    assert not hasattr(params, "no_such_parameter_at_all")
 
 
 def test_a_field_that_is_no_number_or_a_group_without_a_rule_is_refused():

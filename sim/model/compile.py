@@ -8,7 +8,7 @@ take it from.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -114,21 +114,6 @@ def model_arrays(model: ModelParams) -> dict[str, FloatArray]:
     return out
 
 
-def _params(**arrays: FloatArray) -> Params:
-    """``Params(**arrays)``, naming each model parameter that lacks its field, or the reverse."""
-    declared = {f.name for f in fields(Params)}
-    problems = [
-        f"Params has no field {name!r}: declare `{name}: FloatArray` in sim/model/dynamics.py"
-        for name in sorted(arrays.keys() - declared)
-    ] + [
-        f"nothing fills Params.{name}: declare it in ModelParams, or fill it in to_params"
-        for name in sorted(declared - arrays.keys())
-    ]
-    if problems:
-        raise TypeError("the schema and sim.model.dynamics.Params disagree: " + "; ".join(problems))
-    return Params(**arrays)
-
-
 def to_params(sc: Scenario, start: WorldState | None = None) -> Params:
     """Fixed parameters of one run (batch axis of length 1), status quo calibrated.
 
@@ -157,7 +142,7 @@ def to_params(sc: Scenario, start: WorldState | None = None) -> Params:
             rivalry[q, pids.index(pid)] = w
     strat = [p.strategy for p in sc.powers]
     zeros = np.zeros((1, len(sids), n_p))
-    params = _params(
+    params = Params(
         a0=a0[None],
         dep0=dep0[None],
         budget=np.array([[p.monthly_budget for p in sc.powers]]),
@@ -182,7 +167,7 @@ def to_params(sc: Scenario, start: WorldState | None = None) -> Params:
         base_courting=zeros,
         base_threats=zeros,
         residual=zeros,
-        **model_arrays(sc.model),
+        model=model_arrays(sc.model),
     )
     return status_quo(params, start if start is not None else initial_state(sc))
 

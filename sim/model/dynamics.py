@@ -22,6 +22,8 @@ from dataclasses import dataclass, fields, replace
 import numpy as np
 import numpy.typing as npt
 
+from sim.input.errors import did_you_mean
+
 __all__ = [
     "Allocation",
     "BoolArray",
@@ -62,11 +64,27 @@ INVESTMENT = 4
 class Params:
     """Everything that stays fixed during a run. Per-run scalars have shape ``(B,)``.
 
-    The per-run scalars and ``channel_weights`` are the model parameters, filled by name from
-    the scenario's ``model:`` section (:func:`sim.model.compile.model_arrays`): a number
-    ``model.x`` is ``x`` here, a weight ``model.weights.x`` is ``w_x``. A new model parameter
-    needs its field here (one line), which the equations then read as ``params.x``; building
-    ``Params`` fails, naming it, while a schema field and the fields here disagree.
+    The model parameters (the scenario's ``model:`` section) are not fields: they live in
+    :attr:`model`, filled by name from the schema (:func:`sim.model.compile.model_arrays`), and
+    the equations read them as attributes. A number ``model.x`` is ``params.x``, a score weight
+    ``model.weights.x`` is ``params.w_x`` and the channel weights are ``params.channel_weights``.
+    So a new model parameter is declared once, in the schema
+    (:class:`sim.input.scenario.ModelParams`), and read by the equation that uses it; nothing
+    else is edited by hand. Reading a name that is neither a field nor a model parameter raises
+    ``AttributeError`` naming the closest parameters.
+
+    The model parameters of the bundled schema (see ``docs/ODD.md``, Section 7.14):
+    ``channel_weights`` (weights of channels in overall dependence, summing to 1, ``(B, K)``);
+    the score weights ``w_bias``, ``w_dependence``, ``w_security``, ``w_threat``,
+    ``w_bandwagon``, ``w_trust``, ``w_affinity``, ``w_membership``, ``w_rivalry``; the alignment
+    update ``adjustment_speed``, ``noise``, ``anchoring``, ``peer_effect``; the monthly rates
+    ``trust_gain``, ``trust_loss``, ``threat_gain``, ``threat_decay``, ``dependence_gain``,
+    ``dependence_decay``, ``insecurity_decay``, ``trust_recovery``; the lever scales
+    ``aid_scale``, ``security_scale``, ``rhetoric_scale`` (spending, as a share of monthly GDP,
+    that reaches 63% of a lever's full effect); ``drift_scale`` (drift from the initial
+    alignment that doubles a responsive power's effort); ``honour_threshold`` (capacity x
+    attention x credibility needed to honour a call for help) and ``credibility_penalty``
+    (share of credibility lost by a power that fails a call for help). Each is ``(B,)``.
 
     Attributes:
         a0: Initial alignment, the Friedkin-Johnsen anchor, ``(B, S, P)``.
@@ -84,22 +102,11 @@ class Params:
         affinity: Identity affinity, ``(B, S, P)``.
         neutrality: Neutrality doctrine, ``(B, S)``.
         peers: Row-normalised neighbour matrix, ``(B, S, S)``.
-        channel_weights: Weights of channels in overall dependence, summing to 1, ``(B, K)``.
-        w_bias, w_dependence, w_security, w_threat, w_bandwagon, w_trust, w_affinity,
-        w_membership, w_rivalry: Score weights (``model.weights.*``), ``(B,)``.
-        adjustment_speed, noise, anchoring, peer_effect: Alignment update parameters, ``(B,)``.
-        trust_gain, trust_loss, threat_gain, threat_decay, dependence_gain, dependence_decay,
-        insecurity_decay: Rates per month, ``(B,)``.
-        aid_scale, security_scale, rhetoric_scale: Spending, as a share of monthly GDP, that
-            reaches 63% of a lever's full effect, ``(B,)``.
-        drift_scale: Drift from the initial alignment that doubles a responsive power's effort.
-        honour_threshold: Capacity x attention x credibility needed to honour a call for help.
-        credibility_penalty: Share of credibility lost by a power that fails a call for help.
-        trust_recovery: Rate at which trust returns to its initial level, ``(B,)``.
         trust0, threat0: Initial trust and threat, the levels they relax to, ``(B, S, P)``.
         base_aid, base_security, base_courting, base_threats: Lever effects of the status quo
             (see :func:`status_quo`), ``(B, S, P)``.
         residual: Score residual making the initial alignment the initial target, ``(B, S, P)``.
+        model: The model parameters by array name (see above).
     """
 
     a0: FloatArray
@@ -117,34 +124,6 @@ class Params:
     affinity: FloatArray
     neutrality: FloatArray
     peers: FloatArray
-    channel_weights: FloatArray
-    w_bias: FloatArray
-    w_dependence: FloatArray
-    w_security: FloatArray
-    w_threat: FloatArray
-    w_bandwagon: FloatArray
-    w_trust: FloatArray
-    w_affinity: FloatArray
-    w_membership: FloatArray
-    w_rivalry: FloatArray
-    adjustment_speed: FloatArray
-    noise: FloatArray
-    anchoring: FloatArray
-    peer_effect: FloatArray
-    trust_gain: FloatArray
-    trust_loss: FloatArray
-    threat_gain: FloatArray
-    threat_decay: FloatArray
-    dependence_gain: FloatArray
-    dependence_decay: FloatArray
-    insecurity_decay: FloatArray
-    aid_scale: FloatArray
-    security_scale: FloatArray
-    rhetoric_scale: FloatArray
-    drift_scale: FloatArray
-    honour_threshold: FloatArray
-    credibility_penalty: FloatArray
-    trust_recovery: FloatArray
     trust0: FloatArray
     threat0: FloatArray
     base_aid: FloatArray
@@ -152,6 +131,17 @@ class Params:
     base_courting: FloatArray
     base_threats: FloatArray
     residual: FloatArray
+    model: dict[str, FloatArray]
+
+    def __getattr__(self, name: str) -> FloatArray:
+        """A model parameter by its array name (called only when ``name`` is no field)."""
+        model: dict[str, FloatArray] | None = self.__dict__.get("model")
+        if model is not None and name in model:
+            return model[name]
+        raise AttributeError(
+            f"Params has no field or model parameter {name!r}{did_you_mean(name, model or ())} "
+            "(model parameters are declared in sim.input.scenario.ModelParams)"
+        )
 
 
 @dataclass
@@ -385,7 +375,7 @@ def score_components(
     # a Mesa agent's row equals the ensemble's bit for bit (and matmul beats einsum here)
     resent = (state.alignment @ params.rivalry)[:, rows] / n_powers
     insecurity = state.insecurity[:, rows, None]
-    w = {name: _b(getattr(params, name), 3) for name in _WEIGHTS}
+    w = {name: _b(value, 3) for name, value in params.model.items() if name.startswith("w_")}
     shape = np.broadcast_shapes(overall.shape, (1, 1, 1))
     return {
         "bias": np.broadcast_to(w["w_bias"], shape).copy(),
@@ -503,10 +493,6 @@ def status_quo(params: Params, state: WorldState) -> Params:
     )
     a0 = np.clip(params.a0, 1e-6, 1.0 - 1e-6)
     return replace(params, residual=np.log(a0) - np.log1p(-a0) - score)
-
-
-_WEIGHTS = tuple(f.name for f in fields(Params) if f.name.startswith("w_"))
-"""The score weights, ``model.weights.*``."""
 
 
 def commit(state: WorldState, updates: list[StateRows], params: Params) -> WorldState:

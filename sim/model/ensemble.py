@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, fields
-from typing import Literal, overload
+from typing import Any, Literal, overload
 
 import numpy as np
 
@@ -164,10 +164,17 @@ class _Converter:
 
 def _stack[D: (Params, WorldState)](items: list[D], index: IndexArray, cls: type[D]) -> D:
     """Stack dataclasses of batch-one arrays along axis 0, picking ``items[index[b]]`` for run b."""
-    out: dict[str, FloatArray] = {}
+
+    def stacked(arrays: list[FloatArray]) -> FloatArray:
+        return np.concatenate(arrays, axis=0).take(index, axis=0)  # a fresh, contiguous copy
+
+    out: dict[str, Any] = {}
     for f in fields(cls):
-        arr = np.concatenate([getattr(item, f.name) for item in items], axis=0)
-        out[f.name] = arr.take(index, axis=0)  # always a fresh, contiguous copy
+        if f.name == "model":  # Params.model: the model parameters by name
+            names = items[0].model if isinstance(items[0], Params) else {}
+            out[f.name] = {k: stacked([getattr(item, k) for item in items]) for k in names}
+        else:
+            out[f.name] = stacked([getattr(item, f.name) for item in items])
     return cls(**out)
 
 
