@@ -179,6 +179,15 @@ def test_sweep_figures_directly(folders):
     idx = sensitivity(folders["sweep"], metrics=["alignment_change.alpha.north"])
     ax = plotting.plot_indices(idx, "alignment_change.alpha.north")
     assert len(ax.patches) == 4  # S1 and ST for two parameters
+    metrics = ["alignment_change.alpha.north", "influence_end.north", "influence_end.east"]
+    idx = sensitivity(folders["sweep"], metrics=metrics)
+    fig = plotting.plot_sensitivity(idx, metrics)
+    shown = [a for a in fig.axes if a.get_visible()]
+    assert [a.get_title() for a in shown] == ["overall (mean over metrics)", *metrics]
+    assert len(fig.axes) == 4 and fig.axes[0].get_position().y0 > fig.axes[2].get_position().y1
+    for a, metric in zip(shown[1:], metrics, strict=True):  # each panel is plot_indices' figure
+        alone = plotting.plot_indices(idx, metric)
+        assert [p.get_width() for p in a.patches] == [p.get_width() for p in alone.patches]
     runs = read_sweep_results(folders["sweep"])
     ax = plotting.plot_scatter(runs, "influence_end.north", "powers.north.credibility")
     assert len(ax.collections[0].get_offsets()) == len(runs)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sim.input.errors import Problem, ScenarioError, did_you_mean
-from sim.input.scenario import LoadedScenario, Scenario, Sourced, validate_document
+from sim.input.scenario import LoadedScenario, Scenario, validate_document
 
 __all__ = ["Provenance", "collect_numbers", "resolve", "with_values"]
 
@@ -45,10 +45,13 @@ class Provenance:
 def _walk(node: Any, path: tuple[str, ...], out: list[Provenance]) -> None:
     if isinstance(node, dict):
         if "value" in node and set(node) <= {"value", "evidence", "assumption"}:
-            src = Sourced.model_validate(node)
-            rng = src.assumption.range if src.assumption else None
-            note = src.assumption.note if src.assumption else ""
-            out.append(Provenance(".".join(path), src.value, tuple(src.evidence), rng, note))
+            # the schema validated this wrapper when the document was loaded (Sourced): read it
+            assumption = node.get("assumption") or {}
+            low_high = assumption.get("range")
+            rng = (float(low_high[0]), float(low_high[1])) if low_high else None
+            evidence = tuple(str(e) for e in node.get("evidence") or ())
+            note = str(assumption.get("note", ""))
+            out.append(Provenance(".".join(path), float(node["value"]), evidence, rng, note))
             return
         for key, value in node.items():
             if key in ("extends", "meta"):
@@ -65,6 +68,10 @@ def _walk(node: Any, path: tuple[str, ...], out: list[Provenance]) -> None:
 
 def collect_numbers(raw: dict[str, Any]) -> list[Provenance]:
     """Every number in a (merged) scenario document with its provenance, in file order.
+
+    The document must be one the schema validated (``LoadedScenario.raw``, or a results
+    folder's ``scenario.yaml`` as its reader returns it): provenance wrappers are read as they
+    are, not validated a second time.
 
     Args:
         raw: The merged document (``LoadedScenario.raw``).

@@ -41,6 +41,7 @@ __all__ = [
     "plot_hedging",
     "plot_indices",
     "plot_influence",
+    "plot_ranking",
     "plot_scatter",
     "plot_sensitivity",
     "power_colour",
@@ -691,45 +692,59 @@ def plot_scatter(runs: pd.DataFrame, metric: str, parameter: str, ax: Axes | Non
     return ax
 
 
-def plot_sensitivity(indices: pd.DataFrame, metrics: list[str], top: int = 15) -> Figure:
-    """Bar plot: the overall ranking, then one panel per metric.
-
-    Sobol panels show first-order (S1) and total-order (ST) indices with their confidence
-    intervals; Morris panels show ``mu_star`` with its interval and ``sigma``.
+def plot_ranking(indices: pd.DataFrame, ax: Axes | None = None, top: int = 15) -> Axes:
+    """The overall ranking of parameters over every metric, largest first.
 
     Args:
-        indices: A table from :func:`sensitivity`.
+        indices: A table from ``sim.sweep.analysis.sensitivity``.
+        ax: Axes to draw on.
+        top: Most parameters shown.
+
+    Returns:
+        The axes.
+    """
+    from sim.sweep.analysis import ranking
+
+    rank = ranking(indices).head(top).iloc[::-1]
+    ax = _new_ax(ax, (7.5, 0.32 * len(rank) + 1.5))
+    ax.barh(np.arange(len(rank)), rank["score"], 0.6, color="#34495e")
+    ax.set_yticks(np.arange(len(rank)), rank["parameter"], fontsize=8)
+    ax.set_xlabel("mean ST over metrics" if "ST" in indices else "mean of mu* / max mu*")
+    ax.set_title("overall (mean over metrics)", fontsize=10)
+    ax.grid(axis="x", alpha=0.3)
+    return ax
+
+
+def plot_sensitivity(
+    indices: pd.DataFrame, metrics: list[str], top: int = 15, columns: int = 2
+) -> Figure:
+    """The overall ranking, then one panel per metric, on a grid of ``columns`` panels a row.
+
+    Each panel is :func:`plot_ranking` or :func:`plot_indices` (the figure of
+    ``greatgame plot --kind indices``): Sobol panels show total (ST) and first-order (S1)
+    indices with their confidence intervals; Morris panels show ``mu*`` with its interval and
+    ``sigma``.
+
+    Args:
+        indices: A table from ``sim.sweep.analysis.sensitivity``.
         metrics: Metrics to give a panel each.
         top: Most parameters shown per panel.
+        columns: Panels per row.
 
     Returns:
         The figure.
     """
-    from sim.sweep.analysis import ranking
-
-    rank = ranking(indices).head(top)
-    order = list(rank["parameter"])[::-1]
     n = 1 + len(metrics)
-    height = max(3.0, 0.3 * len(order) + 1.2)
-    fig, axes = plt.subplots(1, n, figsize=(4.2 * n + 3.0, height), sharey=True, squeeze=False)
-    ax = axes[0, 0]
-    ax.barh(order, rank.set_index("parameter").loc[order, "score"], color="0.4")
-    ax.set_title("overall (mean over metrics)", fontsize=9)
-    ax.set_xlabel("mean ST" if "ST" in indices else "mean mu* / max mu*")
-    sobol = "ST" in indices
-    ypos = np.arange(len(order))
-    for ax, metric in zip(axes[0, 1:], metrics, strict=True):
-        sub = indices[indices["metric"] == metric].set_index("parameter").reindex(order)
-        if sobol:
-            ax.barh(ypos + 0.2, sub["ST"], 0.4, xerr=sub["ST_conf"], label="total (ST)")
-            ax.barh(ypos - 0.2, sub["S1"], 0.4, xerr=sub["S1_conf"], label="first order (S1)")
-        else:
-            ax.barh(ypos + 0.2, sub["mu_star"], 0.4, xerr=sub["mu_star_conf"], label="mu*")
-            ax.barh(ypos - 0.2, sub["sigma"], 0.4, label="sigma")
-        ax.set_title(metric, fontsize=9)
-        ax.axvline(0.0, color="0.6", linewidth=0.8)
-    if len(metrics):
-        axes[0, 1].legend(fontsize=8, loc="lower right")
-    axes[0, 0].set_yticks(ypos, order, fontsize=8)
+    cols = max(1, min(columns, n))
+    rows = -(-n // cols)
+    shown = min(top, indices["parameter"].nunique())
+    height = 0.32 * shown + 1.5
+    fig, axes = plt.subplots(rows, cols, figsize=(7.5 * cols, height * rows), squeeze=False)
+    flat = list(axes.flat)
+    plot_ranking(indices, ax=flat[0], top=top)
+    for ax, metric in zip(flat[1:n], metrics, strict=True):
+        plot_indices(indices, metric, ax=ax, top=top)
+    for ax in flat[n:]:
+        ax.set_visible(False)
     fig.tight_layout()
     return fig
