@@ -61,9 +61,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     runner.write_run_folder(res, out, force=args.force, extras=plots)
     if not args.quiet:
-        per_run = res.wall_time / len(res.trajectories)
+        per_run = res.wall_time / res.batch.n_runs
         print(
-            f"{loaded.scenario.meta.name}: {len(res.trajectories)} run(s) of "
+            f"{loaded.scenario.meta.name}: {res.batch.n_runs} run(s) of "
             f"{loaded.scenario.n_steps} months in {res.wall_time:.2f} s ({per_run:.3f} s per run)"
         )
         files = "results.parquet, events.csv, scenario.yaml, alignment.png, manifest.json"

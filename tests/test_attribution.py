@@ -42,8 +42,8 @@ def test_channels_add_up_to_the_change_of_every_run(mini, state, power):
     s, p = mini.state_ids.index(state), mini.power_ids.index(power)
     for i, seed in enumerate(seeds):
         traj = GreatGameModel(mini, rng=seed).run()
-        assert start[i] == pytest.approx(traj.values["alignment"][0, s, p], abs=1e-12)
-        assert end[i] == pytest.approx(traj.values["alignment"][-1, s, p], abs=1e-12)
+        assert start[i] == pytest.approx(traj.values["alignment"][0, 0, s, p], abs=1e-12)
+        assert end[i] == pytest.approx(traj.values["alignment"][0, -1, s, p], abs=1e-12)
     assert np.any(np.abs(parts["noise"]) > 0)  # every channel is a real piece, not a remainder
     assert np.any(np.abs(parts["trust"]) > 1e-6)
     assert np.all(np.abs(parts["bounds"]) < 1e-9)  # alignment stays inside [0, 1] here
@@ -53,8 +53,8 @@ def test_a_subperiod_starts_from_the_record_before_it(mini):
     seeds = replicate_seeds(5, 2)
     parts, start, end = channel_contributions(mini, seeds, "alpha", "north", 3, 6)
     traj = GreatGameModel(mini, rng=seeds[0]).run()
-    assert start[0] == pytest.approx(traj.values["alignment"][3, 0, 0], abs=1e-12)
-    assert end[0] == pytest.approx(traj.values["alignment"][7, 0, 0], abs=1e-12)
+    assert start[0] == pytest.approx(traj.values["alignment"][0, 3, 0, 0], abs=1e-12)
+    assert end[0] == pytest.approx(traj.values["alignment"][0, 7, 0, 0], abs=1e-12)
     assert sum(parts.values())[0] == pytest.approx(end[0] - start[0], abs=1e-12)
 
 
@@ -86,8 +86,8 @@ def test_event_effect_equals_the_counterfactual_difference(mini):
     )
     diffs = []
     for seed in seeds:
-        with_ = GreatGameModel(mini, rng=seed).run().values["alignment"][:, 0, 0]
-        without = GreatGameModel(off, rng=seed).run().values["alignment"][:, 0, 0]
+        with_ = GreatGameModel(mini, rng=seed).run().values["alignment"][0, :, 0, 0]
+        without = GreatGameModel(off, rng=seed).run().values["alignment"][0, :, 0, 0]
         diffs.append((with_[-1] - with_[0]) - (without[-1] - without[0]))
     assert effect == pytest.approx(np.mean(diffs), abs=1e-12)
     assert abs(effect) > 1e-4

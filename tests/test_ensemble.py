@@ -98,7 +98,7 @@ def test_event_outcomes_match_mesa_model(mini_path):
     weak = with_values(loaded, {"powers.north.credibility": 0.01})
     ens = prepare([loaded.scenario, weak], [1, 1])
     assert ens.magnitudes.shape == (2, len(ens.events))
-    mesa_logs = [GreatGameModel(sc, rng=1).run().events for sc in (loaded.scenario, weak)]
+    mesa_logs = [GreatGameModel(sc, rng=1).run().events[0] for sc in (loaded.scenario, weak)]
     outcomes = [next(e["outcome"] for e in log if e["id"] == "unrest") for log in mesa_logs]
     assert outcomes == ["honoured by north", "not honoured by north"]
     got = simulate([loaded.scenario, weak], [1, 1], engine="ensemble").values["trust"]

@@ -22,7 +22,7 @@ def test_same_seed_same_numbers_other_seed_other_numbers(mini):
     c = GreatGameModel(mini, rng=12).run()
     assert np.array_equal(_values(a), _values(b))
     assert not np.allclose(_values(a), _values(c))
-    assert a.seed == 11 and c.seed == 12
+    assert a.seeds.tolist() == [11] and c.seeds.tolist() == [12]
 
 
 def test_noise_is_the_runs_only_randomness(mini, tmp_path, mini_raw):
@@ -47,8 +47,8 @@ def test_records_one_row_per_month_plus_initial(mini):
     traj = model.run()
     assert model.steps == 12 and not model.running
     assert traj.dates[0] == "2021-12" and traj.dates[-1] == "2022-12"
-    assert traj.values["alignment"].shape == (13, 3, 2)
-    assert traj.values["credibility"].shape == (13, 2)
+    assert traj.values["alignment"].shape == (1, 13, 3, 2)
+    assert traj.values["credibility"].shape == (1, 13, 2)
 
 
 def test_events_fire_once_at_their_month(mini):
@@ -67,7 +67,7 @@ def test_events_fire_once_at_their_month(mini):
 
 def test_threat_event_raises_threat_and_lowers_alignment(mini):
     traj = GreatGameModel(mini, rng=0).run()
-    threat = traj.values["threat"][:, 0, 0]  # alpha's threat from north
+    threat = traj.values["threat"][0, :, 0, 0]  # alpha's threat from north
     month = traj.dates.index("2022-10")
     assert threat[month] > threat[month - 1] + 0.1
 
@@ -78,8 +78,8 @@ def test_disabled_event_does_not_fire(mini_raw, tmp_path):
     mini_raw["events"][1]["enabled"] = False
     sc = load_scenario(write_yaml(tmp_path / "s.yaml", mini_raw))
     traj = GreatGameModel(sc, rng=0).run()
-    assert "war" not in [e["id"] for e in traj.events]
-    assert traj.values["credibility"][-1, 0] >= 0.7
+    assert "war" not in [e["id"] for e in traj.events[0]]
+    assert traj.values["credibility"][0, -1, 0] >= 0.7
 
 
 def test_unhonoured_request_costs_credibility(mini_raw, tmp_path):
@@ -103,7 +103,7 @@ def test_status_quo_is_a_fixed_point(mini_raw, tmp_path):
     sc = load_scenario(write_yaml(tmp_path / "still.yaml", mini_raw))
     traj = GreatGameModel(sc, rng=0).run()
     for name in ("alignment", "trust", "threat", "dependence"):
-        values = traj.values[name]
+        values = traj.values[name][0]
         assert np.allclose(values, values[0], atol=1e-12), name
 
 
@@ -125,5 +125,7 @@ def test_a_budget_cut_erodes_the_powers_standing(mini_raw, tmp_path):
     sc = load_scenario(write_yaml(tmp_path / "cut.yaml", mini_raw))
     traj = GreatGameModel(sc, rng=0).run()
     east = 1
-    assert np.all(traj.values["trust"][-1, :, east] < traj.values["trust"][0, :, east])
-    assert np.all(traj.values["alignment"][-1, :, east] < traj.values["alignment"][0, :, east])
+    assert np.all(traj.values["trust"][0, -1, :, east] < traj.values["trust"][0, 0, :, east])
+    assert np.all(
+        traj.values["alignment"][0, -1, :, east] < traj.values["alignment"][0, 0, :, east]
+    )

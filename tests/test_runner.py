@@ -48,7 +48,7 @@ def test_run_table_is_tidy_and_matches_the_model(mini_path):
     again = GreatGameModel(res.loaded, rng=seed).run()
     rows = table[(table["run"] == 1) & (table["variable"] == "alignment")]
     wide = rows.pivot_table(index=["step", "state"], columns="power", values="value", observed=True)
-    expected = again.values["alignment"][-1]
+    expected = again.values["alignment"][0, -1]
     got = wide.loc[12].loc[["alpha", "beta", "gamma"], ["north", "east"]].to_numpy()
     assert np.array_equal(got, expected)
     # one primary patron per state and month
@@ -77,7 +77,7 @@ def test_write_run_folder(tmp_path, mini_path):
     back = pd.read_parquet(out / "results.parquet")
     assert len(back) == len(res.table())
     events = pd.read_csv(out / "events.csv")
-    assert len(events) == 2 * len(res.trajectories[0].events)
+    assert len(events) == 2 * len(res.batch.events[0])
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
 
 

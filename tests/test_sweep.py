@@ -11,8 +11,10 @@ from conftest import write_yaml
 from sim.cli import main
 from sim.input.params import with_values
 from sim.input.scenario import load_scenario
+from sim.model.engines import simulate
 from sim.model.mesa_model import GreatGameModel
 from sim.results.runner import OutputError, replicate_seeds
+from sim.results.tables import long_table
 from sim.sweep.run import read_sweep_results, run_seed, run_sweep, to_ema
 from sim.sweep.spec import strip_provenance
 from sim.sweep.store import chunk_path, done_chunks
@@ -67,7 +69,7 @@ def test_rows_record_ids_seeds_and_parameters_and_reproduce_the_model(tmp_path, 
     bare = loaded.model_copy(update={"raw": strip_provenance(loaded.raw, list(PARAMS))})
     scenario = with_values(bare, {p: row[p] for p in PARAMS})
     traj = GreatGameModel(scenario, rng=int(row["seed"])).run()
-    assert row["alignment_end.beta.east"] == traj.values["alignment"][-1, 1, 1]
+    assert row["alignment_end.beta.east"] == traj.values["alignment"][0, -1, 1, 1]
     # parameters matter: the points differ
     assert table.groupby("point")["alignment_end.alpha.north"].mean().nunique() > 1
 
@@ -133,6 +135,14 @@ def test_trajectories_are_kept_in_chunks_when_asked(tmp_path, mini_path):
     got = end.set_index(["run", "state", "power"])["value"]
     for run in range(6):
         assert got[(run, "gamma", "north")] == table.loc[run, "alignment_end.gamma.north"]
+    # one long-table format: a run's rows are those a results folder holds for its seed and values
+    names = list(PARAMS)
+    row = table.loc[4]
+    point = with_values(load_scenario(mini_path), {n: float(row[n]) for n in names})
+    alone = long_table(simulate([point], [int(row["seed"])], engine="ensemble"), runs=[4])
+    mine = traj[traj["run"] == 4].reset_index(drop=True)
+    assert list(mine.columns) == list(alone.columns)
+    pd.testing.assert_frame_equal(mine, alone, check_categorical=False, check_dtype=False)
 
 
 def test_to_ema_gives_experiments_and_outcomes(tmp_path, mini_path):

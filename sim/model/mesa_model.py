@@ -26,7 +26,7 @@ from sim.input.scenario import (
 from sim.model import dynamics
 from sim.model.compile import CompiledEvent, compile_events, compile_run, draw_noise
 from sim.model.dynamics import FloatArray
-from sim.model.metrics import Batch, EventRecord, Trajectory, snapshot, stack
+from sim.model.metrics import Batch, EventRecord, snapshot
 
 __all__ = ["GreatGameModel", "PowerAgent", "StateAgent", "mesa_engine"]
 
@@ -192,23 +192,23 @@ class GreatGameModel(mesa.Model):
         if self.steps >= self.n_steps:
             self.running = False
 
-    def run(self) -> Trajectory:
-        """Run every month of the scenario and return the trajectory."""
+    def run(self) -> Batch:
+        """Run every month of the scenario and return its record (a batch of one)."""
         self.run_until(float(self.n_steps))
-        return self.trajectory()
+        return self.record()
 
-    def trajectory(self) -> Trajectory:
-        """What has been recorded so far."""
+    def record(self) -> Batch:
+        """What has been recorded so far, as a batch of one run."""
         start = month_index(self.spec.meta.start)
         n = len(self._records)
-        return Trajectory(
-            seed=int(self.seed),
+        return Batch(
+            seeds=np.array([int(self.seed)], dtype=np.int64),
             dates=[month_label(start - 1 + t) for t in range(n)],
             states=list(self.state_ids),
             powers=list(self.power_ids),
             population=np.array([s.population for s in self.spec.states]),
-            values={k: np.stack([r[k][0] for r in self._records]) for k in self._records[0]},
-            events=list(self.event_log),
+            values={k: np.stack([r[k][0] for r in self._records])[None] for k in self._records[0]},
+            events=[list(self.event_log)],
         )
 
 
@@ -220,17 +220,8 @@ def mesa_engine(scenarios: Sequence[Scenario], seeds: Sequence[int]) -> Batch:
         seeds: One seed per run.
 
     Returns:
-        The batch.
+        The batch, with each run's event log.
     """
-    runs = [
-        GreatGameModel(sc, rng=int(seed)).run() for sc, seed in zip(scenarios, seeds, strict=True)
-    ]
-    first = runs[0]
-    return Batch(
-        seeds=np.array([r.seed for r in runs], dtype=np.int64),
-        dates=first.dates,
-        states=first.states,
-        powers=first.powers,
-        population=first.population,
-        values=stack(runs),
+    return Batch.concat(
+        [GreatGameModel(sc, rng=int(seed)).run() for sc, seed in zip(scenarios, seeds, strict=True)]
     )

@@ -1,6 +1,6 @@
 """What the model records and what is derived from it: pure functions of recorded state.
 
-Recorded variables (:data:`RECORDED`), a run's :class:`Trajectory` and a batch's :class:`Batch`,
+Recorded variables (:data:`RECORDED`), the record of runs (:class:`Batch`, one run a batch of one),
 influence, primary patrons, hedging, summary metrics, and observables that can be checked
 against the world. The observable so far is the predicted vote of each state on a UN General
 Assembly resolution condemning Russia:
@@ -30,17 +30,16 @@ import numpy as np
 from sim.model.dynamics import FloatArray, IndexArray, IntArray, WorldState, hedging_index
 
 __all__ = [
+    "DERIVED",
     "RECORDED",
     "VOTES",
     "Batch",
     "EventRecord",
-    "Trajectory",
     "VoteRule",
     "influence",
     "predicted_vote",
     "primary_patron",
     "snapshot",
-    "stack",
     "summarize",
 ]
 
@@ -52,6 +51,12 @@ RECORDED: dict[str, str] = {
     "credibility": "power",
 }
 """Variables recorded every month and their index kind."""
+DERIVED: dict[str, str] = {
+    "hedging": "state",
+    "primary_patron": "state-power",
+    "influence": "power",
+}
+"""Variables derived from the recorded ones (:meth:`Batch.derived`) and their index kind."""
 
 
 def snapshot(state: WorldState, channel_weights: FloatArray) -> dict[str, FloatArray]:
@@ -122,46 +127,6 @@ class EventRecord(TypedDict):
     outcome: str
 
 
-@dataclass
-class Trajectory:
-    """The recorded history of one run.
-
-    Attributes:
-        seed: The run's seed.
-        dates: ``YYYY-MM`` label of each record: record ``t`` is the state at the end of that
-            month, so record 0 (the initial state) is dated the month before ``meta.start``.
-        states: State ids.
-        powers: Power ids.
-        population: ``(S,)`` populations in millions.
-        values: Variable name to array ``(T + 1, S, P)`` or ``(T + 1, P)``.
-        events: Event log entries.
-    """
-
-    seed: int
-    dates: list[str]
-    states: list[str]
-    powers: list[str]
-    population: FloatArray
-    values: dict[str, FloatArray]
-    events: list[EventRecord] = field(default_factory=list)
-
-    def derived(self) -> dict[str, FloatArray]:
-        """Derived variables of the run.
-
-        Returns:
-            ``hedging`` ``(T + 1, S)``, ``primary_patron`` as a 0/1 indicator ``(T + 1, S, P)``
-            and ``influence`` ``(T + 1, P)``.
-        """
-        a = self.values["alignment"]
-        patron = primary_patron(a)
-        indicator = (patron[..., None] == np.arange(a.shape[-1])).astype(float)
-        return {
-            "hedging": hedging_index(a),
-            "primary_patron": indicator,
-            "influence": influence(a, self.population),
-        }
-
-
 def summarize(
     values: dict[str, FloatArray],
     population: FloatArray,
@@ -206,22 +171,23 @@ def summarize(
     return out
 
 
-def stack(trajectories: list[Trajectory]) -> dict[str, FloatArray]:
-    """Stack the recorded variables of runs of one scenario along a leading batch axis."""
-    return {k: np.stack([t.values[k] for t in trajectories]) for k in trajectories[0].values}
-
-
 @dataclass
 class Batch:
-    """Recorded variables of a batch of runs.
+    """The record of one or more runs of one scenario structure: the one run record.
+
+    Every engine returns one (a single run is a batch of one); the results folder's long table
+    (:func:`sim.results.tables.long_table`) and a sweep's rows are built from it.
 
     Attributes:
         seeds: Seed of each run, ``(B,)``.
-        dates: ``YYYY-MM`` label of each record (see :class:`sim.model.metrics.Trajectory`).
+        dates: ``YYYY-MM`` label of each record: record ``t`` is the state at the end of that
+            month, so record 0 (the initial state) is dated the month before ``meta.start``.
         states: State ids.
         powers: Power ids.
-        population: ``(S,)`` populations (from the first scenario).
-        values: Variable name to ``(B, T + 1, S, P)`` or ``(B, T + 1, P)`` array.
+        population: ``(S,)`` populations in millions (from the first scenario).
+        values: Recorded variable (:data:`RECORDED`) to ``(B, T + 1, S, P)`` or
+            ``(B, T + 1, P)`` array.
+        events: Each run's event log (empty lists when the engine logs none).
     """
 
     seeds: IntArray
@@ -230,10 +196,46 @@ class Batch:
     powers: list[str]
     population: FloatArray
     values: dict[str, FloatArray]
+    events: list[list[EventRecord]] = field(default_factory=list)
+
+    @property
+    def n_runs(self) -> int:
+        """Number of runs, ``B``."""
+        return len(self.seeds)
+
+    def derived(self) -> dict[str, FloatArray]:
+        """Variables derived from the recorded ones (:data:`DERIVED`).
+
+        Returns:
+            ``hedging`` ``(B, T + 1, S)``, ``primary_patron`` as a 0/1 indicator
+            ``(B, T + 1, S, P)`` and ``influence`` ``(B, T + 1, P)``.
+        """
+        a = self.values["alignment"]
+        patron = primary_patron(a)
+        indicator = (patron[..., None] == np.arange(a.shape[-1])).astype(float)
+        return {
+            "hedging": hedging_index(a),
+            "primary_patron": indicator,
+            "influence": influence(a, self.population),
+        }
 
     def summary(self) -> dict[str, FloatArray]:
         """Summary metrics per run (see :func:`sim.model.metrics.summarize`)."""
         return summarize(self.values, self.population, self.states, self.powers)
+
+    @classmethod
+    def concat(cls, batches: Sequence[Batch]) -> Batch:
+        """Join batches of one scenario structure along the batch axis, in order."""
+        first = batches[0]
+        return cls(
+            seeds=np.concatenate([b.seeds for b in batches]),
+            dates=first.dates,
+            states=first.states,
+            powers=first.powers,
+            population=first.population,
+            values={k: np.concatenate([b.values[k] for b in batches]) for k in first.values},
+            events=[log for b in batches for log in b.events],
+        )
 
 
 VOTES: tuple[str, ...] = ("yes", "abstain", "no", "absent")

@@ -8,7 +8,7 @@ answered with :class:`~sim.input.errors.OutputError` (or, for ``scenario.yaml``,
 :class:`~sim.input.errors.ScenarioError`): one line naming the file and what is wrong, never a
 traceback. Layout of a results folder::
 
-    results.parquet   the tidy table (sim.results.runner.tidy): run, seed, step, date, state,
+    results.parquet   the long table (sim.results.tables.long_table): run, seed, step, date, state,
                       power, variable, value
     events.csv        the event log: run, seed, step, date, id, type, magnitude, outcome
     scenario.yaml     the scenario as run (extends resolved)
@@ -323,7 +323,8 @@ class RunFolder:
 
     Attributes:
         path: The folder.
-        table: The tidy results table (``results.parquet``; see :func:`sim.results.runner.tidy`).
+        table: The long results table (``results.parquet``; see
+            :func:`sim.results.tables.long_table`).
         doc: The scenario as run, as plain data (``scenario.yaml``).
         scenario: The same, validated.
         manifest: ``manifest.json``.

@@ -21,17 +21,16 @@ from sim.input.errors import OutputError
 from sim.input.evidence import load_verified
 from sim.input.scenario import LoadedScenario
 from sim.model.mesa_model import GreatGameModel
-from sim.model.metrics import RECORDED, Trajectory
+from sim.model.metrics import Batch
 from sim.results.atomic import atomic_folder
 from sim.results.provenance import environment
+from sim.results.tables import VARIABLES, events_table, long_table
 
 __all__ = [
     "OutputError",
     "RunResults",
-    "events_table",
     "replicate_seeds",
     "run",
-    "tidy",
     "write_run_folder",
 ]
 
@@ -52,78 +51,6 @@ def replicate_seeds(root: int, n: int) -> list[int]:
     return [int(c.generate_state(1, np.uint32)[0]) for c in children]
 
 
-def tidy(trajectories: list[Trajectory], first_run: int = 0) -> pd.DataFrame:
-    """Long table of every recorded and derived variable.
-
-    Columns: ``run, seed, step, date, state, power, variable, value``. State-power variables
-    (alignment, trust, threat, dependence, primary_patron as a 0/1 indicator) fill both ids;
-    per-state variables (hedging) leave ``power`` empty; per-power variables (credibility,
-    influence) leave ``state`` empty.
-
-    Args:
-        trajectories: Runs to include.
-        first_run: Number of the first run.
-
-    Returns:
-        The table, one row per run, month, id pair and variable.
-    """
-    parts = []
-    t: np.ndarray  # time, state and power index grids: 3-D or 2-D by variable
-    s: np.ndarray
-    p: np.ndarray
-    for r, traj in enumerate(trajectories):
-        values = {**traj.values, **traj.derived()}
-        n_t = len(traj.dates)
-        for name, arr in values.items():
-            if arr.ndim == 3:
-                t, s, p = np.meshgrid(
-                    np.arange(n_t),
-                    np.arange(len(traj.states)),
-                    np.arange(len(traj.powers)),
-                    indexing="ij",
-                )
-                states = np.array(traj.states, dtype=object)[s.ravel()]
-                powers = np.array(traj.powers, dtype=object)[p.ravel()]
-            elif name == "hedging":
-                t, s = np.meshgrid(np.arange(n_t), np.arange(len(traj.states)), indexing="ij")
-                states = np.array(traj.states, dtype=object)[s.ravel()]
-                powers = np.full(t.size, None, dtype=object)
-            else:
-                t, p = np.meshgrid(np.arange(n_t), np.arange(len(traj.powers)), indexing="ij")
-                states = np.full(t.size, None, dtype=object)
-                powers = np.array(traj.powers, dtype=object)[p.ravel()]
-            steps = t.ravel()
-            parts.append(
-                pd.DataFrame(
-                    {
-                        "run": first_run + r,
-                        "seed": np.int64(traj.seed),
-                        "step": steps.astype(np.int32),
-                        "date": np.array(traj.dates, dtype=object)[steps],
-                        "state": states,
-                        "power": powers,
-                        "variable": name,
-                        "value": arr.ravel(),
-                    }
-                )
-            )
-    table = pd.concat(parts, ignore_index=True)
-    for col in ("date", "state", "power", "variable"):
-        table[col] = table[col].astype("category")
-    return table
-
-
-def events_table(trajectories: list[Trajectory], first_run: int = 0) -> pd.DataFrame:
-    """Event log of every run: ``run, seed, step, date, id, type, magnitude, outcome``."""
-    rows = [
-        {"run": first_run + r, "seed": traj.seed, **entry}
-        for r, traj in enumerate(trajectories)
-        for entry in traj.events
-    ]
-    columns = ["run", "seed", "step", "date", "id", "type", "magnitude", "outcome"]
-    return pd.DataFrame(rows, columns=columns)
-
-
 @dataclass
 class RunResults:
     """Everything a ``greatgame run`` produces, in memory.
@@ -131,30 +58,33 @@ class RunResults:
     Attributes:
         loaded: The scenario that was run.
         root_seed: The seed given by the user.
-        trajectories: One per replicate.
+        batch: The record of every replicate (with its event log).
         wall_time: Seconds spent simulating.
     """
 
     loaded: LoadedScenario
     root_seed: int
-    trajectories: list[Trajectory]
+    batch: Batch
     wall_time: float
     _table: pd.DataFrame | None = field(default=None, repr=False, compare=False)
 
     @property
     def seeds(self) -> list[int]:
         """Seed of each replicate."""
-        return [t.seed for t in self.trajectories]
+        return [int(s) for s in self.batch.seeds]
 
     def table(self) -> pd.DataFrame:
-        """The tidy results table (see :func:`tidy`), built once (do not modify it)."""
+        """The long results table (:func:`sim.results.tables.long_table`), built once.
+
+        Do not modify it: it is shared by every caller.
+        """
         if self._table is None:
-            self._table = tidy(self.trajectories)
+            self._table = long_table(self.batch)
         return self._table
 
     def events(self) -> pd.DataFrame:
-        """The event log (see :func:`events_table`)."""
-        return events_table(self.trajectories)
+        """The event log (:func:`sim.results.tables.events_table`)."""
+        return events_table(self.batch)
 
 
 def run(
@@ -173,7 +103,7 @@ def run(
         progress: Show a progress bar (None: only on a terminal and for more than 10 runs).
 
     Returns:
-        The trajectories with their provenance.
+        The runs' record with its provenance.
     """
     if replicates < 1:
         raise ValueError(f"expected at least one replicate, found {replicates}")
@@ -181,11 +111,13 @@ def run(
     seeds = replicate_seeds(seed, replicates)
     disable = (replicates <= 10) if progress is None else not progress
     started = time.perf_counter()
-    trajectories = [
-        GreatGameModel(loaded.scenario, rng=s).run()
-        for s in tqdm(seeds, desc="runs", unit="run", disable=disable or None)
-    ]
-    return RunResults(loaded, seed, trajectories, time.perf_counter() - started)
+    batch = Batch.concat(
+        [
+            GreatGameModel(loaded.scenario, rng=s).run()
+            for s in tqdm(seeds, desc="runs", unit="run", disable=disable or None)
+        ]
+    )
+    return RunResults(loaded, seed, batch, time.perf_counter() - started)
 
 
 def _sha256(path: Path) -> str:
@@ -216,16 +148,11 @@ def manifest(res: RunResults, files: list[str]) -> dict:
         },
         "engine": "mesa",
         "root_seed": res.root_seed,
-        "replicates": len(res.trajectories),
+        "replicates": res.batch.n_runs,
         "seeds": res.seeds,
         "seed_rule": "numpy.random.SeedSequence(root_seed).spawn(replicates), "
         "each child's generate_state(1, uint32)[0]; each run uses numpy.random.default_rng(seed)",
-        "variables": {
-            **RECORDED,
-            "hedging": "state",
-            "primary_patron": "state-power",
-            "influence": "power",
-        },
+        "variables": VARIABLES,
         **environment(),
         "wall_time_s": round(res.wall_time, 4),
         "files": files,

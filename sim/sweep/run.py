@@ -39,7 +39,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import yaml
 from tqdm.auto import tqdm
@@ -48,10 +47,10 @@ from sim.input.errors import Interrupted, OutputError
 from sim.input.params import with_values
 from sim.input.scenario import LoadedScenario
 from sim.model.engines import ENGINES, simulate
-from sim.model.metrics import Batch
 from sim.results.atomic import check_free, write_file
 from sim.results.folder import check_columns, read_parquet
 from sim.results.provenance import environment
+from sim.results.tables import long_table
 from sim.sweep import store
 from sim.sweep.designs import build_design, design_seed
 from sim.sweep.executors import open_executor
@@ -130,38 +129,6 @@ class ChunkOutput:
     trajectories: pa.Table | None
 
 
-def _trajectory_table(batch: Batch, run_ids: np.ndarray) -> pa.Table:
-    """Long table ``run, step, variable, state, power, value`` of a batch's recorded variables."""
-    parts = []
-    for name, arr in batch.values.items():
-        b, t = arr.shape[:2]
-        if arr.ndim == 4:
-            s, p = arr.shape[2:]
-            idx = np.indices((b, t, s, p)).reshape(4, -1)
-            state = np.array(batch.states, dtype=object)[idx[2]]
-            power = np.array(batch.powers, dtype=object)[idx[3]]
-        else:
-            p = arr.shape[2]
-            idx = np.indices((b, t, p)).reshape(3, -1)
-            state = np.full(idx.shape[1], None, dtype=object)
-            power = np.array(batch.powers, dtype=object)[idx[2]]
-        parts.append(
-            pa.table(
-                {
-                    "run": pa.array(run_ids[idx[0]], pa.int64()),
-                    "step": pa.array(idx[1], pa.int16()),
-                    "variable": pa.array(np.full(idx.shape[1], name, dtype=object), pa.string()),
-                    "state": pa.array(state, pa.string()),
-                    "power": pa.array(power, pa.string()),
-                    "value": pa.array(arr.ravel(), pa.float64()),
-                }
-            )
-        )
-    table = pa.concat_tables(parts)
-    order = pc.sort_indices(table, [("run", "ascending")])  # stable: keeps variable order
-    return table.take(order)
-
-
 def run_chunk(job: ChunkJob) -> ChunkOutput:
     """Run the runs of one chunk and return their rows (runs on a worker).
 
@@ -191,7 +158,9 @@ def run_chunk(job: ChunkJob) -> ChunkOutput:
         columns[name] = pa.array(values[:, j], pa.float64())
     for name, metric in batch.summary().items():
         columns[name] = pa.array(np.asarray(metric, dtype=np.float64), pa.float64())
-    traj = _trajectory_table(batch, run_ids) if job.keep == "trajectories" else None
+    traj = None
+    if job.keep == "trajectories":  # the results folder's long table (sim.results.tables)
+        traj = pa.Table.from_pandas(long_table(batch, run_ids), preserve_index=False)
     return ChunkOutput(job.index, pa.table(columns), traj)
 
 

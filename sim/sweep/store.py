@@ -6,9 +6,10 @@ Layout of a sweep folder::
     manifest.json             provenance and status (running / complete)
     design.parquet            one row per parameter point: point, then one column per parameter
     chunks/runs-000000.parquet          summary rows of the runs of chunk 0, and so on
-    trajectories/part-000000.parquet    (keep: trajectories) every recorded variable of every
-                                        month of chunk 0's runs: run, step, variable, state,
-                                        power, value (read the folder as one dataset)
+    trajectories/part-000000.parquet    (keep: trajectories) chunk 0's runs as a results
+                                        folder's long table (sim.results.tables): run, seed,
+                                        step, date, state, power, variable, value (read the
+                                        folder as one dataset)
     results.parquet           the final dataset: every chunk's runs, in run order
 
 Every file is written by :func:`sim.results.atomic.atomic_file` (temporary name, flushed to

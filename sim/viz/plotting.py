@@ -1,9 +1,9 @@
 """Figures drawn from results tables only (never from a model object).
 
-Every ``plot_*`` function takes a table (a tidy results table of ``sim.results.runner.tidy``, a
-comparison table of ``sim.results.compare.difference``, an attribution table of
-``sim.results.attribution.attribute``, or a sweep's tables) and an optional ``ax``, and returns the
-axes (the ``*_grid`` functions return a figure). Each power has one colour in every figure
+Every ``plot_*`` function takes a table (a long results table of
+``sim.results.tables.long_table``, a comparison table of ``sim.results.compare.difference``, an
+attribution table of ``sim.results.attribution.attribute``, or a sweep's tables) and an optional
+``ax``, and returns the axes (the ``*_grid`` functions return a figure). Each power has one colour in every figure
 (:func:`power_colour`); time axes carry
 month-end dates (a record dated ``2022-03`` is the state at the end of March 2022). Bands are
 the 50% (darker) and 90% (lighter) ranges across runs around the median line.
@@ -177,7 +177,7 @@ def plot_alignment(table: pd.DataFrame, state: str, ax: Axes | None = None) -> A
     """Alignment of one state toward every power: median across runs, 50% and 90% bands.
 
     Args:
-        table: A tidy results table (``sim.results.runner.tidy``).
+        table: A long results table (``sim.results.tables.long_table``).
         state: State id.
         ax: Axes to draw on (a new figure when None).
 
