@@ -25,6 +25,7 @@ def assert_same_runs(mesa, ens) -> None:
     for name, expected in mesa.values.items():
         assert ens.values[name].shape == expected.shape, name
         np.testing.assert_allclose(ens.values[name], expected, rtol=0, atol=TOL, err_msg=name)
+    assert ens.events == mesa.events  # the same event log, run by run
 
 
 @pytest.mark.parametrize(
@@ -101,9 +102,10 @@ def test_event_outcomes_match_mesa_model(mini_path):
     mesa_logs = [GreatGameModel(sc, rng=1).run().events[0] for sc in (loaded.scenario, weak)]
     outcomes = [next(e["outcome"] for e in log if e["id"] == "unrest") for log in mesa_logs]
     assert outcomes == ["honoured by north", "not honoured by north"]
-    got = simulate([loaded.scenario, weak], [1, 1], engine="ensemble").values["trust"]
-    want = simulate([loaded.scenario, weak], [1, 1], engine="mesa").values["trust"]
-    np.testing.assert_allclose(got, want, rtol=0, atol=TOL)
+    got = simulate([loaded.scenario, weak], [1, 1], engine="ensemble")
+    want = simulate([loaded.scenario, weak], [1, 1], engine="mesa")
+    np.testing.assert_allclose(got.values["trust"], want.values["trust"], rtol=0, atol=TOL)
+    assert got.events == want.events == mesa_logs  # the same event log from both engines
 
 
 def test_runs_of_different_structure_are_refused(mini_path, tmp_path):

@@ -15,6 +15,7 @@ import numpy as np
 from sim.input.modelparams import model_parameters
 from sim.input.scenario import CHANNELS, EVENT_RULES, ModelParams, Scenario, Strategy
 from sim.model.dynamics import FloatArray, Params, WorldState, status_quo
+from sim.model.metrics import EventRecord
 
 __all__ = [
     "CompiledEvent",
@@ -48,6 +49,37 @@ class CompiledEvent:
     targets: tuple[int, ...]
     magnitude: float
     variable: str | None
+
+
+def event_record(
+    event: CompiledEvent,
+    date: str,
+    magnitude: float,
+    honoured: dict[int, bool],
+    powers: Sequence[str],
+) -> EventRecord:
+    """One run's log entry for an event that fired (the same text from every engine).
+
+    Args:
+        event: The event.
+        date: Its ``YYYY-MM`` month.
+        magnitude: Its magnitude in this run.
+        honoured: For a call for help, whether each asked power (by index) honoured it.
+        powers: Power ids.
+
+    Returns:
+        The entry of ``events.csv``.
+    """
+    return {
+        "step": event.step,
+        "date": date,
+        "id": event.id,
+        "type": event.kind,
+        "magnitude": magnitude,
+        "outcome": "; ".join(
+            f"{'honoured' if ok else 'not honoured'} by {powers[p]}" for p, ok in honoured.items()
+        ),
+    }
 
 
 def _membership(sc: Scenario) -> FloatArray:

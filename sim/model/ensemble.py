@@ -26,16 +26,22 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any, Literal, overload
 
 import numpy as np
 
 from sim.input.scenario import LoadedScenario, Scenario, month_index, month_label
 from sim.model import dynamics
-from sim.model.compile import CompiledEvent, compile_events, compile_run, draw_noise
-from sim.model.dynamics import FloatArray, IndexArray, IntArray, Params, WorldState
-from sim.model.metrics import Batch, snapshot, summarize
+from sim.model.compile import (
+    CompiledEvent,
+    compile_events,
+    compile_run,
+    draw_noise,
+    event_record,
+)
+from sim.model.dynamics import BoolArray, FloatArray, IndexArray, IntArray, Params, WorldState
+from sim.model.metrics import Batch, EventRecord, snapshot, summarize
 
 __all__ = [
     "DEFAULT_CHUNK",
@@ -82,6 +88,9 @@ class Ensemble:
         states: State ids.
         powers: Power ids.
         population: ``(S,)`` populations of the first scenario.
+        fired: What :func:`simulate_ensemble` saw fire: each event's index into ``events``
+            with, for a call for help, whether each asked power honoured it in each run,
+            ``{power index: (B,) booleans}``.
     """
 
     params: Params
@@ -93,6 +102,20 @@ class Ensemble:
     states: list[str]
     powers: list[str]
     population: FloatArray
+    fired: list[tuple[int, dict[int, BoolArray]]] = field(default_factory=list)
+
+    def event_logs(self) -> list[list[EventRecord]]:
+        """Each run's event log, as the Mesa model writes it (from :attr:`fired`)."""
+        logs: list[list[EventRecord]] = [[] for _ in range(len(self.seeds))]
+        for e, honoured in self.fired:
+            ev = self.events[e]
+            date = self.dates[ev.step + 1]
+            mags = self.magnitudes[:, e].tolist()
+            oks = {p: ok.tolist() for p, ok in honoured.items()}
+            for b, log in enumerate(logs):
+                ok_b = {p: bool(v[b]) for p, v in oks.items()}
+                log.append(event_record(ev, date, mags[b], ok_b, self.powers))
+        return logs
 
     @property
     def n_steps(self) -> int:
@@ -274,9 +297,9 @@ def begin_month(
     Returns:
         The month's allocation and the states' new rows (to pass to ``dynamics.commit``).
     """
-    for e in by_step.get(t, ()):
+    for e in by_step.get(t, ()):  # each fires once: recorded in ens.fired
         ev = ens.events[e]
-        dynamics.apply_event(
+        honoured = dynamics.apply_event(
             state,
             ens.params,
             ev.kind,
@@ -285,6 +308,7 @@ def begin_month(
             ens.magnitudes[:, e],
             ev.variable,
         )
+        ens.fired.append((e, honoured))
     alloc = dynamics.allocate(state, ens.params)
     return alloc, dynamics.decide(state, ens.params, alloc, noise)
 
@@ -330,15 +354,16 @@ def simulate_ensemble(ens: Ensemble, keep: Keep = "trajectories") -> dict[str, F
     return summarize({"alignment": pair}, ens.population, ens.states, ens.powers)
 
 
-def _batch(seeds: IntArray, like: Ensemble | Batch, values: dict[str, FloatArray]) -> Batch:
-    """A :class:`sim.model.metrics.Batch` of these runs."""
+def _batch(ens: Ensemble, values: dict[str, FloatArray]) -> Batch:
+    """The :class:`sim.model.metrics.Batch` of a simulated ensemble, with its event logs."""
     return Batch(
-        seeds=np.asarray(seeds).astype(np.int64),
-        dates=like.dates,
-        states=like.states,
-        powers=like.powers,
-        population=like.population,
+        seeds=np.asarray(ens.seeds).astype(np.int64),
+        dates=ens.dates,
+        states=ens.states,
+        powers=ens.powers,
+        population=ens.population,
         values=values,
+        events=ens.event_logs(),
     )
 
 
@@ -386,7 +411,7 @@ def iter_ensemble(
         if keep == "summary":
             yield runs, out
         else:
-            yield runs, _batch(ens.seeds, ens, out)
+            yield runs, _batch(ens, out)
 
 
 @overload
@@ -431,10 +456,7 @@ def run_ensemble(
         parts = [out for _, out in iter_ensemble(scenarios, seeds, keep, chunk_size)]
         return {k: np.concatenate([out[k] for out in parts]) for k in parts[0]}
     batches = [out for _, out in iter_ensemble(scenarios, seeds, keep, chunk_size)]
-    if len(batches) == 1:
-        return batches[0]
-    values = {k: np.concatenate([b.values[k] for b in batches]) for k in batches[0].values}
-    return _batch(np.concatenate([b.seeds for b in batches]), batches[0], values)
+    return batches[0] if len(batches) == 1 else Batch.concat(batches)
 
 
 def ensemble_engine(scenarios: Sequence[Scenario], seeds: Sequence[int]) -> Batch:

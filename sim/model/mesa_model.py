@@ -24,7 +24,13 @@ from sim.input.scenario import (
     month_label,
 )
 from sim.model import dynamics
-from sim.model.compile import CompiledEvent, compile_events, compile_run, draw_noise
+from sim.model.compile import (
+    CompiledEvent,
+    compile_events,
+    compile_run,
+    draw_noise,
+    event_record,
+)
 from sim.model.dynamics import FloatArray
 from sim.model.metrics import Batch, EventRecord, snapshot
 
@@ -168,19 +174,9 @@ class GreatGameModel(mesa.Model):
             np.array([event.magnitude]),
             event.variable,
         )
-        self.event_log.append(
-            {
-                "step": event.step,
-                "date": month_label(month_index(self.spec.meta.start) + event.step),
-                "id": event.id,
-                "type": event.kind,
-                "magnitude": event.magnitude,
-                "outcome": "; ".join(
-                    f"{'honoured' if ok[0] else 'not honoured'} by {self.power_ids[p]}"
-                    for p, ok in outcome.items()
-                ),
-            }
-        )
+        date = month_label(month_index(self.spec.meta.start) + event.step)
+        honoured = {p: bool(ok[0]) for p, ok in outcome.items()}
+        self.event_log.append(event_record(event, date, event.magnitude, honoured, self.power_ids))
 
     def step(self) -> None:
         """One month: powers allocate, states decide, the model commits and records."""

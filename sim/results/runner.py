@@ -20,7 +20,7 @@ from tqdm.auto import tqdm
 from sim.input.errors import OutputError
 from sim.input.evidence import load_verified
 from sim.input.scenario import LoadedScenario
-from sim.model.mesa_model import GreatGameModel
+from sim.model.engines import get_engine
 from sim.model.metrics import Batch
 from sim.results.atomic import atomic_folder
 from sim.results.provenance import environment
@@ -33,6 +33,10 @@ __all__ = [
     "run",
     "write_run_folder",
 ]
+
+
+_ENSEMBLE_BATCH = 1000
+"""Runs the ensemble engine advances at once in :func:`run` (the progress bar moves per batch)."""
 
 
 def replicate_seeds(root: int, n: int) -> list[int]:
@@ -60,12 +64,14 @@ class RunResults:
         root_seed: The seed given by the user.
         batch: The record of every replicate (with its event log).
         wall_time: Seconds spent simulating.
+        engine: The engine that ran them (a key of :data:`sim.model.engines.ENGINES`).
     """
 
     loaded: LoadedScenario
     root_seed: int
     batch: Batch
     wall_time: float
+    engine: str = "ensemble"
     _table: pd.DataFrame | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -92,8 +98,12 @@ def run(
     seed: int = 0,
     replicates: int = 1,
     progress: bool | None = None,
+    engine: str = "ensemble",
 ) -> RunResults:
-    """Run a scenario with the Mesa model for ``replicates`` seeds spawned from ``seed``.
+    """Run a scenario for ``replicates`` seeds spawned from ``seed``.
+
+    Every engine gives the same runs (equal at 1e-9, the same event logs): the ensemble engine
+    runs them all at once, the Mesa model (``engine="mesa"``) one by one.
 
     Args:
         scenario: A loaded scenario or a path to one (loaded with its evidence ids verified,
@@ -101,6 +111,7 @@ def run(
         seed: Root seed; replicate seeds come from :func:`replicate_seeds`.
         replicates: Number of runs.
         progress: Show a progress bar (None: only on a terminal and for more than 10 runs).
+        engine: A key of :data:`sim.model.engines.ENGINES`.
 
     Returns:
         The runs' record with its provenance.
@@ -111,13 +122,16 @@ def run(
     seeds = replicate_seeds(seed, replicates)
     disable = (replicates <= 10) if progress is None else not progress
     started = time.perf_counter()
-    batch = Batch.concat(
-        [
-            GreatGameModel(loaded.scenario, rng=s).run()
-            for s in tqdm(seeds, desc="runs", unit="run", disable=disable or None)
-        ]
-    )
-    return RunResults(loaded, seed, batch, time.perf_counter() - started)
+    simulate_batch = get_engine(engine)
+    size = 1 if engine == "mesa" else _ENSEMBLE_BATCH  # the Mesa model runs one at a time
+    parts = []
+    with tqdm(total=replicates, desc="runs", unit="run", disable=disable or None) as bar:
+        for lo in range(0, replicates, size):
+            chunk = seeds[lo : lo + size]
+            parts.append(simulate_batch([loaded.scenario] * len(chunk), chunk))
+            bar.update(len(chunk))
+    batch = parts[0] if len(parts) == 1 else Batch.concat(parts)
+    return RunResults(loaded, seed, batch, time.perf_counter() - started, engine)
 
 
 def _sha256(path: Path) -> str:
@@ -146,7 +160,7 @@ def manifest(res: RunResults, files: list[str]) -> dict:
             "start": loaded.scenario.meta.start,
             "end": loaded.scenario.meta.end,
         },
-        "engine": "mesa",
+        "engine": res.engine,
         "root_seed": res.root_seed,
         "replicates": res.batch.n_runs,
         "seeds": res.seeds,

@@ -59,7 +59,7 @@ class Context:
     """
 
     def __init__(
-        self, loaded: LoadedScenario, replicates: int = 30, seed: int = 0, engine: str = "mesa"
+        self, loaded: LoadedScenario, replicates: int = 30, seed: int = 0, engine: str = "ensemble"
     ) -> None:
         self.loaded = loaded
         self.scenario = loaded.scenario
@@ -244,7 +244,7 @@ FACTS: list[Callable[[Context], FactResult]] = [
 
 
 def validate(
-    loaded: LoadedScenario, replicates: int = 30, seed: int = 0, engine: str = "mesa"
+    loaded: LoadedScenario, replicates: int = 30, seed: int = 0, engine: str = "ensemble"
 ) -> list[FactResult]:
     """Measure every stylized fact on runs of a scenario.
 
