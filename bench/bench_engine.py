@@ -5,6 +5,13 @@ Usage (from the repository root)::
     .venv/bin/python bench/bench_engine.py                  # sizes 1 to 100,000, then 1,000,000
     .venv/bin/python bench/bench_engine.py --million 0      # skip the million-run measurement
     .venv/bin/python bench/bench_engine.py --quick          # a smoke run (small sizes, 20,000)
+    .venv/bin/python bench/bench_engine.py --quick --json   # one JSON line (see below)
+
+With ``--json`` the benchmark prints one JSON object and nothing else: ``mesa_runs_per_s``
+(``--mesa-runs`` Mesa runs), ``ensemble_runs_per_s`` (a batch of 10,000 runs, summary metrics),
+``sweep_runs_per_s`` (a ``--sweep-runs`` run LHS sweep of the scenario through
+``greatgame sweep -j 1``, a process of its own: start-up, design, engine, chunked storage and
+final dataset included) and their ratios, all measured in that one run, with the machine.
 
 Part 1 times, for every batch size, the Mesa engine (:func:`sim.model.mesa_model.mesa_engine`, which
 records the trajectory, plus the summary metrics) on ``--mesa-runs`` runs of the scenario and
@@ -31,6 +38,7 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = "1"
 
 import argparse  # noqa: E402
+import json  # noqa: E402
 import multiprocessing  # noqa: E402
 import platform  # noqa: E402
 import resource  # noqa: E402
@@ -93,6 +101,63 @@ def ensemble_rate(sc: Scenario, size: int, chunk_size: int, min_seconds: float) 
         lambda: run_ensemble(sc, seeds, keep="summary", chunk_size=chunk_size), min_seconds
     )
     return size * calls / elapsed
+
+
+def sweep_rate(path: Path, n_runs: int) -> float:
+    """Runs per second of ``greatgame sweep -j 1`` on an LHS sweep of ``n_runs`` runs.
+
+    Two parameters of every power (credibility, monthly budget) over their assumption ranges,
+    one replicate a point; timed from the command's start to its exit.
+    """
+    import subprocess
+    import tempfile
+
+    import yaml
+
+    sc = load_scenario(path).scenario
+    parameters = {f"powers.{p.id}.{name}": None for p in sc.powers for name in _SWEPT}
+    spec = {
+        "scenario": str(path.resolve()),
+        "design": "lhs",
+        "samples": n_runs,
+        "replicates": 1,
+        "seed": 1,
+        "parameters": parameters,
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        spec_file = Path(tmp) / "spec.yaml"
+        spec_file.write_text(yaml.safe_dump(spec), encoding="utf-8")
+        command = [sys.executable, "-m", "sim.cli", "sweep", str(spec_file)]
+        command += ["--out", str(Path(tmp) / "out"), "-j", "1", "-q"]
+        start = time.perf_counter()
+        subprocess.run(command, check=True, cwd=ROOT)
+        return n_runs / (time.perf_counter() - start)
+
+
+_SWEPT = ("credibility", "monthly_budget")
+"""Numbers of each power that :func:`sweep_rate` varies."""
+
+
+def quick_json(args: argparse.Namespace) -> dict:
+    """The one-line benchmark of ``--json``: the three rates and their ratios, one run."""
+    sc = load_scenario(args.scenario).scenario
+    mesa = mesa_rate(sc, args.mesa_runs)
+    ensemble = ensemble_rate(sc, 10_000, args.chunk_size, args.min_seconds)
+    sweep = sweep_rate(args.scenario, args.sweep_runs)
+    return {
+        "scenario": args.scenario.name,
+        "mesa_runs_per_s": round(mesa, 2),
+        "ensemble_runs_per_s": round(ensemble, 1),
+        "sweep_runs_per_s": round(sweep, 1),
+        "ensemble_over_mesa": round(ensemble / mesa, 1),
+        "sweep_over_ensemble": round(sweep / ensemble, 3),
+        "sweep_runs": args.sweep_runs,
+        "mesa_runs": args.mesa_runs,
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "cpus": len(os.sched_getaffinity(0)),
+        "machine": platform.machine(),
+    }
 
 
 # --- part 2: a million runs over worker processes -----------------------------------------------
@@ -203,7 +268,14 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--block", type=int, default=25_000, help="runs per worker task")
     ap.add_argument("--quick", action="store_true", help="small smoke run")
+    ap.add_argument("--json", action="store_true", help="print one JSON object (see above)")
+    ap.add_argument("--sweep-runs", type=int, default=100_000, help="runs of the --json sweep")
     args = ap.parse_args(argv)
+    if args.json:
+        if args.quick:
+            args.mesa_runs, args.min_seconds = 20, 0.5
+        print(json.dumps(quick_json(args)))
+        return
     if args.quick:
         args.sizes, args.mesa_runs, args.min_seconds = "1,100,1000", 20, 0.2
         args.million = min(args.million, 20_000)

@@ -22,14 +22,33 @@ import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sim.input.errors import Interrupted, ScenarioError
+
+if TYPE_CHECKING:
+    from sim.input.scenario import LoadedScenario
 
 __all__ = ["main"]
 
 EXIT_BAD_INPUT = 2
 _BUNDLED_HELP = "or the name of a bundled scenario such as baseline_2022 (greatgame scenarios)"
 _EVIDENCE_HELP = "evidence folder (default: the bundled evidence base, seeds/ in a checkout)"
+
+
+ENGINE_NAMES = ("ensemble", "mesa")
+"""The engines of :data:`sim.model.engines.ENGINES`, named here so that building the parser
+imports no model code (a test checks that the two agree)."""
+
+
+def _engine_argument(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--engine",
+        choices=ENGINE_NAMES,
+        default="ensemble",
+        help="simulation engine: ensemble (all runs at once, the default) or mesa (the Mesa "
+        "model, run by run: the same numbers, far slower)",
+    )
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -42,6 +61,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from sim.viz.plotting import plot_alignment_grid
 
     loaded = load_verified(resolve_scenario(args.scenario), args.evidence)
+    _check_runnable(loaded, args.replicates, args.allow_large)
     out = Path(args.out) if args.out else Path("results") / loaded.scenario.meta.name
     check_free(out, args.force)  # fail before simulating
     res = runner.run(
@@ -49,6 +69,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         seed=args.seed,
         replicates=args.replicates,
         progress=None if not args.quiet else False,
+        engine=args.engine,
     )
 
     def plots(results: runner.RunResults, folder: Path) -> list[str]:
@@ -64,7 +85,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         per_run = res.wall_time / res.batch.n_runs
         print(
             f"{loaded.scenario.meta.name}: {res.batch.n_runs} run(s) of "
-            f"{loaded.scenario.n_steps} months in {res.wall_time:.2f} s ({per_run:.3f} s per run)"
+            f"{loaded.scenario.n_steps} months in {res.wall_time:.2f} s "
+            f"({per_run * 1e3:.2f} ms per run, {res.engine} engine)"
         )
         files = "results.parquet, events.csv, scenario.yaml, alignment.png, manifest.json"
         print(f"wrote {out}/ ({files})")
@@ -79,6 +101,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     for path in args.scenarios or scenario_names():
         try:
             loaded = load_verified(resolve_scenario(path), args.evidence)
+            _check_runnable(loaded, 1, args.allow_large)
         except ScenarioError as exc:
             _say_error(args, str(exc))
             failed += 1
@@ -97,6 +120,37 @@ def _cmd_check(args: argparse.Namespace) -> int:
         if bare and args.strict:
             failed += 1
     return EXIT_BAD_INPUT if failed else 0
+
+
+def _check_runnable(loaded: LoadedScenario, replicates: int, allow_large: bool) -> None:
+    """Refuse what a run cannot compute or what would exhaust the machine, before running.
+
+    Args:
+        loaded: The loaded scenario.
+        replicates: Runs asked for (``--replicates``).
+        allow_large: ``--allow-large``: lift the size limits (states, powers, months,
+            replicates) and allow a larger share of the memory.
+
+    Raises:
+        OutputError: For more replicates than :data:`sim.input.scenario.MAX_REPLICATES`.
+        ScenarioError: From :func:`sim.model.limits.check_runnable`.
+    """
+    from sim.input.errors import OutputError
+    from sim.input.scenario import ALLOW_LARGE, MAX_REPLICATES
+    from sim.model.limits import check_runnable
+
+    if replicates > MAX_REPLICATES and not allow_large:
+        raise OutputError(
+            f"--replicates {replicates}: expected at most {MAX_REPLICATES:,} replicates; pass "
+            f"{ALLOW_LARGE} to run more"
+        )
+    check_runnable(loaded, replicates, allow_large)
+
+
+_ALLOW_LARGE_HELP = (
+    "lift the size limits (20 states, 20 powers, 600 months, 1,000 replicates; for sweeps also "
+    "design points and chunk size) for a run known to be large"
+)
 
 
 def _cmd_observe(args: argparse.Namespace) -> int:
@@ -126,6 +180,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     from sim.results.validation import validate
 
     loaded = load_verified(resolve_scenario(args.scenario), args.evidence)
+    _check_runnable(loaded, args.replicates, args.allow_large)
     results = validate(loaded, replicates=args.replicates, seed=args.seed, engine=args.engine)
     print(f"{args.scenario}: stylized facts over {args.replicates} runs (seed {args.seed})")
     for r in results:
@@ -209,12 +264,22 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     from sim.input.bundled import resolve_sweep_spec
     from sim.input.errors import OutputError
     from sim.sweep.run import ChunkFailed, SweepInterrupted, run_sweep
+    from sim.sweep.spec import LoadedSpec, check_room, load_spec
 
     if bool(args.spec) == bool(args.resume):
         raise OutputError("give either a spec file or --resume DIR (not both)")
     if args.dask_local and args.scheduler:
         raise OutputError("give either --dask-local N or --scheduler ADDRESS (not both)")
-    spec = resolve_sweep_spec(args.spec) if args.spec else None
+    if args.scheduler:  # a malformed address fails before any folder is written
+        from sim.sweep.executors import parse_scheduler_address
+
+        parse_scheduler_address(args.scheduler)
+    spec: Path | LoadedSpec | None = resolve_sweep_spec(args.spec) if args.spec else None
+    if isinstance(spec, Path):  # checked here, to lift the size limits with --allow-large
+        spec = load_spec(spec, allow_large=args.allow_large)
+        check_room(spec, Path(args.out or Path("results") / "sweeps" / Path(args.spec).stem))
+        for note in spec.notes:
+            _say_error(args, f"warning: {note}")
     out = Path(args.resume or args.out or Path("results") / "sweeps" / Path(args.spec).stem)
     if args.dask_local or args.scheduler:
         executor, workers = "dask", args.dask_local
@@ -232,6 +297,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
             force=args.force,
             progress=not args.quiet,
             scheduler=args.scheduler,
+            scheduler_timeout=args.scheduler_timeout,
         )
     except SweepInterrupted as exc:
         _say_error(args, str(exc))
@@ -262,7 +328,8 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
 
     rank, files = write_analysis(args.folder, out=args.out, metrics=args.metric)
     if not args.quiet:
-        print("parameters ranked by influence over all output metrics:")
+        over = ", ".join(args.metric) if args.metric else "all output metrics"
+        print(f"parameters ranked by influence on {over}:")
         for row in rank.head(args.top).itertuples():
             print(f"{row.rank:4d}  {row.score:8.4f}  {row.parameter}")
         print(f"wrote {', '.join(str(f) for f in files)}")
@@ -270,6 +337,8 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
 
 
 def _add_sweep_commands(sub: argparse._SubParsersAction) -> None:
+    from sim.sweep.executors import SCHEDULER_TIMEOUT
+
     p = sub.add_parser("sweep", help="run a parameter sweep (grid, lhs, sobol, morris)")
     p.add_argument(
         "spec",
@@ -284,12 +353,24 @@ def _add_sweep_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--dask-local", type=_positive, metavar="N", help="run on a Dask LocalCluster of N workers"
     )
-    p.add_argument("--scheduler", metavar="ADDRESS", help="run on an existing Dask cluster")
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run on an existing Dask cluster, e.g. tcp://10.0.0.5:8786",
+    )
+    p.add_argument(
+        "--scheduler-timeout",
+        type=_positive_seconds,
+        default=SCHEDULER_TIMEOUT,
+        metavar="SECONDS",
+        help="give up joining --scheduler after SECONDS, exit 2 (default %(default)g)",
+    )
     p.add_argument(
         "--engine",
         help="simulation engine: ensemble or mesa (default: ensemble, or that of a resumed sweep)",
     )
     p.add_argument("--force", action="store_true", help="replace a non-empty sweep folder")
+    p.add_argument("--allow-large", action="store_true", help=_ALLOW_LARGE_HELP)
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar, no summary")
     p.set_defaults(func=_cmd_sweep)
 
@@ -311,11 +392,14 @@ def _add_sweep_commands(sub: argparse._SubParsersAction) -> None:
 
 
 def _cmd_plot(args: argparse.Namespace) -> int:
+    from sim.input.errors import OutputError
     from sim.viz.report import folder_kind, render, write_figure
 
     folder = Path(args.folder)
     what = folder_kind(folder)
-    fig = render(
+    if args.out and Path(args.out).exists() and not args.force:  # before drawing anything
+        raise OutputError(f"{args.out}: exists (use --force to replace it)")
+    drawn = render(
         folder,
         args.kind,
         date=args.date,
@@ -327,9 +411,8 @@ def _cmd_plot(args: argparse.Namespace) -> int:
         metric=args.metric,
         parameter=args.parameter,
     )
-    name = args.kind if args.kind != "attribution" else f"attribution_{args.state}_{args.power}"
-    out = Path(args.out) if args.out else folder / "plots" / f"{name}.png"
-    write_figure(fig, out, force=True)
+    out = Path(args.out) if args.out else folder / "plots" / f"{drawn.name}.png"
+    write_figure(drawn.figure, out, force=args.force)
     if not args.quiet:
         print(f"wrote {out} ({args.kind} of {what} folder {folder})")
     return 0
@@ -338,7 +421,9 @@ def _cmd_plot(args: argparse.Namespace) -> int:
 def _cmd_compare(args: argparse.Namespace) -> int:
     from sim.viz.render import write_compare
 
-    out, files = write_compare(args.folders, args.out, args.variable, force=args.force)
+    out, files, notes = write_compare(args.folders, args.out, args.variable, force=args.force)
+    for note in notes:  # what the comparison leaves out or cannot pair: said even with -q
+        _say_error(args, f"note: {note}")
     if not args.quiet:
         print(f"wrote {out}/ ({', '.join(files)})")
     return 0
@@ -354,7 +439,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def _add_plot_commands(sub: argparse._SubParsersAction) -> None:
-    from sim.viz.report import RESULT_KINDS, SWEEP_KINDS
+    from sim.viz.kinds import RESULT_KINDS, SWEEP_KINDS
 
     p = sub.add_parser("plot", help="draw a figure of a results or sweep folder")
     p.add_argument("folder", metavar="DIR", help="a results folder or a sweep folder")
@@ -376,10 +461,15 @@ def _add_plot_commands(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--metric", "-m", help="sweeps: output metric")
     p.add_argument("--parameter", help="scatter: parameter path (default: the first)")
+    p.add_argument("--force", action="store_true", help="replace an existing image file")
     p.add_argument("--quiet", "-q", action="store_true", help="print nothing on success")
     p.set_defaults(func=_cmd_plot)
 
-    p = sub.add_parser("compare", help="differences of results folders from the first one")
+    p = sub.add_parser(
+        "compare",
+        help="differences of results folders from the first one (runs paired by seed when the "
+        "scenarios have the same structure; notes on stderr say what differs)",
+    )
     p.add_argument("folders", nargs="+", metavar="RESULTS_DIR", help="baseline first")
     p.add_argument("--out", "-o", help="output folder (default results/compare_<names>)")
     p.add_argument(
@@ -405,6 +495,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="greatgame",
         description="Agent-based simulation of great-power influence in Central Asia.",
     )
+    parser.add_argument("--version", action="version", version=_version())
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     parser.add_argument(
         "--verbose",
@@ -423,6 +514,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="replace a non-empty results folder")
     p.add_argument("--quiet", "-q", action="store_true", help="print nothing on success")
     p.add_argument("--evidence", metavar="DIR", help=_EVIDENCE_HELP)
+    p.add_argument("--allow-large", action="store_true", help=_ALLOW_LARGE_HELP)
+    _engine_argument(p)
     p.set_defaults(func=_cmd_run)
 
     p = sub.add_parser("check", help="validate scenario files without running them")
@@ -435,6 +528,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--evidence", metavar="DIR", help=_EVIDENCE_HELP)
     p.add_argument("--strict", action="store_true", help="fail on numbers without provenance")
     p.add_argument("--all", action="store_true", help="list every number without provenance")
+    p.add_argument("--allow-large", action="store_true", help=_ALLOW_LARGE_HELP)
     p.set_defaults(func=_cmd_check)
 
     p = sub.add_parser("observe", help="UN vote, patron, hedging, alignment at a month")
@@ -452,8 +546,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--replicates", "-r", type=_positive, default=30, help="runs (default 30)")
     p.add_argument("--seed", type=_non_negative, default=0, help="root seed (default 0)")
-    p.add_argument("--engine", default="mesa", help="simulation engine (default mesa)")
+    _engine_argument(p)
     p.add_argument("--evidence", metavar="DIR", help=_EVIDENCE_HELP)
+    p.add_argument("--allow-large", action="store_true", help=_ALLOW_LARGE_HELP)
     p.set_defaults(func=_cmd_validate)
 
     p = sub.add_parser("scenarios", help="list the bundled scenarios (run them by name)")
@@ -476,13 +571,53 @@ def _parser() -> argparse.ArgumentParser:
 
     _add_sweep_commands(sub)
     _add_plot_commands(sub)
+    for name, command in sub.choices.items():
+        command.epilog = "example:\n  " + EXAMPLES[name]
+        command.formatter_class = argparse.RawDescriptionHelpFormatter
     return parser
+
+
+EXAMPLES = {
+    "run": "greatgame run baseline_2022 --seed 7 --replicates 30 --out results/b30",
+    "check": "greatgame check scenarios/no_war.yaml --strict",
+    "observe": "greatgame observe results/b30 --date 2022-03 --json",
+    "validate": "greatgame validate baseline_2022 --replicates 30 --seed 1",
+    "scenarios": "greatgame scenarios --json",
+    "schema": "greatgame schema > scenario.schema.json",
+    "evidence": "greatgame evidence --search drones",
+    "sweep": "greatgame sweep kazakhstan_sobol --out results/sweeps/kz -j 2",
+    "analyze": "greatgame analyze results/sweeps/kz -m alignment_change.kazakhstan.russia",
+    "plot": "greatgame plot results/b30 --kind heatmap --date 2022-12",
+    "compare": "greatgame compare results/b30 results/no_war --out results/cmp",
+    "report": "greatgame report results/b30 --out results/b30.html",
+}
+"""One example per command, shown at the end of its ``--help``."""
+
+
+def _version() -> str:
+    """``greatgame X.Y.Z`` from the installed package's metadata."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return f"greatgame {version('greatgame')}"
+    except PackageNotFoundError:
+        return "greatgame (not installed: run from a checkout without its package metadata)"
 
 
 def _positive(text: str) -> int:
     value = _non_negative(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, found {text!r}")
+    return value
+
+
+def _positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, found {text!r}") from None
+    if not 0 < value < 1e6:  # also refuses nan and inf
+        raise argparse.ArgumentTypeError(f"expected seconds in (0, 1e6), found {text!r}")
     return value
 
 

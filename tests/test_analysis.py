@@ -14,8 +14,11 @@ from sim.viz.render import write_analysis
 PARAMS = {"a": (0.0, 1.0), "b": (0.0, 1.0), "c": (0.0, 1.0)}
 
 
-def fake_sweep(folder, design, samples, replicates=2):
-    """A sweep folder whose output is y = 4a + 2b (c does nothing), plus replicate noise."""
+def fake_sweep(folder, design, samples, replicates=2, second=False):
+    """A sweep folder whose output is y = 4a + 2b (c does nothing), plus replicate noise.
+
+    With ``second``, also z = 3c + a / 2: an output that ranks the parameters otherwise.
+    """
     folder.mkdir()
     x = build_design(design, PARAMS, samples, seed=1)
     n = len(x)
@@ -39,6 +42,8 @@ def fake_sweep(folder, design, samples, replicates=2):
         table[p] = x[point, j]
     table["y"] = y
     table["flat"] = 1.0
+    if second:
+        table["z"] = 3 * table["c"] + table["a"] / 2
     write_table(pa.Table.from_pandas(table, preserve_index=False), folder / "results.parquet")
     write_json(
         {
@@ -48,7 +53,7 @@ def fake_sweep(folder, design, samples, replicates=2):
             "levels": 4,
             "design_seed": design_seed(1),
             "parameters": [{"path": p, "low": lo, "high": hi} for p, (lo, hi) in PARAMS.items()],
-            "outputs": ["y", "flat"],
+            "outputs": ["y", "flat", *(["z"] if second else [])],
         },
         folder / "manifest.json",
     )
@@ -87,3 +92,19 @@ def test_write_analysis_files_and_errors(tmp_path):
     lhs = fake_sweep(tmp_path / "l", "lhs", 10)
     with pytest.raises(OutputError, match="need a sobol or morris sweep, found a lhs design"):
         sensitivity(lhs)
+
+
+def test_a_metric_given_ranks_the_parameters_for_that_metric(tmp_path, capsys):
+    from sim.cli import main
+
+    folder = fake_sweep(tmp_path / "s", "sobol", 256, second=True)
+    by_z, _ = write_analysis(folder, out=tmp_path / "z", metrics=["z"])
+    assert by_z["parameter"].tolist() == ["c", "a", "b"]
+    by_y, _ = write_analysis(folder, out=tmp_path / "y", metrics=["y"])
+    assert by_y["parameter"].tolist() == ["a", "b", "c"]
+    overall, _ = write_analysis(folder, out=tmp_path / "all")
+    assert overall.equals(ranking(sensitivity(folder)))  # the mean over both outputs
+    assert main(["analyze", str(folder), "-m", "z", "--out", str(tmp_path / "cli")]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[0] == "parameters ranked by influence on z:"
+    assert printed[1].split()[-1] == "c"

@@ -7,11 +7,19 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_invariants import scenarios as random_scenarios
 
-from sim.input.params import with_values
+from sim.input.params import collect_numbers, with_values
 from sim.input.scenario import load_scenario, validate_document
 from sim.model.engines import ENGINES, simulate
-from sim.model.ensemble import iter_ensemble, prepare, run_ensemble
+from sim.model.ensemble import (
+    iter_ensemble,
+    prepare,
+    prepare_swept,
+    run_ensemble,
+    run_swept,
+    simulate_ensemble,
+)
 from sim.model.mesa_model import GreatGameModel
+from sim.sweep.spec import strip_provenance
 
 TOL = 1e-9
 SEEDS = [0, 7, 2024, 4_294_967_295]
@@ -146,3 +154,51 @@ def batches(draw):
 def test_random_parameter_sets_equal_mesa(batch):
     runs, seeds = batch
     assert_same_runs(simulate(runs, seeds, engine="mesa"), simulate(runs, seeds, engine="ensemble"))
+
+
+def _swept_points(loaded, rng, n_paths, n_runs):
+    """Random values, within their assumption ranges, of random ranged numbers of a scenario."""
+    ranged = [n for n in collect_numbers(loaded.raw) if n.range is not None]
+    # shares that must sum to 1, and populations (one per batch: see the test below)
+    ranged = [n for n in ranged if ".lever_mix." not in n.path and "population" not in n.path]
+    pick = [ranged[i] for i in rng.choice(len(ranged), min(n_paths, len(ranged)), replace=False)]
+    names = [n.path for n in pick]
+    base = loaded.model_copy(update={"raw": strip_provenance(loaded.raw, names)})
+    values = np.array([[rng.uniform(*n.range) for n in pick] for _ in range(n_runs)])
+    return base, names, values
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.name)
+@pytest.mark.parametrize("draw", range(3))
+def test_swept_values_written_into_the_arrays_equal_validated_scenarios_bit_for_bit(path, draw):
+    loaded = load_scenario(path)
+    rng = np.random.default_rng(draw)
+    base, names, values = _swept_points(loaded, rng, n_paths=[5, 40, 1000][draw], n_runs=4)
+    seeds = np.arange(4) + 10 * draw
+    fast = prepare_swept(base, {p: values[:, j] for j, p in enumerate(names)}, seeds)
+    points = [with_values(base, dict(zip(names, row.tolist(), strict=True))) for row in values]
+    slow = prepare(points, seeds)
+    np.testing.assert_array_equal(fast.magnitudes, slow.magnitudes)
+    got, want = simulate_ensemble(fast, "trajectories"), simulate_ensemble(slow, "trajectories")
+    for name in want:
+        np.testing.assert_array_equal(got[name], want[name], err_msg=name)
+    assert fast.event_logs() == slow.event_logs()
+
+
+def test_a_swept_number_that_no_array_reads_is_refused(mini_path):
+    loaded = load_scenario(mini_path)
+    with pytest.raises(ValueError, match=r"states\.alpha\.population"):
+        prepare_swept(loaded, {"states.alpha.population": np.array([1.0, 2.0])}, [1, 2])
+    with pytest.raises(ValueError, match="expected 2 values"):
+        prepare_swept(loaded, {"powers.north.credibility": np.array([0.5])}, [1, 2])
+
+
+def test_a_summary_only_batch_records_no_trajectory(mini_path):
+    loaded = load_scenario(mini_path)
+    swept = {"powers.north.credibility": np.array([0.4, 0.6, 0.8])}
+    summary = run_swept(loaded, swept, [1, 2, 3], keep="summary")
+    assert isinstance(summary, dict) and all(v.shape == (3,) for v in summary.values())
+    batch = run_swept(loaded, swept, [1, 2, 3], keep="trajectories")
+    assert {k: v.tolist() for k, v in batch.summary().items()} == {
+        k: v.tolist() for k, v in summary.items()
+    }

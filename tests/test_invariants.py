@@ -114,12 +114,12 @@ def test_bounded_finite_nonnegative_and_events_once(sc, seed):
         # spending of each power never exceeds its (shocked) budget plus one-off packages
         assert np.all(model.world.budget_factor >= 0)
         assert np.all((alloc.threat_level >= 0) & (alloc.threat_level <= 1))
-    traj = model.trajectory()
+    traj = model.record()
     for name, values in {**traj.values, **traj.derived()}.items():
         assert np.all(np.isfinite(values)), name
         if name != "influence":
             assert np.all((values >= 0) & (values <= 1)), name
-    ids = [e["id"] for e in traj.events]
+    ids = [e["id"] for e in traj.events[0]]
     assert sorted(ids) == sorted(e.id for e in sc.events)
 
 

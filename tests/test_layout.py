@@ -111,3 +111,14 @@ def test_the_public_api_resolves_to_the_modules_that_own_it():
     for name in sim.__all__:
         obj = getattr(sim, name)
         assert obj.__module__ == sim._HOME[name], name
+
+
+def test_the_command_line_parser_imports_no_heavy_library():
+    """``greatgame --help`` builds the whole parser; it must not pay for numpy, pandas, Mesa..."""
+    heavy = ("numpy", "pandas", "matplotlib", "mesa", "pydantic", "pyarrow", "scipy", "dask")
+    code = (
+        "import sys, sim.cli; sim.cli._parser(); "
+        f"print(sorted({{m.split('.')[0] for m in sys.modules}} & set({heavy!r})))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"

@@ -70,7 +70,7 @@ def test_every_field_of_the_schema_is_a_parameter_with_its_bounds_and_symbol():
     by_path = {p.path: p for p in PARAMS}
     assert by_path["model.noise"].low == 0.0 and by_path["model.noise"].high == 0.5
     assert by_path["model.weights.bias"].low == -10.0
-    assert by_path["model.channel_weights.trade"].high == math.inf
+    assert by_path["model.channel_weights.trade"].high == 1000.0
     assert by_path["model.drift_scale"].default == ModelParams().drift_scale
     for p in PARAMS:
         assert p.symbol and p.description, p.path
@@ -117,6 +117,8 @@ def _top(p) -> float:
 
 def test_every_model_parameter_is_a_sweep_path_over_its_whole_schema_range(mini_path):
     ranges = {p.path: (p.low, _top(p)) for p in PARAMS}
+    # all five channel weights at 0 at once is no valid scenario (issue 12): hold one above 0
+    ranges["model.channel_weights.investment"] = (0.5, 1000.0)
     plan = validate_spec(_spec(mini_path, ranges), mini_path.parent / "spec.yaml")
     assert plan.parameters == ranges
 
@@ -148,7 +150,7 @@ def _extended() -> type[ModelParams]:
         __base__=ModelParams,
         weights=(new_weights, Field(new_weights(), description="Weights.")),
         extra_gain=(
-            Annotated[Unit, Symbol("g_x")],
+            Annotated[Unit, Symbol("g_x", r"gain of $x$ per month")],
             Field(0.25, description="A new gain, in [0, 1]."),
         ),
     )
@@ -171,7 +173,7 @@ def test_an_added_field_is_a_parameter_an_array_and_a_table_row_with_no_other_ch
         update={"scenario": baseline.scenario.model_copy(update={"model": extended()})}
     )
     rows = params_table(shown, list(by_path.values())).splitlines()
-    row = "| `model.extra_gain` | $g_x$ | A new gain, in [0, 1]. | 0.25 | [0, 1] | 0.25 | none |"
+    row = "| `model.extra_gain` | $g_x$ | gain of $x$ per month | 0.25 | [0, 1] | 0.25 | none |"
     assert f"{row} yes |" in rows
 
     # the equations read the new parameters at once: nothing else is declared by hand

@@ -3,6 +3,7 @@
 import json
 
 import numpy as np
+import pytest
 
 from sim.cli import main
 from sim.model.metrics import VOTES, VoteRule, predicted_vote
@@ -67,3 +68,11 @@ def test_observe_baseline(tmp_path, capsys):
     assert main(["observe", str(out), "--date", "2031-01"]) == 2
     err = capsys.readouterr().err
     assert "expected a month from 2021-12 to 2023-12, found 2031-01" in err
+
+
+@pytest.mark.parametrize("typed", ["2022-2", "2022/02", "2022-02-15"])
+def test_a_month_written_another_way_is_suggested_as_that_month(tmp_path, capsys, typed):
+    out = tmp_path / "b"
+    assert main(["run", "baseline_2022", "-r", "1", "--out", str(out), "-q"]) == 0
+    assert main(["observe", str(out), "--date", typed]) == 2
+    assert "(did you mean '2022-02'?)" in capsys.readouterr().err

@@ -229,3 +229,127 @@ def test_compare_command(folders, capsys):
     assert names == ["end_differences.csv", "manifest.json", "trust_no_menace.png"]
     assert main(["compare", str(folders["base"]), str(folders["cf"]), "-v", "trsut"]) == 2
     assert "did you mean 'trust'" in capsys.readouterr().err
+
+
+# Machado, Oliveira and Fernandes (2009) simulation matrices (severity 1), in linear RGB
+_CVD = {
+    "normal": np.eye(3),
+    "protanopia": np.array(
+        [
+            [0.152286, 1.052583, -0.204868],
+            [0.114503, 0.786281, 0.099216],
+            [-0.003882, -0.048116, 1.051998],
+        ]
+    ),
+    "deuteranopia": np.array(
+        [
+            [0.367322, 0.860646, -0.227968],
+            [0.280085, 0.672501, 0.047413],
+            [-0.011820, 0.042940, 0.968881],
+        ]
+    ),
+}
+
+
+def _closest_pair(colours: list[str], vision: np.ndarray) -> float:
+    """The smallest distance between two of the colours (sRGB, 0-1) as a viewer sees them."""
+    from itertools import combinations
+
+    from matplotlib.colors import to_rgb
+
+    def seen(c: str) -> np.ndarray:
+        rgb = np.array(to_rgb(c))
+        lin = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+        out = np.clip(vision @ lin, 0.0, 1.0)
+        return np.where(out <= 0.0031308, out * 12.92, 1.055 * out ** (1 / 2.4) - 0.055)
+
+    return min(float(np.linalg.norm(seen(a) - seen(b))) for a, b in combinations(colours, 2))
+
+
+def test_the_six_powers_and_five_states_stay_apart_for_colour_blind_readers():
+    powers = ["russia", "china", "usa", "turkey", "iran", "eu"]
+    states = ["kazakhstan", "kyrgyzstan", "tajikistan", "turkmenistan", "uzbekistan"]
+    for name, vision in _CVD.items():
+        assert _closest_pair([plotting.power_colour(p) for p in powers], vision) > 0.2, name
+        assert _closest_pair([plotting.state_colour(s) for s in states], vision) > 0.3, name
+    # the palette before this change fails: Turkey and Iran were two greens
+    old = ["#c0392b", "#e6a700", "#1f5fbf", "#16a085", "#2e7d32", "#7b3fa0"]
+    assert _closest_pair(old, _CVD["deuteranopia"]) < 0.2
+
+
+def test_colours_follow_the_id_not_the_order_and_added_powers_get_new_ones():
+    assert plotting.state_colour("tajikistan", ["uzbekistan", "tajikistan"]) == (
+        plotting.state_colour("tajikistan", sorted(["tajikistan", "kazakhstan"]))
+    )
+    order = ["russia", "india", "usa", "japan"]
+    added = [plotting.power_colour(p, order) for p in ("india", "japan")]
+    six = {plotting.power_colour(p) for p in ("russia", "china", "usa", "turkey", "iran", "eu")}
+    assert len(set(added)) == 2 and not set(added) & six
+    assert plotting.power_colour("india", order) == plotting.power_colour("india", order[:2])
+
+
+def test_time_ticks_sit_on_month_ends_and_name_their_month(folders):
+    table = read_run_folder(folders["base"]).table
+    ax = plotting.plot_alignment(table, "alpha")
+    ax.figure.canvas.draw()
+    ticks = [mdates.num2date(t) for t in ax.get_xticks()]
+    assert ticks and all((t + pd.Timedelta(days=1)).day == 1 for t in ticks)  # last day of a month
+    labels = [t.get_text() for t in ax.get_xticklabels()]
+    assert labels == [t.strftime("%Y-%m") for t in ticks]
+    dates = sorted(table["date"].astype(str).unique())
+    assert dates[0] <= min(labels) and max(labels) <= dates[-1]  # no tick past the data
+
+
+def test_hedging_is_drawn_on_its_whole_range_with_a_zoom_when_it_barely_moves(folders):
+    table = read_run_folder(folders["base"]).table
+    ax = plotting.plot_hedging(table)
+    assert ax.get_ylim() == (0.0, 1.0)
+    rows = table[table["variable"] == "hedging"]
+    small = rows["value"].max() - rows["value"].min() < plotting.SMALL_RANGE
+    assert (len(ax.child_axes) == 1) == small
+    flat = table.copy()
+    mask = flat["variable"] == "hedging"
+    flat.loc[mask, "value"] = 0.5 + 0.001 * (flat.loc[mask, "step"] % 3)
+    ax = plotting.plot_hedging(flat)
+    assert len(ax.child_axes) == 1 and ax.child_axes[0].get_ylim()[1] < 0.51
+
+
+def test_figure_files_are_named_by_what_they_show_and_never_silently_replaced(folders, tmp_path):
+    import shutil
+
+    base = tmp_path / "base"
+    shutil.copytree(folders["base"], base)
+    sweep = tmp_path / "sweep"
+    shutil.copytree(folders["sweep"], sweep)
+    cases = [
+        (base, ["--kind", "heatmap", "--date", "2022-06"], "heatmap_2022-06"),
+        (base, ["--kind", "heatmap"], "heatmap_2022-12"),  # the default month, named
+        (base, ["--kind", "attribution", "--state", "beta", "--power", "east"],
+         "attribution_beta_east_channel"),
+        (base, ["--kind", "attribution", "--state", "beta", "--power", "east", "--by", "event"],
+         "attribution_beta_east_event"),
+        (base, ["--kind", "attribution", "--state", "beta", "--power", "east", "--from", "2022-03"],
+         "attribution_beta_east_channel_2022-03"),
+        (sweep, ["--kind", "scatter", "-m", "influence_end.north"],
+         "scatter_influence_end.north_powers.north.credibility"),
+        (sweep, ["--kind", "scatter", "-m", "influence_end.north",
+                 "--parameter", "powers.east.monthly_budget"],
+         "scatter_influence_end.north_powers.east.monthly_budget"),
+        (sweep, ["--kind", "indices", "-m", "influence_end.east"], "indices_influence_end.east"),
+    ]  # fmt: skip
+    for folder, args, _ in cases:
+        assert main(["plot", str(folder), *args, "-q"]) == 0, args
+    for folder in (base, sweep):
+        written = sorted(p.stem for p in (folder / "plots").iterdir())
+        assert written == sorted(name for f, _, name in cases if f == folder)
+    # the same figure again: refused without --force (exit 2), the file untouched
+    target = base / "plots" / "heatmap_2022-06.png"
+    before = target.read_bytes()
+    assert main(["plot", str(base), "--kind", "heatmap", "--date", "2022-06", "-q"]) == 2
+    assert target.read_bytes() == before
+    explicit = tmp_path / "mine.png"
+    explicit.write_bytes(b"not a figure")
+    assert main(["plot", str(base), "--kind", "hedging", "-o", str(explicit), "-q"]) == 2
+    assert explicit.read_bytes() == b"not a figure"
+    assert main(["plot", str(base), "--kind", "hedging", "-o", str(explicit), "--force", "-q"]) == 0
+    assert explicit.read_bytes()[:4] == b"\x89PNG"

@@ -51,7 +51,7 @@ def test_bounded_finite_and_events_once_on_derived_scenarios(sc, seeds):
         assert np.all(np.isfinite(values)), name
         if name != "influence":
             assert np.all((values >= 0) & (values <= 1)), name
-    np.testing.assert_allclose(traj.values["alignment"], batch.values["alignment"][0], atol=1e-9)
+    np.testing.assert_allclose(traj.values["alignment"], batch.values["alignment"][:1], atol=1e-9)
     assert np.all(model.world.budget_factor >= 0)
-    ids = [e["id"] for e in traj.events]
+    ids = [e["id"] for e in traj.events[0]]
     assert sorted(ids) == sorted(e.id for e in sc.events if e.enabled)

@@ -134,3 +134,21 @@ def test_cli_bad_scenario_exits_2_with_one_line(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert all(line.startswith(str(bad)) for line in err)
     assert not (tmp_path / "o").exists()
+
+
+def test_the_cli_names_every_engine_and_both_write_the_same_folder(tmp_path, mini_path):
+    from sim.cli import ENGINE_NAMES, main
+    from sim.model.engines import ENGINES
+
+    assert set(ENGINE_NAMES) == set(ENGINES)
+    folders = {}
+    for engine in ENGINE_NAMES:
+        out = tmp_path / engine
+        args = ["run", str(mini_path), "-r", "3", "--seed", "5", "--engine", engine]
+        assert main([*args, "--out", str(out), "-q"]) == 0
+        assert json.loads((out / "manifest.json").read_text())["engine"] == engine
+        folders[engine] = out
+    tables = [pd.read_parquet(f / "results.parquet") for f in folders.values()]
+    pd.testing.assert_frame_equal(*tables)
+    events = [(f / "events.csv").read_text() for f in folders.values()]
+    assert events[0] == events[1] and len(events[0].splitlines()) > 1

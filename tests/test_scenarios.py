@@ -18,8 +18,8 @@ def test_scenario_runs(path):
     sc = loaded.scenario
     assert sc.meta.question
     traj = GreatGameModel(loaded, rng=2022).run()
-    a = traj.values["alignment"]
+    a = traj.values["alignment"][0]  # the batch of one run
     assert a.shape == (sc.n_steps + 1, len(sc.states), len(sc.powers))
     assert np.all(np.isfinite(a)) and np.all((a >= 0) & (a <= 1))
-    assert len(traj.events) == sum(e.enabled for e in sc.events)
+    assert len(traj.events[0]) == sum(e.enabled for e in sc.events)
     assert not np.allclose(a[0], a[-1])  # something happens over the period

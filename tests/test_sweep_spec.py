@@ -143,3 +143,46 @@ def test_grid_too_large_is_refused(tmp_path, mini_path):
     )
     (msg,) = messages(path)
     assert "expected at most 10,000,000 runs, found a grid design of 100,000,000 points" in msg
+
+
+@pytest.mark.parametrize(
+    ("samples", "keep", "engine", "expected"),
+    [
+        (100_000, "summary", "ensemble", 4_000),  # batches near the engine's full speed
+        (8_000, "summary", "ensemble", 1_000),  # still 8 chunks to share and resume
+        (24, "summary", "ensemble", 24),  # a small sweep is one chunk
+        (100_000, "summary", "mesa", 1_000),  # one run at a time: fine-grained chunks
+        (100_000, "trajectories", "ensemble", 50),
+    ],
+)
+def test_chunks_are_sized_by_the_engine_unless_the_spec_says(
+    tmp_path, assumed, samples, keep, engine, expected
+):
+    text = f"scenario: assumed.yaml\ndesign: lhs\nsamples: {samples}\nkeep: {keep}\n"
+    plan = load_spec(write(tmp_path, text + "parameters: {powers.east.credibility: null}\n"))
+    assert plan.chunk_size_for(engine) == expected
+    fixed = plan.for_engine(engine)
+    assert fixed.spec.chunk_size == expected and fixed.resolved()["chunk_size"] == expected
+    given = load_spec(write(tmp_path, text + "chunk_size: 7\n", "given.yaml"))
+    assert given.chunk_size_for(engine) == 7 and given.for_engine(engine) is given
+
+
+@pytest.mark.parametrize(
+    ("design", "given", "expected", "warned"),
+    [
+        ("morris", None, "common", False),  # the default that makes Morris rankings meaningful
+        ("morris", "independent", "independent", True),  # allowed, with a warning
+        ("sobol", None, "independent", False),
+        ("lhs", "common", "common", False),
+    ],
+)
+def test_morris_sweeps_share_noise_by_default_and_warn_otherwise(
+    tmp_path, assumed, design, given, expected, warned
+):
+    text = f"scenario: assumed.yaml\ndesign: {design}\nsamples: 4\n"
+    text += f"seeds: {given}\n" if given else ""
+    plan = load_spec(write(tmp_path, text))
+    assert plan.spec.seeds == expected and plan.resolved()["seeds"] == expected
+    assert bool(plan.notes) == warned
+    if warned:
+        assert "seeds: common" in plan.notes[0]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 import signal
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -45,10 +46,22 @@ def suggest(word: str, choices: Iterable[str]) -> str | None:
         choices: The valid keys or ids.
 
     Returns:
-        The best match by ``difflib`` similarity (cutoff 0.6), if any.
+        For a month written another way (``2022-2``, ``2022/02``, ``2022-02-15``) that month as
+        ``YYYY-MM`` when it is a choice; else the best match by ``difflib`` similarity (cutoff
+        0.6), if any.
     """
-    matches = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
+    options = [str(c) for c in choices]
+    month = _MONTH_LIKE.match(str(word).strip())
+    if month is not None:  # 2022-2, 2022/02, 2022-02-15: the month, not the closest string
+        year, number = month.group(1), int(month.group(2))
+        if f"{year}-{number:02d}" in options:
+            return f"{year}-{number:02d}"
+    matches = difflib.get_close_matches(str(word), options, n=1, cutoff=0.6)
     return matches[0] if matches else None
+
+
+_MONTH_LIKE = re.compile(r"^(\d{4})[-/.](\d{1,2})(?:[-/.]\d{1,2})?$")
+"""A month written another way than ``YYYY-MM`` (one digit, a slash, a day)."""
 
 
 def did_you_mean(word: str, choices: Iterable[str], otherwise: str = "") -> str:

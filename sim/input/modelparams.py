@@ -84,6 +84,7 @@ class ModelParameter:
         high: The highest valid value (``inf`` when unbounded).
         symbol: Its math symbol in TeX (:class:`~sim.input.scenario.Symbol`), or None.
         description: The field's description.
+        meaning: What it means in the ODD's terms (``Symbol.odd``), else the description.
     """
 
     path: str
@@ -94,6 +95,7 @@ class ModelParameter:
     high: float
     symbol: str | None
     description: str
+    meaning: str = ""
 
     def value_of(self, model: BaseModel) -> float:
         """The parameter's value in a ``model:`` section.
@@ -119,7 +121,7 @@ def _leaf(path: str, group: str | None, name: str, field: FieldInfo) -> ModelPar
         raise TypeError(f"{path}: expected a model parameter to have a default number")
     low = next((m.ge for m in field.metadata if getattr(m, "ge", None) is not None), -math.inf)
     high = next((m.le for m in field.metadata if getattr(m, "le", None) is not None), math.inf)
-    symbol = next((m.tex for m in field.metadata if isinstance(m, Symbol)), None)
+    declared = next((m for m in field.metadata if isinstance(m, Symbol)), None)
     return ModelParameter(
         path=path,
         group=group,
@@ -127,8 +129,9 @@ def _leaf(path: str, group: str | None, name: str, field: FieldInfo) -> ModelPar
         default=float(field.default),
         low=float(low),
         high=float(high),
-        symbol=symbol,
+        symbol=declared.tex if declared else None,
         description=field.description or "",
+        meaning=(declared.odd if declared else "") or field.description or "",
     )
 
 
@@ -189,10 +192,11 @@ def params_table(
 ) -> str:
     """The ODD's model-parameter table (markdown), one row per parameter.
 
-    The first five columns come from the declaration: path, symbol, description, default,
-    bounds. The last three from the baseline scenario: its value, its assumption range
-    (``none`` when it gives none), and whether the number is an assumption (``no`` only when it
-    cites evidence and carries no assumption range).
+    The first five columns come from the declaration: path, symbol, meaning (the symbol's
+    ``odd`` text in the terms of the equations, else the description), default, bounds. The
+    last three from the baseline scenario: its value, its assumption range (``none`` when it
+    gives none), and whether the number is an assumption (``no`` only when it cites evidence
+    and carries no assumption range).
 
     Args:
         baseline: The baseline scenario.
@@ -222,7 +226,7 @@ def params_table(
         cells = (
             f"`{p.path}`",
             f"${p.symbol}$",
-            _cell(p.description),
+            _cell(p.meaning or p.description),
             _number(p.default),
             _interval(p.low, p.high),
             _number(p.value_of(baseline.scenario.model)),

@@ -35,8 +35,15 @@ from sim.input.schema_errors import describe, messages, model_at
 from sim.input.yamlsource import YamlSource, deep_merge, read_yaml
 
 __all__ = [
+    "ALLOW_LARGE",
     "CHANNELS",
     "EVENT_RULES",
+    "FIRST_YEAR",
+    "LAST_YEAR",
+    "MAX_MONTHS",
+    "MAX_POWERS",
+    "MAX_REPLICATES",
+    "MAX_STATES",
     "Event",
     "LoadedScenario",
     "ModelParams",
@@ -45,9 +52,12 @@ __all__ = [
     "State",
     "Symbol",
     "load_scenario",
+    "locate",
     "month_index",
     "month_label",
+    "problem_at",
     "scenario_json_schema",
+    "size_problems",
     "validate_document",
 ]
 
@@ -90,7 +100,9 @@ class Assumption(BaseModel):
     """A number that no seed document gives: its plausible range and why."""
 
     model_config = ConfigDict(extra="forbid")
-    range: tuple[float, float] = Field(
+    range: tuple[
+        Annotated[float, Field(allow_inf_nan=False)], Annotated[float, Field(allow_inf_nan=False)]
+    ] = Field(
         description=(
             "Plausible interval [low, high] of the number, low <= high; the value must lie "
             "within it. A sweep spec without `parameters` varies the number over this range."
@@ -138,11 +150,24 @@ def _unwrap(value: Any) -> Any:
     return value
 
 
+FIRST_YEAR = 1900
+"""Earliest year a scenario's months may fall in."""
+LAST_YEAR = 2200
+"""Latest year a scenario's months may fall in: the model is about the present and the coming
+decades; years such as 0000 or 9999 are typing mistakes, and the plotting library cannot draw
+dates outside its calendar range (years 1 to 9999)."""
+
+
 def _month_text(value: Any) -> Any:
     if not isinstance(value, str):  # YAML reads 2022-01-05 as a date
-        raise ValueError(f"expected a month as YYYY-MM, found {value}")
-    if not _MONTH.match(value):
-        raise ValueError(f"expected a month as YYYY-MM, found {value!r}")
+        raise ValueError(f"expected a month as YYYY-MM, found {describe(value)}")
+    m = _MONTH.match(value)
+    if not m:
+        raise ValueError(f"expected a month as YYYY-MM, found {describe(value)}")
+    if not FIRST_YEAR <= int(m.group(1)) <= LAST_YEAR:
+        raise ValueError(
+            f"expected a month from {FIRST_YEAR}-01 to {LAST_YEAR}-12, found {describe(value)}"
+        )
     return value
 
 
@@ -182,11 +207,20 @@ def _num(ge: float | None = None, le: float | None = None) -> tuple[object, ...]
 
 Unit = Annotated[float, *_num(0.0, 1.0)]
 """A number in [0, 1], bare or with provenance."""
-NonNeg = Annotated[float, *_num(0.0)]
+Budget = Annotated[float, *_num(0.0, 1e6)]
+"""USD million per month, in [0, 1e6] (USD 12 trillion a year: more than any power spends)."""
+Weight = Annotated[float, *_num(0.0, 1000.0)]
+"""A relative weight in [0, 1000]: only ratios matter, and the bound keeps products finite."""
+Gain = Annotated[float, *_num(0.0, 100.0)]
+"""A multiplier of an effect in [0, 100]; larger values overflow the model's arithmetic."""
 Signed = Annotated[float, *_num(-1.0, 1.0)]
 Ident = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
+_MONTH_IN_RANGE = r"^(19\d\d|2[01]\d\d|2200)-(0[1-9]|1[0-2])$"
+"""JSON Schema pattern of a month from ``FIRST_YEAR`` to ``LAST_YEAR``."""
 Month = Annotated[
-    str, BeforeValidator(_month_text), WithJsonSchema({"type": "string", "pattern": _MONTH.pattern})
+    str,
+    BeforeValidator(_month_text),
+    WithJsonSchema({"type": "string", "pattern": _MONTH_IN_RANGE}),
 ]
 
 
@@ -204,9 +238,13 @@ class Symbol:
 
     Attributes:
         tex: The symbol in TeX, without the dollar signs.
+        odd: What the parameter means in the terms of the ODD's equations (TeX allowed), the
+            meaning column of the ODD's table; the field's description (plain words, with its
+            bounds) serves the JSON Schema and error messages. Empty: the description is used.
     """
 
     tex: str
+    odd: str = ""
 
 
 # --- sections ----------------------------------------------------------------------------------
@@ -321,17 +359,17 @@ class Strategy(_Strict):
             "nothing."
         ),
     )
-    responsiveness: NonNeg = Field(
+    responsiveness: Gain = Field(
         0.0,
         description=(
-            "Strength of that reaction, at least 0: at 1, a drift of `model.drift_scale` "
+            "Strength of that reaction, in [0, 100]: at 1, a drift of `model.drift_scale` "
             "doubles the power's effort toward the state."
         ),
     )
-    priorities: dict[Ident, NonNeg] = Field(
+    priorities: dict[Ident, Weight] = Field(
         default_factory=dict,
         description=(
-            "Allocation weight of each state (state id -> weight, at least 0): the budget is "
+            "Allocation weight of each state (state id -> weight, in [0, 1000]): the budget is "
             "shared in proportion; states not listed get 1."
         ),
     )
@@ -348,9 +386,9 @@ class Power(_Strict):
         )
     )
     name: str = Field(min_length=1, description="Display name of the power.")
-    monthly_budget: NonNeg = Field(
+    monthly_budget: Budget = Field(
         description=(
-            "USD million per month spent on the region, at least 0; the share actually "
+            "USD million per month spent on the region, in [0, 1e6]; the share actually "
             "deployed is set by `attention`, and `power_shock` events on `budget` scale it."
         )
     )
@@ -372,11 +410,11 @@ class Power(_Strict):
             "when the power fails a call for help."
         )
     )
-    kin_minority_weight: NonNeg = Field(
+    kin_minority_weight: Gain = Field(
         0.0,
         description=(
             "How much a state's ethnic-Russian share adds to its exposure to this power's "
-            "threats, at least 0."
+            "threats, in [0, 100] (the exposure is capped at 1)."
         ),
     )
     memberships: list[Ident] = Field(
@@ -431,12 +469,12 @@ class State(_Strict):
         )
     )
     name: str = Field(min_length=1, description="Display name of the state.")
-    population: NonNeg = Field(
-        description="Population in millions, at least 0; weights regional influence."
+    population: Annotated[float, *_num(0.0, 1e4)] = Field(
+        description="Population in millions, in [0, 10000]; weights regional influence."
     )
-    gdp: NonNeg = Field(
+    gdp: Annotated[float, *_num(0.0, 1e6)] = Field(
         description=(
-            "GDP in USD billion per year, at least 0; monthly GDP (1000 x gdp / 12, USD "
+            "GDP in USD billion per year, in [0, 1e6]; monthly GDP (1000 x gdp / 12, USD "
             "million) is the scale of every lever's effect."
         )
     )
@@ -511,47 +549,68 @@ class State(_Strict):
 class Weights(_Strict):
     """Weights of the state's scoring of each power (see ``sim.model.dynamics.decide``)."""
 
-    bias: Annotated[float, *_num(-10.0, 10.0), Symbol("w_0")] = Field(
+    bias: Annotated[
+        float, *_num(-10.0, 10.0), Symbol("w_0", r"constant of $\mathrm{score}_{sp}$")
+    ] = Field(
         -1.0,
         description=(
             "Constant of the score, in [-10, 10]; the status-quo calibration absorbs it, so it "
             "does not change trajectories."
         ),
     )
-    dependence: Annotated[float, *_num(0.0, 10.0), Symbol("w_D")] = Field(
-        1.5, description="Weight of overall (channel-weighted) dependence, in [0, 10]."
-    )
-    security: Annotated[float, *_num(0.0, 10.0), Symbol("w_S")] = Field(
+    dependence: Annotated[
+        float,
+        *_num(0.0, 10.0),
+        Symbol("w_D", r"weight of overall dependence $\bar D_{sp}$ in $\mathrm{score}_{sp}$"),
+    ] = Field(1.5, description="Weight of overall (channel-weighted) dependence, in [0, 10].")
+    security: Annotated[
+        float,
+        *_num(0.0, 10.0),
+        Symbol("w_S", r"weight of security value $v_{sp}$ (times $1 + I_s$)"),
+    ] = Field(
         1.5,
         description=(
             "Weight of security value (security dependence x reliability), times 1 + the "
             "state's insecurity, in [0, 10]."
         ),
     )
-    threat: Annotated[float, *_num(0.0, 10.0), Symbol(r"w_\theta")] = Field(
+    threat: Annotated[
+        float,
+        *_num(0.0, 10.0),
+        Symbol(r"w_\theta", r"balancing: threat $\theta_{sp}$ × best alternative repels"),
+    ] = Field(
         2.0,
         description=(
             "Balancing: how much threat times the state's best alternative repels it from the "
             "power, in [0, 10]."
         ),
     )
-    bandwagon: Annotated[float, *_num(0.0, 10.0), Symbol("w_B")] = Field(
+    bandwagon: Annotated[
+        float,
+        *_num(0.0, 10.0),
+        Symbol(
+            "w_B",
+            r"bandwagoning: threat × dependence $\bar D_{sp}$ × (1 − best alternative) attracts",
+        ),
+    ] = Field(
         1.0,
         description=(
             "Bandwagoning: how much threat times dependence times (1 - best alternative) "
             "draws the state to the power, in [0, 10]."
         ),
     )
-    trust: Annotated[float, *_num(0.0, 10.0), Symbol(r"w_\tau")] = Field(
-        1.0, description="Weight of trust, entered as 2 x trust - 1, in [0, 10]."
-    )
-    affinity: Annotated[float, *_num(0.0, 10.0), Symbol(r"w_\psi")] = Field(
-        1.0, description="Weight of identity affinity, in [0, 10]."
-    )
-    membership: Annotated[float, *_num(0.0, 10.0), Symbol("w_M")] = Field(
-        0.5, description="Weight of the institutional tie (shared blocs), in [0, 10]."
-    )
-    rivalry: Annotated[float, *_num(0.0, 10.0), Symbol("w_R")] = Field(
+    trust: Annotated[
+        float, *_num(0.0, 10.0), Symbol(r"w_\tau", r"weight of trust, as $2\tau_{sp} - 1$")
+    ] = Field(1.0, description="Weight of trust, entered as 2 x trust - 1, in [0, 10].")
+    affinity: Annotated[
+        float, *_num(0.0, 10.0), Symbol(r"w_\psi", r"weight of identity affinity $\psi_{sp}$")
+    ] = Field(1.0, description="Weight of identity affinity, in [0, 10].")
+    membership: Annotated[
+        float, *_num(0.0, 10.0), Symbol("w_M", r"weight of the institutional tie $M_{sp}$")
+    ] = Field(0.5, description="Weight of the institutional tie (shared blocs), in [0, 10].")
+    rivalry: Annotated[
+        float, *_num(0.0, 10.0), Symbol("w_R", r"weight of rivals' resentment $R_{sp}$")
+    ] = Field(
         0.5,
         description=(
             "Weight of rivals' resentment (alignment with powers that resent this one), in [0, 10]."
@@ -562,25 +621,29 @@ class Weights(_Strict):
 class ChannelWeights(_Strict):
     """How much each dependence channel counts in overall dependence (normalised to sum 1)."""
 
-    trade: Annotated[NonNeg, Symbol(r"\omega_{trade}")] = Field(
-        1.0, description="Weight of trade in overall dependence, at least 0 (before normalising)."
+    trade: Annotated[
+        Weight, Symbol(r"\omega_{trade}", r"weight of trade in $\bar D_{sp}$ (before normalising)")
+    ] = Field(
+        1.0, description="Weight of trade in overall dependence, in [0, 1000] (before normalising)."
     )
-    remittances: Annotated[NonNeg, Symbol(r"\omega_{rem}")] = Field(
-        1.0, description="Weight of remittances in overall dependence, at least 0."
+    remittances: Annotated[
+        Weight, Symbol(r"\omega_{rem}", r"weight of remittances in $\bar D_{sp}$")
+    ] = Field(1.0, description="Weight of remittances in overall dependence, in [0, 1000].")
+    energy: Annotated[Weight, Symbol(r"\omega_{energy}", r"weight of energy in $\bar D_{sp}$")] = (
+        Field(1.0, description="Weight of energy in overall dependence, in [0, 1000].")
     )
-    energy: Annotated[NonNeg, Symbol(r"\omega_{energy}")] = Field(
-        1.0, description="Weight of energy in overall dependence, at least 0."
+    security: Annotated[Weight, Symbol(r"\omega_{sec}", r"weight of security in $\bar D_{sp}$")] = (
+        Field(
+            0.5,
+            description=(
+                "Weight of security in overall dependence, in [0, 1000] (security also counts "
+                "through security value)."
+            ),
+        )
     )
-    security: Annotated[NonNeg, Symbol(r"\omega_{sec}")] = Field(
-        0.5,
-        description=(
-            "Weight of security in overall dependence, at least 0 (security also counts "
-            "through security value)."
-        ),
-    )
-    investment: Annotated[NonNeg, Symbol(r"\omega_{inv}")] = Field(
-        1.0, description="Weight of investment in overall dependence, at least 0."
-    )
+    investment: Annotated[
+        Weight, Symbol(r"\omega_{inv}", r"weight of investment in $\bar D_{sp}$")
+    ] = Field(1.0, description="Weight of investment in overall dependence, in [0, 1000].")
 
     @model_validator(mode="after")
     def _positive(self) -> ChannelWeights:
@@ -599,99 +662,154 @@ class ModelParams(_Strict):
         ChannelWeights(),
         description="Weights of the dependence channels in overall dependence (normalised).",
     )
-    adjustment_speed: Annotated[Unit, Symbol(r"\lambda")] = Field(
+    adjustment_speed: Annotated[
+        Unit, Symbol(r"\lambda", r"share of the way to the target $a^{*}_{sp}$ moved per month")
+    ] = Field(
         0.15, description="Share of the way to the target alignment moved per month, in [0, 1]."
     )
-    noise: Annotated[float, *_num(0.0, 0.5), Symbol(r"\sigma_a")] = Field(
+    noise: Annotated[
+        float,
+        *_num(0.0, 0.5),
+        Symbol(r"\sigma_a", r"standard deviation of the monthly alignment noise $\sigma_a z$"),
+    ] = Field(
         0.01,
         description=(
             "Standard deviation of the monthly Gaussian noise on alignment, in [0, 0.5]; the "
             "model's only random element."
         ),
     )
-    anchoring: Annotated[Unit, Symbol(r"\gamma")] = Field(
+    anchoring: Annotated[
+        Unit,
+        Symbol(
+            r"\gamma", r"Friedkin–Johnsen pull toward the initial alignment $a^0_{sp}$ per month"
+        ),
+    ] = Field(
         0.03,
         description=(
             "Monthly pull of alignment toward its initial value (Friedkin-Johnsen), in [0, 1]."
         ),
     )
-    peer_effect: Annotated[Unit, Symbol(r"\varphi")] = Field(
-        0.1, description="Weight of the neighbours' drift in the adjustment, in [0, 1]."
-    )
-    trust_gain: Annotated[Unit, Symbol(r"g_\tau")] = Field(
+    peer_effect: Annotated[
+        Unit, Symbol(r"\varphi", r"weight of the neighbours' drift $m_{sp}$ in the adjustment")
+    ] = Field(0.1, description="Weight of the neighbours' drift in the adjustment, in [0, 1].")
+    trust_gain: Annotated[
+        Unit, Symbol(r"g_\tau", r"trust gained per unit of extra courting and aid; summit scale")
+    ] = Field(
         0.3,
         description=(
             "Trust gained per unit of extra courting and aid, in [0, 1]; also the scale of "
             "`summit` events."
         ),
     )
-    trust_recovery: Annotated[Unit, Symbol(r"r_\tau")] = Field(
-        0.05, description="Monthly relaxation of trust toward its initial value, in [0, 1]."
-    )
-    trust_loss: Annotated[Unit, Symbol(r"l_\tau")] = Field(
+    trust_recovery: Annotated[
+        Unit, Symbol(r"r_\tau", r"monthly relaxation of trust toward $\tau^0$")
+    ] = Field(0.05, description="Monthly relaxation of trust toward its initial value, in [0, 1].")
+    trust_loss: Annotated[
+        Unit,
+        Symbol(
+            r"l_\tau",
+            r"trust lost per unit of extra threat × exposure $x_{sp}$; `threat` event scale",
+        ),
+    ] = Field(
         0.3,
         description=(
             "Trust lost per unit of extra threat x exposure, in [0, 1]; also the scale of "
             "`threat` events."
         ),
     )
-    threat_gain: Annotated[Unit, Symbol(r"g_\theta")] = Field(
+    threat_gain: Annotated[
+        Unit,
+        Symbol(
+            r"g_\theta",
+            r"threat gained per unit of extra threatening rhetoric $\Delta e^{thr}$ "
+            r"× exposure $x_{sp}$",
+        ),
+    ] = Field(
         0.3,
         description="Threat gained per unit of extra threatening rhetoric x exposure, in [0, 1].",
     )
-    threat_decay: Annotated[Unit, Symbol(r"r_\theta")] = Field(
-        0.05, description="Monthly relaxation of threat toward its initial value, in [0, 1]."
-    )
-    dependence_gain: Annotated[Unit, Symbol("g_D")] = Field(
+    threat_decay: Annotated[
+        Unit, Symbol(r"r_\theta", r"monthly relaxation of threat toward $\theta^0$")
+    ] = Field(0.05, description="Monthly relaxation of threat toward its initial value, in [0, 1].")
+    dependence_gain: Annotated[
+        Unit,
+        Symbol(
+            "g_D",
+            r"investment / security dependence gained per unit of extra aid / security aid "
+            r"$\Delta e$",
+        ),
+    ] = Field(
         0.1,
         description=(
             "Investment (security) dependence gained per unit of extra aid (security aid), in "
             "[0, 1]."
         ),
     )
-    dependence_decay: Annotated[Unit, Symbol("r_D")] = Field(
+    dependence_decay: Annotated[
+        Unit, Symbol("r_D", r"monthly relaxation of dependence toward $D^0$")
+    ] = Field(
         0.02, description="Monthly relaxation of dependence toward its initial value, in [0, 1]."
     )
-    insecurity_decay: Annotated[Unit, Symbol("r_I")] = Field(
+    insecurity_decay: Annotated[Unit, Symbol("r_I", r"monthly decay of insecurity $I_s$")] = Field(
         0.1,
         description="Monthly decay of a state's insecurity after crises and clashes, in [0, 1].",
     )
-    aid_scale: Annotated[float, *_num(1e-6, 1.0), Symbol("k_{aid}")] = Field(
+    aid_scale: Annotated[
+        float,
+        *_num(1e-6, 1.0),
+        Symbol("k_{aid}", r"aid, as a share of monthly GDP $G_s$, reaching 63% of the full effect"),
+    ] = Field(
         0.01,
         description=(
             "Aid, as a share of the recipient's monthly GDP, that reaches 63% of its full "
             "effect, in [1e-06, 1]."
         ),
     )
-    security_scale: Annotated[float, *_num(1e-6, 1.0), Symbol("k_{sec}")] = Field(
+    security_scale: Annotated[
+        float, *_num(1e-6, 1.0), Symbol("k_{sec}", r"the same for security aid")
+    ] = Field(
         0.01,
         description=(
             "Security aid, as a share of the recipient's monthly GDP, that reaches 63% of its "
             "full effect, in [1e-06, 1]."
         ),
     )
-    rhetoric_scale: Annotated[float, *_num(1e-6, 1.0), Symbol("k_{rh}")] = Field(
+    rhetoric_scale: Annotated[
+        float, *_num(1e-6, 1.0), Symbol("k_{rh}", r"the same for rhetoric (reach)")
+    ] = Field(
         0.002,
         description=(
             "Rhetoric spending, as a share of the recipient's monthly GDP, that reaches 63% of "
             "its full reach, in [1e-06, 1]."
         ),
     )
-    drift_scale: Annotated[float, *_num(1e-3, 1.0), Symbol(r"\delta")] = Field(
+    drift_scale: Annotated[
+        float,
+        *_num(1e-3, 1.0),
+        Symbol(r"\delta", r"drift that doubles a responsive power's effort (at responsiveness 1)"),
+    ] = Field(
         0.1,
         description=(
             "Drift from the initial alignment that doubles a responsive power's effort (at "
             "responsiveness 1), in [0.001, 1]."
         ),
     )
-    honour_threshold: Annotated[Unit, Symbol("H")] = Field(
+    honour_threshold: Annotated[
+        Unit, Symbol("H", r"reliability $c \kappa \alpha$ needed to honour a call for help")
+    ] = Field(
         0.3,
         description=(
             "Reliability (credibility x capacity x attention) a power needs to honour a call "
             "for help, in [0, 1]."
         ),
     )
-    credibility_penalty: Annotated[Unit, Symbol(r"\beta_c")] = Field(
+    credibility_penalty: Annotated[
+        Unit,
+        Symbol(
+            r"\beta_c",
+            r"share of credibility lost per unit of severity when a call is not honoured",
+        ),
+    ] = Field(
         0.3,
         description=(
             "Share of credibility lost per unit of severity when a call for help is not "
@@ -1091,16 +1209,94 @@ def _read_chain(
     return deep_merge(base, child), [src, *chain]
 
 
-def _locate(chain: list[YamlSource], loc: tuple[str | int, ...]) -> tuple[str, int | None]:
-    """Pick the file of the chain that defines the deepest part of ``loc``."""
-    best, best_depth = chain[0], -1
+_ID_SECTIONS = ("powers", "states", "events")
+"""Top-level lists whose items :func:`sim.input.yamlsource.deep_merge` merges by ``id``."""
+
+
+def _local_loc(data: Any, merged: Any, loc: tuple[str | int, ...]) -> tuple[str | int, ...]:
+    """``loc`` (an index into the merged document) as an index into one file's own document.
+
+    An ``extends:`` file lists only the items it changes, in its own order, so item 5 of the
+    merged ``events`` may be item 0 of the child file: the item is found by its ``id``.
+
+    Args:
+        data: One file's document.
+        merged: The merged document that ``loc`` indexes.
+        loc: Field path in the merged document.
+
+    Returns:
+        The same path in ``data``; only the section (``("events",)``) when the file has no
+        item with that id; ``loc`` unchanged when it does not point into an id list.
+    """
+    if merged is None or len(loc) < 2 or loc[0] not in _ID_SECTIONS or not isinstance(loc[1], int):
+        return loc
+    items = merged.get(loc[0]) if isinstance(merged, dict) else None
+    item = items[loc[1]] if isinstance(items, list) and 0 <= loc[1] < len(items) else None
+    ident = item.get("id") if isinstance(item, dict) else None
+    if not isinstance(ident, str):
+        return loc
+    own = data.get(loc[0]) if isinstance(data, dict) else None
+    for i, mine in enumerate(own if isinstance(own, list) else []):
+        if isinstance(mine, dict) and mine.get("id") == ident:
+            return (loc[0], i, *loc[2:])
+    return loc[:1]
+
+
+def _locate(
+    chain: list[YamlSource], loc: tuple[str | int, ...], merged: Any = None
+) -> tuple[str, int | None]:
+    """Pick the file of the chain that defines the deepest part of ``loc``, and its line.
+
+    Args:
+        chain: The file and its ``extends`` chain, the file first.
+        loc: Field path in the merged document.
+        merged: The merged document; with it, list items merged by id are found in each file
+            by their id (a child's override of a base event points to the child's line).
+
+    Returns:
+        The file and the line (None when unknown).
+    """
+    best, best_loc, best_depth = chain[0], loc, -1
     for src in chain:
-        for cut in range(len(loc), -1, -1):
-            if loc[:cut] in src.lines:
+        own = _local_loc(src.data, merged, loc) if len(chain) > 1 else loc
+        for cut in range(len(own), -1, -1):
+            if own[:cut] in src.lines:
                 if cut > best_depth:
-                    best, best_depth = src, cut
+                    best, best_loc, best_depth = src, own, cut
                 break
-    return str(best.path), best.line_of(loc)
+    return str(best.path), best.line_of(best_loc)
+
+
+def locate(loaded: LoadedScenario, loc: tuple[str | int, ...]) -> tuple[str, int | None]:
+    """The file and line that define a field of a loaded scenario (its ``extends`` chain read).
+
+    Args:
+        loaded: The loaded scenario.
+        loc: Field path in the merged document, list items by index (``("states", 2, "gdp")``).
+
+    Returns:
+        The file and the line (None when unknown).
+    """
+    try:
+        chain = [read_yaml(path) for path in loaded.files]
+    except ScenarioError:  # a file changed since it was loaded: name the scenario itself
+        return str(loaded.path), None
+    return _locate(chain, loc, loaded.raw) if chain else (str(loaded.path), None)
+
+
+def problem_at(loaded: LoadedScenario, loc: tuple[str | int, ...], message: str) -> Problem:
+    """A problem at a field of a loaded scenario, naming the file and line that define it.
+
+    Args:
+        loaded: The loaded scenario.
+        loc: Field path in the merged document.
+        message: What was expected and what was found.
+
+    Returns:
+        The problem.
+    """
+    file, line = locate(loaded, loc)
+    return Problem(file, loc, message, line)
 
 
 def _model_at(loc: tuple[str | int, ...]) -> type[BaseModel] | None:
@@ -1108,10 +1304,12 @@ def _model_at(loc: tuple[str | int, ...]) -> type[BaseModel] | None:
     return model_at(Scenario, loc, Sourced)
 
 
-def _pydantic_problems(exc: ValidationError, chain: list[YamlSource]) -> list[Problem]:
+def _pydantic_problems(
+    exc: ValidationError, chain: list[YamlSource], merged: Any = None
+) -> list[Problem]:
     problems = []
     for loc, message in messages(exc, Scenario, Sourced):
-        file, line = _locate(chain, loc)
+        file, line = _locate(chain, loc, merged)
         problems.append(Problem(file, loc, message, line))
     return problems
 
@@ -1136,12 +1334,12 @@ def validate_document(
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
-        raise ScenarioError(_pydantic_problems(exc, chain)) from None
+        raise ScenarioError(_pydantic_problems(exc, chain, data)) from None
     found = _cross_check(scenario)
     if found:
         problems = []
         for loc, message in found:
-            where, line = _locate(chain, loc)
+            where, line = _locate(chain, loc, data)
             problems.append(Problem(where, loc, message, line))
         raise ScenarioError(problems)
     return scenario
@@ -1170,6 +1368,67 @@ def load_scenario(path: str | Path) -> LoadedScenario:
         files=[src.path for src in chain],
         raw=merged,
     )
+
+
+# --- size limits -------------------------------------------------------------------------------
+
+ALLOW_LARGE = "--allow-large"
+"""The command-line flag that lifts the size limits below (``allow_large: true`` in a spec)."""
+
+MAX_STATES = 20
+"""Most states a scenario may have without ``--allow-large``.
+
+A run's cost grows as states x powers x months: with the Mesa engine of ``greatgame run``, a
+20 states x 20 powers x 50 years run takes about 20 s and 0.6 GB on a laptop, and 40 x 40 x 100
+years took 293 s and 3.4 GB, every replicate. The region has 5 states and 6 powers; 20 of each
+leaves room for a larger region, or for splitting an actor, without a run that looks stuck.
+"""
+MAX_POWERS = 20
+"""Most powers a scenario may have without ``--allow-large`` (see :data:`MAX_STATES`)."""
+MAX_MONTHS = 600
+"""Most months (50 years) a scenario may cover without ``--allow-large``: the model's monthly
+relaxation rates are calibrated on a few years of events (the bundled scenarios cover 2 to 9
+years), and the schema's hard limit is 100 years."""
+MAX_REPLICATES = 1000
+"""Most replicates of ``greatgame run`` or ``validate``, or per point of a sweep, without
+``--allow-large``: a run of the baseline takes about 0.2 s with Mesa, so 1,000 take minutes, and
+1,000 replicates already pin a mean to a small fraction of the noise's spread."""
+
+
+def size_problems(loaded: LoadedScenario) -> list[Problem]:
+    """The size limits a scenario exceeds, each naming the file, the line and how to lift it.
+
+    The limits are :data:`MAX_STATES`, :data:`MAX_POWERS` and :data:`MAX_MONTHS`.
+
+    Args:
+        loaded: The loaded scenario.
+
+    Returns:
+        One problem per limit exceeded; empty when the scenario is within every limit.
+    """
+    sc = loaded.scenario
+    lift = f"; make it smaller, or pass {ALLOW_LARGE} to run it anyway (slow, memory-hungry)"
+    found = []
+    for section, count, limit in (
+        ("states", len(sc.states), MAX_STATES),
+        ("powers", len(sc.powers), MAX_POWERS),
+    ):
+        if count > limit:
+            found.append(
+                problem_at(
+                    loaded, (section,), f"expected at most {limit} {section}, found {count}{lift}"
+                )
+            )
+    if sc.n_steps > MAX_MONTHS:
+        found.append(
+            problem_at(
+                loaded,
+                ("meta", "end"),
+                f"expected at most {MAX_MONTHS} months ({MAX_MONTHS // 12} years) from "
+                f"meta.start to meta.end, found {sc.n_steps}{lift}",
+            )
+        )
+    return found
 
 
 # --- JSON Schema -------------------------------------------------------------------------------

@@ -7,21 +7,25 @@ take it from.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from sim.input.modelparams import model_parameters
-from sim.input.scenario import CHANNELS, EVENT_RULES, ModelParams, Scenario, Strategy
+from sim.input.scenario import CHANNELS, EVENT_RULES, ModelParams, Scenario
 from sim.model.dynamics import FloatArray, Params, WorldState, status_quo
 from sim.model.metrics import EventRecord
 
 __all__ = [
     "CompiledEvent",
+    "Reader",
     "compile_events",
     "compile_run",
     "draw_noise",
+    "event_magnitudes",
+    "event_record",
     "initial_state",
     "model_arrays",
     "to_params",
@@ -113,16 +117,68 @@ _VECTOR = "channel_weights"
 """The group that becomes one array over ``CHANNELS``, normalised to sum 1."""
 
 
-def model_arrays(model: ModelParams) -> dict[str, FloatArray]:
-    """The ``model:`` section as arrays of :class:`~sim.model.dynamics.Params` (batch of one).
+class Reader:
+    """Reads a scenario's numbers into arrays with a leading batch axis of ``n`` runs.
+
+    Every number is the scenario's own, except the numbers of ``swept``: a swept path (the
+    dotted id path of :func:`sim.input.params.collect_numbers`, such as
+    ``powers.russia.credibility``) takes its ``(n,)`` values, one a run. So one compile of a base
+    scenario gives a whole batch of parameter points, each exactly as if its values had been
+    written into the scenario (the arrays are built by the same operations), without validating
+    or converting a scenario per point. With nothing swept and ``n = 1`` it is a plain compile.
+
+    Args:
+        swept: Path to its values, ``(n,)`` each.
+        n: Runs in the batch (the length of every swept array).
+
+    Attributes:
+        used: The swept paths that the compile read (a swept path it never reads is one the
+            arrays do not depend on; :func:`sim.model.ensemble.prepare_swept` refuses it).
+    """
+
+    def __init__(self, swept: Mapping[str, FloatArray] | None = None, n: int = 1) -> None:
+        self.swept = dict(swept or {})
+        self.n = n
+        self.used: set[str] = set()
+        for path, values in self.swept.items():
+            if np.shape(values) != (n,):
+                raise ValueError(f"{path}: expected {n} values, found shape {np.shape(values)}")
+
+    def array(self, values: Any, paths: Callable[[], Any] | str | None = None) -> FloatArray:
+        """The array of ``values`` with the batch axis in front, swept entries filled in.
+
+        Args:
+            values: A number or a nested list of numbers, as the scenario gives them.
+            paths: The path of a single number, or a function that returns the path of every
+                entry, nested like ``values`` (None where an entry is no scenario number, e.g. a
+                default); only called when something is swept.
+
+        Returns:
+            ``(n, *shape of values)`` floats.
+        """
+        base = np.asarray(values, dtype=float)
+        out = np.broadcast_to(base, (self.n, *base.shape)).copy()
+        if self.swept and paths is not None:
+            names = paths if isinstance(paths, str) else paths()
+            for index, path in np.ndenumerate(np.asarray(names, dtype=object)):
+                got = self.swept.get(path) if isinstance(path, str) else None
+                if got is not None:
+                    out[(slice(None), *index)] = got
+                    self.used.add(path)
+        return out
+
+
+def model_arrays(model: ModelParams, reader: Reader | None = None) -> dict[str, FloatArray]:
+    """The ``model:`` section as arrays of :class:`~sim.model.dynamics.Params`.
 
     Derived from the schema (:func:`sim.input.modelparams.model_parameters`), so a new field of
     ``ModelParams`` needs no code here: a number ``x`` becomes ``params.x`` and a score weight
-    ``weights.x`` becomes ``params.w_x``, each of shape ``(1,)``; the channel weights become one
-    array ``params.channel_weights``, in ``CHANNELS`` order and normalised to sum 1, ``(1, K)``.
+    ``weights.x`` becomes ``params.w_x``, each of shape ``(B,)``; the channel weights become one
+    array ``params.channel_weights``, in ``CHANNELS`` order and normalised to sum 1, ``(B, K)``.
 
     Args:
         model: The scenario's ``model:`` section (a subclass of ``ModelParams`` works too).
+        reader: Reads the numbers (default: a batch of one, nothing swept).
 
     Returns:
         Array name to array.
@@ -130,6 +186,7 @@ def model_arrays(model: ModelParams) -> dict[str, FloatArray]:
     Raises:
         TypeError: For a group of ``ModelParams`` that no rule here turns into arrays.
     """
+    read = reader or Reader()
     out: dict[str, FloatArray] = {}
     for p in model_parameters(type(model)):
         if p.group == _VECTOR:
@@ -140,105 +197,166 @@ def model_arrays(model: ModelParams) -> dict[str, FloatArray]:
                 f"{p.path}: no rule turns the group model.{p.group} into arrays; add one to "
                 "sim.model.compile.model_arrays"
             )
-        out[prefix + p.name] = np.array([p.value_of(model)])
-    cw = np.array([getattr(model.channel_weights, c) for c in CHANNELS])
-    out[_VECTOR] = (cw / cw.sum())[None]
+        out[prefix + p.name] = read.array(p.value_of(model), p.path)
+    cw = read.array(
+        [getattr(model.channel_weights, c) for c in CHANNELS],
+        lambda: [f"model.{_VECTOR}.{c}" for c in CHANNELS],
+    )
+    out[_VECTOR] = cw / cw.sum(axis=-1, keepdims=True)
     return out
 
 
-def to_params(sc: Scenario, start: WorldState | None = None) -> Params:
-    """Fixed parameters of one run (batch axis of length 1), status quo calibrated.
+def to_params(
+    sc: Scenario, start: WorldState | None = None, reader: Reader | None = None
+) -> Params:
+    """Fixed parameters of a batch of runs of one scenario, status quo calibrated.
 
     The model parameters come from :func:`model_arrays`, everything else from the scenario's
     powers and states.
 
     Args:
         sc: A validated scenario.
-        start: Its :func:`initial_state`, when the caller has it already (else built here).
+        start: Its :func:`initial_state` (read by the same ``reader``), when the caller has it
+            already (else built here).
+        reader: Reads the numbers (default: a batch of one run, nothing swept).
 
     Returns:
         The parameters as arrays.
     """
+    read = reader or Reader()
     pids, sids = sc.power_ids, sc.state_ids
-    n_p = len(pids)
-    a0 = np.array([[s.alignment[p] for p in pids] for s in sc.states])
-    dep0 = np.array(
-        [[[getattr(s.dependence[p], c) for c in CHANNELS] for p in pids] for s in sc.states]
-    )
-    russian = np.array([s.ethnic_russian_share for s in sc.states])
-    kin = np.array([p.kin_minority_weight for p in sc.powers])
-    border = np.array([[s.border.get(p, 0.0) for p in pids] for s in sc.states])
-    rivalry = np.zeros((n_p, n_p))
-    for q, power in enumerate(sc.powers):
-        for pid, w in power.rivalry.items():
-            rivalry[q, pids.index(pid)] = w
-    strat = [p.strategy for p in sc.powers]
-    zeros = np.zeros((1, len(sids), n_p))
+    states, powers = sc.states, sc.powers
+    strat = [p.strategy for p in powers]
+
+    def per_state(field: str) -> FloatArray:
+        return read.array(
+            [getattr(s, field) for s in states], lambda: [f"states.{s.id}.{field}" for s in states]
+        )
+
+    def per_power(field: str, of: str = "") -> FloatArray:
+        owners = strat if of else powers
+        return read.array(
+            [getattr(o, field) for o in owners],
+            lambda: [f"powers.{p.id}.{of}{field}" for p in powers],
+        )
+
+    def state_power(field: str, default: float | None = None) -> FloatArray:
+        return read.array(
+            [[getattr(s, field).get(p, default) for p in pids] for s in states],
+            lambda: [[f"states.{s.id}.{field}.{p}" for p in pids] for s in states],
+        )
+
+    def response(kind: str) -> FloatArray:
+        return read.array(
+            [s.responsiveness if s.response == kind else 0.0 for s in strat],
+            lambda: [
+                f"powers.{p.id}.strategy.responsiveness" if p.strategy.response == kind else None
+                for p in powers
+            ],
+        )
+
+    russian = per_state("ethnic_russian_share")
+    kin = per_power("kin_minority_weight")
+    border = state_power("border", 0.0)
+    zeros = read.array(np.zeros((len(sids), len(pids))))
     params = Params(
-        a0=a0[None],
-        dep0=dep0[None],
-        budget=np.array([[p.monthly_budget for p in sc.powers]]),
-        mix=np.array(
-            [[[s.lever_mix.aid, s.lever_mix.security, s.lever_mix.rhetoric] for s in strat]]
+        a0=state_power("alignment"),
+        dep0=_dependence(sc, read),
+        budget=per_power("monthly_budget"),
+        mix=read.array(
+            [[s.lever_mix.aid, s.lever_mix.security, s.lever_mix.rhetoric] for s in strat],
+            lambda: [[f"powers.{p.id}.strategy.lever_mix.{k}" for k in _LEVERS] for p in powers],
         ),
-        courting=np.array([[s.courting for s in strat]]),
-        threat_intensity=np.array([[s.threat_intensity for s in strat]]),
-        court_response=np.array([[_response(s, "court") for s in strat]]),
-        punish_response=np.array([[_response(s, "punish") for s in strat]]),
-        priority=np.array([[[s.priorities.get(sid, 1.0) for s in strat] for sid in sids]]),
-        rivalry=rivalry[None],
-        gdp_month=np.array([[s.gdp * 1000.0 / 12.0 for s in sc.states]]),
-        exposure=np.clip(border + russian[:, None] * kin[None, :], 0.0, 1.0)[None],
-        affinity=np.array([[[s.affinity.get(p, 0.0) for p in pids] for s in sc.states]]),
-        neutrality=np.array([[s.neutrality for s in sc.states]]),
-        peers=_peers(sc)[None],
-        trust0=np.array([[[s.trust[p] for p in pids] for s in sc.states]]),
-        threat0=np.array([[[s.threat[p] for p in pids] for s in sc.states]]),
+        courting=per_power("courting", "strategy."),
+        threat_intensity=per_power("threat_intensity", "strategy."),
+        court_response=response("court"),
+        punish_response=response("punish"),
+        priority=read.array(
+            [[s.priorities.get(sid, 1.0) for s in strat] for sid in sids],
+            lambda: [[f"powers.{p.id}.strategy.priorities.{sid}" for p in powers] for sid in sids],
+        ),
+        rivalry=read.array(
+            [[q.rivalry.get(p, 0.0) for p in pids] for q in powers],
+            lambda: [[f"powers.{q.id}.rivalry.{p}" for p in pids] for q in powers],
+        ),
+        gdp_month=per_state("gdp") * 1000.0 / 12.0,
+        exposure=np.clip(border + russian[:, :, None] * kin[:, None, :], 0.0, 1.0),
+        affinity=state_power("affinity", 0.0),
+        neutrality=per_state("neutrality"),
+        peers=read.array(_peers(sc)),
+        trust0=state_power("trust"),
+        threat0=state_power("threat"),
         base_aid=zeros,
         base_security=zeros,
         base_courting=zeros,
         base_threats=zeros,
         residual=zeros,
-        model=model_arrays(sc.model),
+        model=model_arrays(sc.model, read),
     )
-    return status_quo(params, start if start is not None else initial_state(sc))
+    return status_quo(params, start if start is not None else initial_state(sc, read))
 
 
-def _response(strategy: Strategy, kind: str) -> float:
-    return strategy.responsiveness if strategy.response == kind else 0.0
+_LEVERS = ("aid", "security", "rhetoric")
+"""The fields of ``LeverMix``, in the order of ``Params.mix``."""
 
 
-def initial_state(sc: Scenario) -> WorldState:
-    """State at the start of ``meta.start`` (batch axis of length 1).
+def _dependence(sc: Scenario, read: Reader) -> FloatArray:
+    """Initial dependence by channel, ``(B, S, P, K)``."""
+    pids = sc.power_ids
+    return read.array(
+        [[[getattr(s.dependence[p], c) for c in CHANNELS] for p in pids] for s in sc.states],
+        lambda: [
+            [[f"states.{s.id}.dependence.{p}.{c}" for c in CHANNELS] for p in pids]
+            for s in sc.states
+        ],
+    )
+
+
+def initial_state(sc: Scenario, reader: Reader | None = None) -> WorldState:
+    """State at the start of ``meta.start`` of a batch of runs of one scenario.
 
     Args:
         sc: A validated scenario.
+        reader: Reads the numbers (default: a batch of one run, nothing swept).
 
     Returns:
         The initial state.
     """
+    read = reader or Reader()
     pids = sc.power_ids
     n_s, n_p = len(sc.states), len(pids)
 
     def grid(field: str) -> FloatArray:
-        return np.array([[getattr(s, field)[p] for p in pids] for s in sc.states])[None]
+        return read.array(
+            [[getattr(s, field)[p] for p in pids] for s in sc.states],
+            lambda: [[f"states.{s.id}.{field}.{p}" for p in pids] for s in sc.states],
+        )
 
-    dep = np.array(
-        [[[getattr(s.dependence[p], c) for c in CHANNELS] for p in pids] for s in sc.states]
-    )
+    def per_power(field: str) -> FloatArray:
+        return read.array(
+            [getattr(p, field) for p in sc.powers], lambda: [f"powers.{p}.{field}" for p in pids]
+        )
+
     return WorldState(
         alignment=grid("alignment"),
         trust=grid("trust"),
         threat=grid("threat"),
-        dependence=dep[None],
-        membership=_membership(sc)[None],
-        insecurity=np.zeros((1, n_s)),
-        credibility=np.array([[p.credibility for p in sc.powers]]),
-        capacity=np.array([[p.military_capacity for p in sc.powers]]),
-        attention=np.array([[p.attention for p in sc.powers]]),
-        budget_factor=np.ones((1, n_p)),
-        extra_aid=np.zeros((1, n_s, n_p)),
-        extra_security=np.zeros((1, n_s, n_p)),
+        dependence=_dependence(sc, read),
+        membership=read.array(_membership(sc)),
+        insecurity=read.array(np.zeros(n_s)),
+        credibility=per_power("credibility"),
+        capacity=per_power("military_capacity"),
+        attention=per_power("attention"),
+        budget_factor=read.array(np.ones(n_p)),
+        extra_aid=read.array(np.zeros((n_s, n_p))),
+        extra_security=read.array(np.zeros((n_s, n_p))),
+    )
+
+
+def event_magnitudes(events: Sequence[CompiledEvent], reader: Reader) -> FloatArray:
+    """Each run's magnitude of each compiled event, ``(B, E)``."""
+    return reader.array(
+        [e.magnitude for e in events], lambda: [f"events.{e.id}.magnitude" for e in events]
     )
 
 

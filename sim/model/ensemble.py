@@ -25,7 +25,7 @@ Runs are processed in chunks of ``chunk_size`` so that memory stays bounded; wit
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any, Literal, overload
 
@@ -35,10 +35,14 @@ from sim.input.scenario import LoadedScenario, Scenario, month_index, month_labe
 from sim.model import dynamics
 from sim.model.compile import (
     CompiledEvent,
+    Reader,
     compile_events,
     compile_run,
     draw_noise,
+    event_magnitudes,
     event_record,
+    initial_state,
+    to_params,
 )
 from sim.model.dynamics import BoolArray, FloatArray, IndexArray, IntArray, Params, WorldState
 from sim.model.metrics import Batch, EventRecord, snapshot, summarize
@@ -52,7 +56,9 @@ __all__ = [
     "iter_ensemble",
     "noise_blocks",
     "prepare",
+    "prepare_swept",
     "run_ensemble",
+    "run_swept",
     "simulate_ensemble",
 ]
 
@@ -260,6 +266,82 @@ def prepare(
         powers=list(first.scenario.power_ids),
         population=np.array([s.population for s in first.scenario.states], dtype=float),
     )
+
+
+def prepare_swept(
+    scenario: Scenario | LoadedScenario, swept: Mapping[str, FloatArray], seeds: _Seeds
+) -> Ensemble:
+    """A batch of runs of one scenario at many parameter points, compiled once.
+
+    The fast path of a sweep: the swept values go straight into the stacked arrays
+    (:class:`sim.model.compile.Reader`), so no scenario is validated or converted per point.
+    Each run equals a run of the scenario with its values written in
+    (:func:`sim.input.params.with_values`) bit for bit; the values must be valid for the
+    scenario (a sweep spec checks its ranges against the schema once).
+
+    Args:
+        scenario: The base scenario.
+        swept: Scenario path (``powers.russia.credibility``) to each run's value, ``(B,)``.
+        seeds: One seed per run.
+
+    Returns:
+        The batch, ready for :func:`simulate_ensemble`.
+
+    Raises:
+        ValueError: For a swept path that no array depends on (not a number of the scenario,
+            or one the engine does not vary by run, such as a state's population), or values
+            of the wrong length. The magnitude of a disabled event may be swept: it changes
+            nothing, as in the scenario itself.
+    """
+    sc = scenario.scenario if isinstance(scenario, LoadedScenario) else scenario
+    seeds = np.asarray(seeds)
+    reader = Reader(swept, len(seeds))
+    state = initial_state(sc, reader)
+    params = to_params(sc, state, reader)
+    events = compile_events(sc)
+    magnitudes = event_magnitudes(events, reader)
+    inert = {f"events.{e.id}.magnitude" for e in sc.events if not e.enabled}  # never fire
+    unread = sorted(set(swept) - reader.used - inert)
+    if unread:
+        raise ValueError(
+            f"cannot vary {', '.join(unread)} run by run: no array of the model reads it "
+            "(the ensemble engine varies the numbers of powers, states, events and model:, "
+            "except populations)"
+        )
+    start = month_index(sc.meta.start)
+    return Ensemble(
+        params=params,
+        state=state,
+        events=events,
+        magnitudes=magnitudes,
+        seeds=seeds,
+        dates=[month_label(start - 1 + t) for t in range(sc.n_steps + 1)],
+        states=list(sc.state_ids),
+        powers=list(sc.power_ids),
+        population=np.array([s.population for s in sc.states], dtype=float),
+    )
+
+
+def run_swept(
+    scenario: Scenario | LoadedScenario,
+    swept: Mapping[str, FloatArray],
+    seeds: _Seeds,
+    keep: Keep = "summary",
+) -> Batch | dict[str, FloatArray]:
+    """Simulate a batch of parameter points of one scenario (see :func:`prepare_swept`).
+
+    Args:
+        scenario: The base scenario.
+        swept: Scenario path to each run's value, ``(B,)``.
+        seeds: One seed per run.
+        keep: ``"summary"`` (no trajectories are recorded) or ``"trajectories"``.
+
+    Returns:
+        The summary metrics, metric name to ``(B,)`` array, or the batch with its event logs.
+    """
+    ens = prepare_swept(scenario, swept, seeds)
+    out = simulate_ensemble(ens, keep)
+    return out if keep == "summary" else _batch(ens, out)
 
 
 def noise_blocks(seeds: IntArray, n_steps: int, states: list[str], powers: list[str]) -> FloatArray:

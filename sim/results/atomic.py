@@ -7,17 +7,29 @@ absent. A folder is written into a hidden temporary folder beside its final plac
 writer's process id) and renamed into place at the end; an existing folder is moved aside first
 and restored if the rename fails. What a writer killed part-way leaves behind is tidied by the
 next writer of the same folder.
+
+Every folder is written under an exclusive lock (:func:`folder_lock`): a hidden lock file beside
+it, ``PARENT/.NAME.lock``, holding the writer's pid, host, command and start time, locked with
+``flock`` for as long as the writer runs. A second writer of the same folder fails at once naming
+the first; a lock left by a writer that died is taken over with a note on standard error.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
+import fcntl
 import glob
 import json
 import os
+import shlex
 import shutil
+import socket
+import sys
 import tempfile
+import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sim.input.errors import OutputError
@@ -28,9 +40,12 @@ __all__ = [
     "atomic_file",
     "atomic_folder",
     "check_free",
+    "folder_lock",
+    "lock_path",
     "manifest_tool",
     "recover_stale",
     "write_file",
+    "writer_of",
     "written_by_tool",
 ]
 
@@ -50,6 +65,10 @@ def atomic_file(path: Path) -> Iterator[Path]:
 
     Yields:
         ``.tmp-PID-NAME`` beside ``path``.
+
+    Raises:
+        OSError: When writing fails (a full disk, say), with ``filename`` set to ``path`` (not
+            the temporary name, which is gone) unless the error named another file.
     """
     tmp = path.with_name(f"{TMP_PREFIX}{os.getpid()}-{path.name}")
     try:
@@ -57,8 +76,11 @@ def atomic_file(path: Path) -> Iterator[Path]:
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):  # the error being raised matters, not this one
+            tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError) and exc.filename in (None, str(tmp), tmp):
+            exc.filename, exc.filename2 = str(path), None
         raise
 
 
@@ -76,6 +98,229 @@ def _pid_alive(pid: int) -> bool:
     except PermissionError:  # another user's process
         return True
     return True
+
+
+# --- one writer per folder -------------------------------------------------------------------
+
+LOCK_SUFFIX = ".lock"
+"""End of a lock file's name: ``PARENT/.NAME.lock`` guards the folder ``PARENT/NAME``."""
+
+_NO_FLOCK = (errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOSYS)
+"""What ``flock`` answers on a filesystem that cannot lock."""
+
+_HELD: set[str] = set()
+"""Lock files this process holds (so that its own checks do not take it for another writer)."""
+
+
+def lock_path(out: str | Path) -> Path | None:
+    """The lock file of folder ``out``: ``.NAME.lock`` beside it (None for the root folder).
+
+    The lock file lives in the parent, not in the folder, because ``--force`` replaces the
+    folder itself and readers of the folder must not see it; its leading dot hides it.
+    """
+    target = Path(os.path.abspath(out))
+    if not target.name:
+        return None
+    return target.parent / f".{target.name}{LOCK_SUFFIX}"
+
+
+def _command() -> str:
+    """This process's command line, as the user typed it (``greatgame ...``)."""
+    name = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else "python"
+    if name in ("cli.py", "__main__.py", "-c", "-m") or name.startswith("greatgame"):
+        name = "greatgame"
+    return shlex.join([name, *sys.argv[1:]])
+
+
+def _read_lock(fd: int) -> dict[str, object] | None:
+    """What an open lock file says (None if empty); ``{}`` if it is not a lock's JSON."""
+    try:
+        os.lseek(fd, 0, os.SEEK_SET)
+        data = os.read(fd, 65536)
+    except OSError:
+        return {}
+    if not data.strip():
+        return None
+    try:
+        info = json.loads(data)
+    except ValueError:
+        return {}
+    return info if isinstance(info, dict) else {}
+
+
+def _clip(text: object, limit: int = 80) -> str:
+    text = str(text)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _writer(info: dict[str, object]) -> str:
+    """``pid N on HOST`` of a lock's content."""
+    return f"pid {_clip(info.get('pid', '?'), 20)} on {_clip(info.get('host', '?'), 80)}"
+
+
+def _busy(out: Path, info: dict[str, object] | None, lock: Path) -> str:
+    """The message for a folder whose lock another process holds."""
+    if not info:
+        return (
+            f"{out}: being written by another process (its lock file {lock} is not filled in "
+            "yet); wait for it or stop it"
+        )
+    since = f", since {_clip(info.get('since', '?'), 40)}"
+    return (
+        f"{out}: being written by {_writer(info)} ({_clip(info.get('command', '?'))}{since}); "
+        "wait for it or stop it"
+    )
+
+
+def _stale_note(out: Path, info: dict[str, object]) -> str:
+    """The note printed when a lock whose writer is gone is taken over."""
+    if not info:
+        return f"note: {out}: took over a lock file that could not be read ({lock_path(out)})"
+    host, pid = info.get("host"), info.get("pid")
+    if host != socket.gethostname():
+        return (
+            f"note: {out}: took over the lock left by {_writer(info)}, another machine: a lock "
+            "cannot tell whether a process there still writes this folder; make sure none does"
+        )
+    if isinstance(pid, int) and _pid_alive(pid):
+        why = "which no longer holds it (that pid now belongs to another process)"
+    else:
+        why = "which is no longer running"
+    return f"note: {out}: took over the lock left by {_writer(info)}, {why}"
+
+
+def writer_of(out: str | Path) -> str | None:
+    """Who is writing folder ``out`` now, as an error message, or None if nobody else is.
+
+    Args:
+        out: A results or sweep folder.
+
+    Returns:
+        ``OUT: being written by pid N on HOST (COMMAND, since TIME); wait for it or stop it``
+        when another process holds the folder's lock; None when the lock is free, absent or held
+        by this process.
+    """
+    lock = lock_path(out)
+    if lock is None or str(lock) in _HELD:
+        return None
+    try:
+        fd = os.open(lock, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return _busy(Path(out), _read_lock(fd), lock)
+        except OSError:  # a filesystem without flock: the writer finds out when it locks
+            return None
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return None
+    finally:
+        os.close(fd)
+
+
+def _open_locked(out: Path, lock: Path) -> tuple[int, dict[str, object] | None]:
+    """Open and flock ``lock`` (created if missing); returns it and what it said before."""
+    tries = 100
+    for attempt in range(tries):
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            info = _read_lock(fd)
+            os.close(fd)
+            pid = info.get("pid") if info else None
+            here = bool(info) and info is not None and info.get("host") == socket.gethostname()
+            dead = here and isinstance(pid, int) and not _pid_alive(pid)
+            if dead and attempt < tries - 1:
+                time.sleep(0.01)  # a dead writer's lock, probed by a check (writer_of): again
+                continue
+            raise OutputError(_busy(out, info, lock)) from None
+        except BaseException:
+            os.close(fd)
+            raise
+        try:  # the holder before may have removed the file between our open and our lock
+            same = os.path.samestat(os.fstat(fd), os.stat(lock))
+        except OSError:
+            same = False
+        if same:
+            return fd, _read_lock(fd)
+        os.close(fd)
+    raise OutputError(f"{out}: its lock file {lock} keeps changing; try again")
+
+
+@contextlib.contextmanager
+def folder_lock(out: str | Path, command: str | None = None) -> Iterator[Path | None]:
+    """Hold the exclusive lock of folder ``out`` while writing it.
+
+    The lock is the file ``PARENT/.NAME.lock`` (see :func:`lock_path`), locked with
+    ``flock(LOCK_EX | LOCK_NB)`` on a descriptor held until the block ends, and holding JSON
+    with the writer's ``pid``, ``host``, ``command`` and ``since`` (its start time) for the
+    messages of other writers. A second writer fails at once. A lock file that nobody holds was
+    left by a writer that died (even by ``SIGKILL``: the kernel drops its ``flock``); it is
+    taken over, with a note on standard error naming that writer. When the block ends, however
+    it ends (an error, Ctrl-C, SIGTERM), the lock file is removed.
+
+    ``flock`` locks are seen by the processes of one machine. On a network filesystem (NFS,
+    SMB, some cluster filesystems) two machines may both get the lock: a lock file naming
+    another host is taken over when its ``flock`` is free, with a note saying so, but nothing
+    stops two machines writing one folder at once there. Where ``flock`` is not supported at
+    all, the folder is written without a lock.
+
+    Args:
+        out: The folder about to be written (it need not exist; its parent is created).
+        command: What the writer runs (default: this process's command line).
+
+    Yields:
+        The lock file (None for the root folder, which is never written and is not locked).
+
+    Raises:
+        OutputError: If another process holds the lock (naming it: ``OUT: being written by pid
+            N on HOST (COMMAND, since TIME); wait for it or stop it``) or the lock file cannot
+            be created.
+    """
+    out = Path(out)
+    lock = lock_path(out)
+    if lock is None:
+        yield None
+        return
+    try:
+        lock.parent.mkdir(parents=True, exist_ok=True)
+        fd, before = _open_locked(out, lock)
+    except OutputError:
+        raise
+    except OSError as exc:
+        if exc.errno not in _NO_FLOCK:
+            raise OutputError(f"{out}: cannot write here ({exc.strerror or exc})") from None
+        fd = -1  # no flock on this filesystem: write unlocked
+    if fd < 0:
+        yield None
+        return
+    try:
+        if before is not None:
+            print(_stale_note(out, before), file=sys.stderr)
+        info = {
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "command": command or _command(),
+            "since": datetime.now(UTC).astimezone().isoformat(timespec="seconds"),
+            "folder": str(Path(os.path.abspath(out))),
+        }
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, (json.dumps(info) + "\n").encode(), 0)
+        except OSError as exc:
+            raise OutputError(f"{out}: cannot write here ({exc.strerror or exc})") from None
+        _HELD.add(str(lock))
+        try:
+            yield lock
+        finally:
+            _HELD.discard(str(lock))
+    finally:
+        with contextlib.suppress(OSError):  # removed while still locked: no one sees it empty
+            os.unlink(lock)
+        os.close(fd)
 
 
 def recover_stale(out: Path) -> list[Path]:
@@ -179,8 +424,12 @@ def check_free(out: Path, force: bool, hint: str = "") -> None:
         hint: Added to the "use --force" advice (e.g. "or --resume to finish the sweep in it").
 
     Raises:
-        OutputError: Naming the folder and why it cannot be written, or how to replace it.
+        OutputError: Naming the folder and why it cannot be written, or how to replace it; when
+            another process is writing it (:func:`writer_of`), naming that process.
     """
+    busy = writer_of(out)
+    if busy is not None:
+        raise OutputError(busy)
     if out.exists() and not out.is_dir():
         raise OutputError(f"{out}: exists and is not a folder")
     if not out.is_dir() or not any(out.iterdir()):
@@ -211,29 +460,33 @@ def atomic_folder(out: str | Path, force: bool = False) -> Iterator[Path]:
         The temporary folder to write into.
 
     Raises:
-        OutputError: If ``out`` is taken (see :func:`check_free`), cannot be created, or writing
-            fails; ``out`` is then as it was before.
+        OutputError: If ``out`` is taken (see :func:`check_free`), another process is writing it
+            (see :func:`folder_lock`, held from the checks to the final rename), it cannot be
+            created, or writing fails; ``out`` is then as it was before.
     """
     out = Path(out)
-    with contextlib.suppress(OSError):  # tidying is best effort; the checks below still apply
-        recover_stale(out)
-    check_free(out, force)
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-{os.getpid()}-", dir=out.parent))
-    except OSError as exc:
-        raise OutputError(f"{out}: cannot write here ({exc.strerror or exc})") from None
-    try:
-        yield tmp
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(tmp, 0o777 & ~mask)  # mkdtemp makes it private; a plain folder is wanted
-        _swap_into_place(tmp, out)
-    except OSError as exc:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise OutputError(
-            f"{out}: writing failed ({exc.strerror or exc}); nothing was changed"
-        ) from None
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    check_free(out, force)  # the refusals that need no lock, before creating one
+    with folder_lock(out):
+        with contextlib.suppress(OSError):  # tidying is best effort; the checks still apply
+            recover_stale(out)
+        check_free(out, force)  # again, under the lock: another writer may have just finished
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            prefix = f".{out.name}.tmp-{os.getpid()}-"
+            tmp = Path(tempfile.mkdtemp(prefix=prefix, dir=out.parent))
+        except OSError as exc:
+            raise OutputError(f"{out}: cannot write here ({exc.strerror or exc})") from None
+        try:
+            yield tmp
+            mask = os.umask(0)
+            os.umask(mask)
+            os.chmod(tmp, 0o777 & ~mask)  # mkdtemp makes it private; a plain folder is wanted
+            _swap_into_place(tmp, out)
+        except OSError as exc:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise OutputError(
+                f"{out}: writing failed ({exc.strerror or exc}); nothing was changed"
+            ) from None
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise

@@ -23,6 +23,7 @@ Typical use::
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -30,7 +31,14 @@ import sys
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Executor, Future, wait
+from concurrent.futures import (
+    FIRST_COMPLETED,
+    BrokenExecutor,
+    CancelledError,
+    Executor,
+    Future,
+    wait,
+)
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -47,14 +55,16 @@ from sim.input.errors import Interrupted, OutputError
 from sim.input.params import with_values
 from sim.input.scenario import LoadedScenario
 from sim.model.engines import ENGINES, simulate
-from sim.results.atomic import check_free, write_file
+from sim.model.ensemble import run_swept
+from sim.model.metrics import Batch
+from sim.results.atomic import check_free, folder_lock, write_file
 from sim.results.folder import check_columns, read_parquet
 from sim.results.provenance import environment
 from sim.results.tables import long_table
 from sim.sweep import store
 from sim.sweep.designs import build_design, design_seed
-from sim.sweep.executors import open_executor
-from sim.sweep.spec import LoadedSpec, load_spec, strip_provenance, validate_spec
+from sim.sweep.executors import SCHEDULER_TIMEOUT, SchedulerUnreachable, open_executor
+from sim.sweep.spec import Keep, LoadedSpec, load_spec, strip_provenance, validate_spec
 
 __all__ = [
     "ChunkFailed",
@@ -101,7 +111,8 @@ class ChunkJob:
         names: Parameter paths, one per column of ``values``.
         replicates: Runs per point.
         root_seed: The sweep's root seed.
-        loaded: The scenario, with the swept numbers stripped of their provenance.
+        base: Key of the sweep's scenario in the worker's :data:`_BASES` (set once per worker
+            by :func:`set_base`, so that no job carries the scenario).
         engine: Engine name.
         keep: ``summary`` or ``trajectories``.
         seeds: ``independent`` or ``common`` (see :class:`sim.sweep.spec.SweepSpec`).
@@ -114,9 +125,9 @@ class ChunkJob:
     names: tuple[str, ...]
     replicates: int
     root_seed: int
-    loaded: LoadedScenario
+    base: str
     engine: str
-    keep: str
+    keep: Keep
     seeds: str = "independent"
 
 
@@ -129,6 +140,26 @@ class ChunkOutput:
     trajectories: pa.Table | None
 
 
+_BASES: dict[str, LoadedScenario] = {}
+"""The scenarios of the sweeps this process runs chunks of, by :func:`base_key`."""
+
+
+def base_key(plan: LoadedSpec) -> str:
+    """The key of a sweep's scenario in :data:`_BASES`: its hash and the swept paths."""
+    return plan.loaded.sha256 + ":" + ",".join(plan.parameters)
+
+
+def set_base(key: str, loaded: LoadedScenario) -> None:
+    """Hand this process a sweep's scenario (run once per worker, before its first chunk)."""
+    _BASES[key] = loaded
+
+
+def _base(plan: LoadedSpec) -> LoadedScenario:
+    """The sweep's scenario with the swept numbers stripped of their provenance."""
+    names = list(plan.parameters)
+    return plan.loaded.model_copy(update={"raw": strip_provenance(plan.loaded.raw, names)})
+
+
 def run_chunk(job: ChunkJob) -> ChunkOutput:
     """Run the runs of one chunk and return their rows (runs on a worker).
 
@@ -138,28 +169,39 @@ def run_chunk(job: ChunkJob) -> ChunkOutput:
     Returns:
         The summary rows and, with ``keep == "trajectories"``, the trajectory rows.
     """
+    loaded = _BASES[job.base]
     run_ids = np.arange(job.runs.start, job.runs.stop, dtype=np.int64)
     points = run_ids // job.replicates
-    scenarios = {}
-    for p in np.unique(points):
-        row = job.values[p - job.first_point]
-        scenarios[p] = with_values(job.loaded, dict(zip(job.names, row.tolist(), strict=True)))
+    values = job.values[points - job.first_point]
     children = run_ids if job.seeds == "independent" else run_ids % job.replicates
     seeds = [run_seed(job.root_seed, int(k)) for k in children]
-    batch = simulate([scenarios[p] for p in points], seeds, engine=job.engine)
+    batch: Batch | None = None
+    if job.engine == "ensemble":  # one compile for the chunk, the values written into the arrays
+        swept = {name: values[:, j] for j, name in enumerate(job.names)}
+        out = run_swept(loaded, swept, seeds, keep=job.keep)
+        if isinstance(out, Batch):
+            batch, summary = out, out.summary()
+        else:
+            summary = out
+    else:  # each point validated and converted on its own, as the engine takes scenarios
+        scenarios = {}
+        for p in np.unique(points):
+            row = job.values[p - job.first_point]
+            scenarios[p] = with_values(loaded, dict(zip(job.names, row.tolist(), strict=True)))
+        batch = simulate([scenarios[p] for p in points], seeds, engine=job.engine)
+        summary = batch.summary()
     columns: dict[str, Any] = {
         "run": pa.array(run_ids, pa.int64()),
         "point": pa.array(points, pa.int64()),
         "replicate": pa.array((run_ids % job.replicates).astype(np.int32), pa.int32()),
         "seed": pa.array(np.asarray(seeds, dtype=np.int64), pa.int64()),
     }
-    values = job.values[points - job.first_point]
     for j, name in enumerate(job.names):
         columns[name] = pa.array(values[:, j], pa.float64())
-    for name, metric in batch.summary().items():
+    for name, metric in summary.items():
         columns[name] = pa.array(np.asarray(metric, dtype=np.float64), pa.float64())
     traj = None
-    if job.keep == "trajectories":  # the results folder's long table (sim.results.tables)
+    if batch is not None and job.keep == "trajectories":  # a results folder's long table
         traj = pa.Table.from_pandas(long_table(batch, run_ids), preserve_index=False)
     return ChunkOutput(job.index, pa.table(columns), traj)
 
@@ -206,9 +248,14 @@ def _manifest(plan: LoadedSpec, engine: str, n_chunks: int) -> dict[str, Any]:
 
 
 def _start(plan: LoadedSpec, out: Path, engine: str, force: bool) -> dict[str, Any]:
-    """Create a new sweep folder: spec, design, manifest (last)."""
-    check_free(out, force, hint=", or --resume to finish the sweep in it")
-    if out.is_dir() and any(out.iterdir()):
+    """Create a new sweep folder: spec, design, manifest (last); the caller holds its lock.
+
+    When writing fails (a full disk, say) what was written is removed: a folder without its
+    manifest could be neither resumed nor replaced.
+    """
+    check_free(out, force, hint=_RESUME_HINT)
+    existed = out.is_dir()
+    if existed and any(out.iterdir()):
         shutil.rmtree(out)
     try:
         (out / store.CHUNKS).mkdir(parents=True, exist_ok=True)
@@ -227,8 +274,44 @@ def _start(plan: LoadedSpec, out: Path, engine: str, force: bool) -> dict[str, A
         manifest = _manifest(plan, engine, n_chunks)
         store.write_json(manifest, out / store.MANIFEST)
     except OSError as exc:
-        raise OutputError(f"{out}: cannot write here ({exc.strerror or exc})") from None
+        shutil.rmtree(out, ignore_errors=True)
+        if existed:
+            with contextlib.suppress(OSError):
+                out.mkdir(parents=True, exist_ok=True)
+        what = f"{out}: cannot write here ({_why(exc)})"
+        if exc.filename is not None and Path(os.fsdecode(exc.filename)) != out:
+            what = f"{out}: cannot write {os.fsdecode(exc.filename)} ({_why(exc)})"
+        raise OutputError(f"{what}; the sweep was not started and nothing of it was kept") from None
     return manifest
+
+
+def _why(exc: OSError) -> str:
+    """The system's words for an ``OSError`` (``No space left on device``), without detail."""
+    if exc.errno:
+        return os.strerror(exc.errno)
+    return str(exc.strerror or exc)
+
+
+def _write_failed(out: Path, exc: OSError, n_chunks: int) -> OutputError | None:
+    """The error for a file of sweep folder ``out`` that could not be written, or None.
+
+    None when ``exc`` is about no file in ``out`` (a Dask connection, say): it is not a write.
+    The message names the file and the system's reason and says how to finish the sweep: the
+    chunks on disk are complete (each was written atomically) and are kept.
+    """
+    if exc.filename is None:
+        return None
+    path = Path(os.path.abspath(os.fsdecode(exc.filename)))
+    if not path.is_relative_to(os.path.abspath(out)):
+        return None
+    try:
+        left = f"{len(store.done_chunks(out))} of {n_chunks}"
+    except OSError:
+        left = "the finished"
+    return OutputError(
+        f"{path}: cannot write it ({_why(exc)}); {left} chunks are on disk in {out}/ and are "
+        f"kept; after freeing space, finish with: greatgame sweep --resume {out}"
+    )
 
 
 def _reopen(out: Path) -> tuple[LoadedSpec, dict[str, Any]]:
@@ -251,7 +334,7 @@ def _jobs(
 ) -> Iterator[ChunkJob]:
     names = tuple(plan.parameters)
     replicates, size = plan.spec.replicates, plan.chunk_size
-    base = plan.loaded.model_copy(update={"raw": strip_provenance(plan.loaded.raw, list(names))})
+    key = base_key(plan)
     for i in todo:
         runs = range(i * size, min((i + 1) * size, n_runs))
         first, last = runs.start // replicates, (runs.stop - 1) // replicates
@@ -263,7 +346,7 @@ def _jobs(
             names=names,
             replicates=replicates,
             root_seed=plan.spec.seed,
-            loaded=base,
+            base=key,
             engine=engine,
             keep=plan.spec.keep,
             seeds=plan.spec.seeds,
@@ -282,6 +365,7 @@ def run_sweep(
     progress: bool = True,
     scheduler: str | None = None,
     dask_processes: bool = True,
+    scheduler_timeout: float = SCHEDULER_TIMEOUT,
 ) -> Path:
     """Run (or finish) a sweep and write its folder.
 
@@ -299,21 +383,23 @@ def run_sweep(
         progress: Show a progress bar (runs per second and time left).
         scheduler: Address of a Dask scheduler to join (``executor="dask"``).
         dask_processes: LocalCluster workers as processes (False: threads).
+        scheduler_timeout: Seconds allowed to reach ``scheduler``
+            (:func:`sim.sweep.executors.join_scheduler`).
 
     Returns:
         The sweep folder; its ``results.parquet`` holds every run.
 
     Raises:
         ScenarioError: For a bad spec or scenario.
-        OutputError: When ``out`` cannot be used.
+        OutputError: When ``out`` cannot be used, when another process is writing it (its lock,
+            :func:`sim.results.atomic.folder_lock`, is held from the start or resume to the
+            final manifest), or when one of its files cannot be written (a full disk, say:
+            naming the file and saying how to resume; the finished chunks are kept).
         SweepInterrupted: On Ctrl-C, after the finished chunks were written.
     """
     started = time.perf_counter()
     out = Path(out)
-    if resume:
-        plan, manifest = _reopen(out)
-        engine = engine or manifest["engine"]
-    else:
+    if not resume:
         if isinstance(spec, dict):
             plan = validate_spec(spec, Path.cwd() / "<spec>")
         elif isinstance(spec, LoadedSpec):
@@ -322,53 +408,74 @@ def run_sweep(
             raise ValueError("expected a spec (or resume=True)")
         else:
             plan = load_spec(spec)
-        engine = engine or "ensemble"
-    if engine not in ENGINES:
-        raise OutputError(f"unknown engine {engine!r}; expected one of {', '.join(ENGINES)}")
-    if not resume:
-        manifest = _start(plan, out, engine, force)
-    store.remove_temporaries(out)
-    n_runs, size, n_chunks = manifest["n_runs"], manifest["chunk_size"], manifest["n_chunks"]
-    done = store.done_chunks(out)
-    todo = [i for i in range(n_chunks) if i not in done]
-    done_runs = n_runs - sum(len(range(i * size, min((i + 1) * size, n_runs))) for i in todo)
-    design = store.read_design(out, list(plan.parameters), manifest.get("n_points"))
-    bar = tqdm(
-        total=n_runs,
-        initial=done_runs,
-        unit="run",
-        desc=plan.loaded.scenario.meta.name,
-        disable=not progress,
-        smoothing=0.1,
-    )
-    try:
-        if todo:
-            where = (executor, workers, scheduler, dask_processes)
-            retried = _execute(plan, design, todo, engine, n_runs, out, bar, *where)
-            if retried:
-                manifest["retried_failures"] = manifest.get("retried_failures", []) + retried
-    except KeyboardInterrupt as exc:
+        check_free(out, force, hint=_RESUME_HINT)  # the refusals that need no lock, first
+    with folder_lock(out):  # from the start (or resume) to the final manifest
+        if resume:
+            plan, manifest = _reopen(out)
+        engine = engine or (manifest["engine"] if resume else "ensemble")
+        if engine not in ENGINES:
+            raise OutputError(f"unknown engine {engine!r}; expected one of {', '.join(ENGINES)}")
+        if not resume:
+            plan = plan.for_engine(engine)  # the folder's spec.yaml records the chunk size
+            manifest = _start(plan, out, engine, force)
+        store.remove_temporaries(out)
+        n_runs, size, n_chunks = manifest["n_runs"], manifest["chunk_size"], manifest["n_chunks"]
+        done = store.done_chunks(out)
+        todo = [i for i in range(n_chunks) if i not in done]
+        done_runs = n_runs - sum(len(range(i * size, min((i + 1) * size, n_runs))) for i in todo)
+        design = store.read_design(out, list(plan.parameters), manifest.get("n_points"))
+        bar = tqdm(
+            total=n_runs,
+            initial=done_runs,
+            unit="run",
+            desc=plan.loaded.scenario.meta.name,
+            disable=not progress,
+            smoothing=0.1,
+        )
+        try:
+            if todo:
+                where = (executor, workers, scheduler, dask_processes, scheduler_timeout)
+                retried = _execute(plan, design, todo, engine, n_runs, out, bar, *where)
+                if retried:
+                    manifest["retried_failures"] = manifest.get("retried_failures", []) + retried
+        except KeyboardInterrupt as exc:
+            bar.close()
+            left = len(store.done_chunks(out))
+            signum = getattr(exc, "signum", signal.SIGINT)
+            by = "" if signum == signal.SIGINT else f" by {signal.Signals(signum).name}"
+            raise SweepInterrupted(
+                f"interrupted{by}: {left} of {n_chunks} chunks are on disk in {out}/; "
+                f"finish with: greatgame sweep --resume {out}",
+                signum,
+            ) from None
+        except OSError as exc:  # a chunk that could not be written: a full disk, say
+            bar.close()
+            failed = _write_failed(out, exc, n_chunks)
+            if failed is None:
+                raise
+            raise failed from None
         bar.close()
-        left = len(store.done_chunks(out))
-        signum = getattr(exc, "signum", signal.SIGINT)
-        by = "" if signum == signal.SIGINT else f" by {signal.Signals(signum).name}"
-        raise SweepInterrupted(
-            f"interrupted{by}: {left} of {n_chunks} chunks are on disk in {out}/; "
-            f"finish with: greatgame sweep --resume {out}",
-            signum,
-        ) from None
-    bar.close()
-    store.write_final_dataset(out, n_chunks)
-    manifest["status"] = "complete"
-    manifest["completed"] = datetime.now(UTC).isoformat(timespec="seconds")
-    manifest["wall_time_s"] = round(manifest["wall_time_s"] + time.perf_counter() - started, 3)
-    manifest["outputs"] = [
-        c
-        for c in pq.read_schema(out / store.RESULTS).names
-        if c not in ID_COLUMNS and c not in plan.parameters
-    ]
-    store.write_json(manifest, out / store.MANIFEST)
+        try:
+            store.write_final_dataset(out, n_chunks)
+            manifest["status"] = "complete"
+            manifest["completed"] = datetime.now(UTC).isoformat(timespec="seconds")
+            took = manifest["wall_time_s"] + time.perf_counter() - started
+            manifest["wall_time_s"] = round(took, 3)
+            manifest["outputs"] = [
+                c
+                for c in pq.read_schema(out / store.RESULTS).names
+                if c not in ID_COLUMNS and c not in plan.parameters
+            ]
+            store.write_json(manifest, out / store.MANIFEST)
+        except OSError as exc:
+            failed = _write_failed(out, exc, n_chunks)
+            if failed is None:
+                raise
+            raise failed from None
     return out
+
+
+_RESUME_HINT = ", or --resume to finish the sweep in it"
 
 
 MAX_ATTEMPTS = 3
@@ -376,7 +483,9 @@ MAX_ATTEMPTS = 3
 
 FAULT_ENV = "GREATGAME_FAULT"
 """Test hook: ``chunk=I,mode=raise|exit,times=N,state=DIR`` makes chunk I fail N times (by an
-exception, or by its worker process dying); DIR counts the failures across processes."""
+exception, or by its worker process dying); DIR counts the failures across processes. With
+``chunk=I,mode=hold,state=DIR`` chunk I creates ``DIR/holding`` and waits (at most 120 s) until
+``DIR/release`` exists, so that a test can act while the sweep is surely running."""
 
 
 class ChunkFailed(RuntimeError):
@@ -393,6 +502,12 @@ def _injected_fault(index: int) -> None:
         return
     state = Path(fault["state"])
     state.mkdir(parents=True, exist_ok=True)
+    if fault.get("mode") == "hold":
+        (state / "holding").touch()
+        deadline = time.monotonic() + 120
+        while not (state / "release").exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return
     done = len(list(state.iterdir()))
     if done >= int(fault.get("times", "1")):
         return
@@ -406,6 +521,10 @@ def _run_chunk_checked(job: ChunkJob) -> ChunkOutput:
     """:func:`run_chunk` behind the test hook (runs on a worker)."""
     _injected_fault(job.index)
     return run_chunk(job)
+
+
+_CHECK_EVERY_S = 2.0
+"""While waiting for chunks, how often a Dask cluster's scheduler is checked for."""
 
 
 class _PoolBroken(Exception):
@@ -424,6 +543,7 @@ def _execute(
     workers: int | None,
     scheduler: str | None,
     dask_processes: bool,
+    scheduler_timeout: float = SCHEDULER_TIMEOUT,
 ) -> list[str]:
     """Run the chunks in ``todo``, keeping at most two per worker in flight.
 
@@ -438,6 +558,8 @@ def _execute(
     Raises:
         ChunkFailed: When a chunk failed :data:`MAX_ATTEMPTS` times, naming it and saying how
             to resume.
+        SchedulerUnreachable: When the Dask scheduler cannot be joined (or is lost for good),
+            saying how to resume.
     """
     jobs = _jobs(plan, design, todo, engine, n_runs)
     again: deque[ChunkJob] = deque()  # chunks to run again, before any new one
@@ -458,13 +580,22 @@ def _execute(
         tqdm.write(f"{runs} failed: {why}; running it again", file=sys.stderr)
         again.append(job)
 
+    setup = (set_base, (base_key(plan), _base(plan)))  # each worker gets the scenario once
+    opened = (executor, workers, scheduler, dask_processes, scheduler_timeout, setup)
     while True:
         try:
-            with open_executor(executor, workers, scheduler, dask_processes) as (pool, slots):
+            with open_executor(*opened) as (pool, slots):
                 _drain(pool, slots, jobs, again, failed, out, bar)
             return failures
         except _PoolBroken:
             continue
+        except SchedulerUnreachable as exc:  # say how to finish the sweep once it answers
+            n_done = len(store.done_chunks(out))
+            raise SchedulerUnreachable(
+                f"{exc}; {n_done} finished chunks are on disk in {out}/; finish with: "
+                f"greatgame sweep --resume {out}",
+                exc.address,
+            ) from None
 
 
 def _drain(
@@ -508,9 +639,12 @@ def _drain(
         )
         again.extendleft(sorted(lost, key=lambda j: j.index, reverse=True))
 
+    check_alive = getattr(pool, "check_alive", None)  # a Dask cluster: is the scheduler there?
     submit()
     while pending:
-        finished, _ = wait(list(pending), return_when=FIRST_COMPLETED)
+        finished, _ = wait(list(pending), timeout=_CHECK_EVERY_S, return_when=FIRST_COMPLETED)
+        if not finished and check_alive is not None:
+            check_alive()  # raises SchedulerUnreachable once the client has given up
         for future in finished:
             job = pending.pop(future)
             try:
@@ -522,6 +656,12 @@ def _drain(
                 else:
                     requeue(lost)
                 raise _PoolBroken from None
+            except CancelledError:  # a Dask scheduler lost the chunk: not the chunk's fault
+                if check_alive is not None:
+                    check_alive()
+                tqdm.write(f"chunk {job.index} was cancelled; running it again", file=sys.stderr)
+                again.append(job)
+                continue
             except Exception as exc:
                 failed(job, f"{type(exc).__name__}: {exc}")
                 continue

@@ -22,21 +22,59 @@ from __future__ import annotations
 
 import copy
 import math
-from dataclasses import dataclass, field
+import os
+import shutil
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from sim.input.bundled import bundled_scenario, unknown_scenario
-from sim.input.errors import Problem, ScenarioError, did_you_mean
+from sim.input.errors import OutputError, Problem, ScenarioError, did_you_mean
 from sim.input.params import collect_numbers, resolve, with_values
-from sim.input.scenario import LoadedScenario, Scenario, Sourced, load_scenario
+from sim.input.scenario import (
+    ALLOW_LARGE,
+    MAX_REPLICATES,
+    LoadedScenario,
+    Scenario,
+    Sourced,
+    load_scenario,
+    size_problems,
+)
 from sim.input.schema_errors import messages, model_at
 from sim.input.yamlsource import YamlSource, read_yaml
-from sim.sweep.designs import MAX_POINTS, n_points
+from sim.model.limits import finite_problems, gib, memory_problem, run_bytes
+from sim.sweep.designs import MAX_POINTS, build_design, n_points
 
-__all__ = ["LoadedSpec", "SweepSpec", "load_spec", "strip_provenance", "validate_spec"]
+__all__ = [
+    "MAX_CHUNK_SIZE",
+    "MAX_DESIGN_POINTS",
+    "LoadedSpec",
+    "SweepSpec",
+    "check_room",
+    "load_spec",
+    "strip_provenance",
+    "validate_spec",
+]
+
+MAX_DESIGN_POINTS = 1_000_000
+"""Most design points without ``--allow-large``: a Sobol design of 2**16 base samples over 13
+parameters, enough for stable first-order and total indices; a million points of the baseline
+take about an hour on 16 cores and write about 0.6 GB of summary results per replicate."""
+ENSEMBLE_CHUNK = 4_000
+"""Most runs in a default chunk of a summary sweep on the ensemble engine."""
+MAX_CHUNK_SIZE = 10_000
+"""Most runs per chunk without ``--allow-large``: a chunk is the unit of memory in a worker and
+of work lost when one fails, so a larger one gains nothing (the default is at most 1,000)."""
+DESIGN_OVERHEAD = 4
+"""Peak memory of building a design over its raw size (points x parameters x 8 bytes), measured
+for LHS and Sobol: the unit design, the scaled one and the Arrow columns written from it."""
+SAMPLED_POINTS = 32
+"""Design points validated as full scenarios by :func:`validate_spec` (evenly spaced)."""
+SAMPLE_DESIGN_LIMIT = 2_000_000
+"""Largest design (points x parameters) that :func:`validate_spec` builds to sample from."""
 
 Design = Literal["grid", "lhs", "sobol", "morris"]
 _ID_SECTIONS = ("powers", "states", "events")
@@ -63,11 +101,16 @@ class SweepSpec(BaseModel):
         seeds: ``independent``: run k gets child k of ``SeedSequence(seed)``, so every run has
             its own noise; ``common``: replicate r of every point gets child r (common random
             numbers), so points differ only by their parameters, which sharpens Sobol and Morris
-            indices of a noisy model.
-        chunk_size: Runs per chunk file (default: about 100 chunks, at most 1000 runs each, 50
-            with trajectories, at least 10).
+            indices of a noisy model. Default: ``common`` for a Morris design (whose elementary
+            effects, differences of single runs, are mostly noise with independent seeds),
+            else ``independent``.
+        chunk_size: Runs per chunk file (default: sized by the engine, see
+            :meth:`LoadedSpec.chunk_size_for`).
         second_order: Sobol design only: also allow second-order indices.
         levels: Morris design only: levels of the grid of each parameter.
+        allow_large: Lift the size limits (replicates, design points, chunk size and the
+            scenario's states, powers and months), as ``greatgame sweep --allow-large`` does;
+            a sweep started with the flag records it here, so that it resumes.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -82,6 +125,14 @@ class SweepSpec(BaseModel):
     chunk_size: int | None = Field(None, gt=0)
     second_order: bool = False
     levels: int = Field(4, ge=2, le=100)
+    allow_large: bool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_seeds(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "seeds" not in data:  # the default depends on the design
+            return {**data, "seeds": "common" if data.get("design") == "morris" else "independent"}
+        return data
 
 
 @dataclass(frozen=True)
@@ -115,12 +166,53 @@ class LoadedSpec:
         return self.n_points * self.spec.replicates
 
     @property
+    def notes(self) -> list[str]:
+        """Warnings about a spec that runs but may not answer its question, one line each."""
+        out = []
+        if self.spec.design == "morris" and self.spec.seeds == "independent":
+            out.append(
+                f"{self.path}: seeds: independent with a Morris design: each elementary effect "
+                "is the difference of two single runs with different noise, so the ranking is "
+                "mostly noise; set seeds: common (the default for Morris)"
+            )
+        return out
+
+    @property
     def chunk_size(self) -> int:
-        """Runs per chunk file."""
+        """Runs per chunk file: the spec's, else the default for the ensemble engine."""
+        return self.chunk_size_for("ensemble")
+
+    def chunk_size_for(self, engine: str) -> int:
+        """Runs per chunk file for an engine: the spec's ``chunk_size``, else sized by the engine.
+
+        The ensemble engine advances a chunk as one batch, so a chunk of a summary sweep holds
+        up to :data:`ENSEMBLE_CHUNK` runs (a batch that size runs near the engine's full speed)
+        while the sweep still makes at least 8 chunks (work for every process, and finished
+        chunks to resume from); with trajectories, at most 50 runs (their rows are large). The
+        Mesa model runs one run at a time: about 100 chunks of at most 1,000 runs, so progress
+        and resuming stay fine-grained.
+
+        Args:
+            engine: A key of :data:`sim.model.engines.ENGINES`.
+
+        Returns:
+            The chunk size.
+        """
         if self.spec.chunk_size is not None:
             return self.spec.chunk_size
-        cap = 50 if self.spec.keep == "trajectories" else 1000
-        return max(1, min(cap, max(10, math.ceil(self.n_runs / 100))))
+        n = self.n_runs
+        if self.spec.keep == "trajectories":
+            return max(1, min(50, max(10, math.ceil(n / 100))))
+        if engine == "ensemble":
+            return max(1, min(ENSEMBLE_CHUNK, n, max(100, math.ceil(n / 8))))
+        return max(1, min(1000, max(10, math.ceil(n / 100))))
+
+    def for_engine(self, engine: str) -> LoadedSpec:
+        """This spec with its chunk size fixed for ``engine`` (what a sweep folder records)."""
+        if self.spec.chunk_size is not None:
+            return self
+        fixed = self.spec.model_copy(update={"chunk_size": self.chunk_size_for(engine)})
+        return replace(self, spec=fixed)
 
     def resolved(self) -> dict[str, Any]:
         """The spec with every default filled and the scenario as an absolute path."""
@@ -128,7 +220,58 @@ class LoadedSpec:
         data["scenario"] = str(self.loaded.path.resolve())
         data["parameters"] = {p: list(r) for p, r in self.parameters.items()}
         data["chunk_size"] = self.chunk_size
+        if not data["allow_large"]:
+            del data["allow_large"]  # the default: spec files stay as they were
         return data
+
+    @property
+    def design_bytes(self) -> int:
+        """Estimated peak memory of building the design, in bytes.
+
+        Points x (parameters + 1) x 8 bytes, times :data:`DESIGN_OVERHEAD`.
+        """
+        return self.n_points * (len(self.parameters) + 1) * 8 * DESIGN_OVERHEAD
+
+    @property
+    def chunk_bytes(self) -> int:
+        """Estimated peak memory of one chunk in a worker.
+
+        Each run holds its noise block (months x states x powers x 8 bytes); with
+        ``keep: trajectories`` also its recorded variables and their table
+        (:func:`sim.model.limits.run_bytes`).
+        """
+        sc = self.loaded.scenario
+        noise = sc.n_steps * len(sc.states) * len(sc.powers) * 8
+        kept = run_bytes(sc, 1) if self.spec.keep == "trajectories" else 0
+        return self.chunk_size * (noise + kept)
+
+    @property
+    def output_bytes(self) -> int:
+        """Estimated size of the sweep's results on disk, uncompressed.
+
+        Every run's summary metrics, parameters and ids (8 bytes each), and with
+        ``keep: trajectories`` every recorded variable of every month.
+        """
+        sc = self.loaded.scenario
+        n_s, n_p = len(sc.states), len(sc.powers)
+        columns = 2 * n_s * n_p + n_s + n_p + 1 + len(self.parameters) + 4
+        per_run = columns * 8
+        if self.spec.keep == "trajectories":
+            per_run += (sc.n_steps + 1) * (n_s * n_p * 4 + n_p) * 8
+        return self.n_runs * per_run
+
+    def memory_bytes(self, workers: int | None = None) -> int:
+        """Estimated peak memory of the sweep: the design, and one chunk per worker.
+
+        Args:
+            workers: Chunks run at once (default: the machine's CPUs).
+
+        Returns:
+            Bytes.
+        """
+        n_chunks = -(-self.n_runs // self.chunk_size)
+        at_once = min(n_chunks, workers or os.cpu_count() or 1)
+        return self.design_bytes + at_once * self.chunk_bytes
 
 
 def _schema_problems(exc: ValidationError, src: YamlSource) -> list[Problem]:
@@ -183,6 +326,13 @@ def _check_parameters(
                 "assumption ranges to vary by default",
             )
         return ranges, excluded, problems
+    if not spec.parameters:
+        problem(
+            ("parameters",),
+            "expected at least one parameter path with its range, found an empty mapping; "
+            "leave `parameters` out to vary every assumption range of the scenario",
+        )
+        return {}, {}, problems
     out: dict[str, tuple[float, float]] = {}
     for path, given in spec.parameters.items():
         loc = ("parameters", path)
@@ -298,15 +448,107 @@ def _combinable(
     return ranges, excluded, ""
 
 
+def _count(n: int) -> str:
+    """A count for messages: ``10,000,000``, or ``1.2e+41`` for a runaway one."""
+    return f"{n:,}" if n < 10**15 else f"{n:.3g}"
+
+
+def _tied_hint(paths: list[str]) -> str:
+    """What a sweep of parameters tied by a rule may do instead, for the known rules."""
+    if any(p.startswith("model.channel_weights.") for p in paths):
+        return (
+            "; they are normalised to sum 1, so sweep at most 4 of the 5 channel weights (the "
+            "fifth fixed), or keep a low end above 0"
+        )
+    if any(".lever_mix." in p for p in paths):
+        return "; the shares of a lever mix must sum to 1: leave them out of the sweep"
+    return ""
+
+
+def _joint_problems(
+    spec: SweepSpec, loaded: LoadedScenario, parameters: dict[str, tuple[float, float]]
+) -> list[tuple[tuple[str, ...], str]]:
+    """Problems of parameters that are valid one by one but not together, or not computable.
+
+    Every point of a design must validate as a scenario, as each chunk validates it. The two
+    corners (every parameter at its low end, then at its high end) are validated and simulated
+    (:func:`sim.model.limits.finite_problems`), then up to :data:`SAMPLED_POINTS` points of
+    the design itself are validated, when the design is small enough to build here.
+
+    Returns:
+        ``(spec field path, message)`` pairs; empty when the corners and the sample pass.
+    """
+    stripped = loaded.model_copy(update={"raw": strip_provenance(loaded.raw, list(parameters))})
+    names = list(parameters)
+
+    def failed(values: dict[str, float], what: str) -> list[tuple[tuple[str, ...], str]]:
+        try:
+            sc = with_values(stripped, values)
+        except ScenarioError as exc:
+            first = exc.problems[0]
+            prefix = _id_path(loaded.raw, first.loc)
+            tied = [p for p in names if p == prefix or p.startswith(prefix + ".")] or names
+            hint = _tied_hint(tied)
+            if not hint:
+                shown = ", ".join(tied) if len(tied) <= 3 else f"{', '.join(tied[:3])}, ..."
+                hint = f" (tied by this rule: {shown})"
+            return [
+                (
+                    ("parameters",),
+                    f"expected ranges valid together; {what}, {prefix or 'the scenario'}: "
+                    f"{first.message}{hint}",
+                )
+            ]
+        found = finite_problems(sc)
+        if found:
+            return [
+                (("parameters",), f"{what}, {_id_path(loaded.raw, found[0][0])}: {found[0][1]}")
+            ]
+        return []
+
+    for side, end in ((0, "low"), (1, "high")):
+        out = failed(
+            {p: r[side] for p, r in parameters.items()}, f"at the {end} end of every range"
+        )
+        if out:
+            return out
+    k = len(parameters)
+    n = n_points(spec.design, k, spec.samples, spec.second_order)
+    if n * k > SAMPLE_DESIGN_LIMIT:
+        return []
+    values = build_design(
+        spec.design, parameters, spec.samples, spec.seed, spec.second_order, spec.levels
+    )
+    for i in sorted({int(j) for j in np.linspace(0, len(values) - 1, SAMPLED_POINTS)}):
+        row = dict(zip(names, values[i].tolist(), strict=True))
+        try:
+            with_values(stripped, row)
+        except ScenarioError:
+            shown = ", ".join(f"{p}={v:.6g}" for p, v in row.items())
+            return failed(row, f"at design point {i} ({shown})")[:1]
+    return []
+
+
 def validate_spec(
-    data: Any, file: str | Path = "<spec>", src: YamlSource | None = None
+    data: Any,
+    file: str | Path = "<spec>",
+    src: YamlSource | None = None,
+    allow_large: bool = False,
 ) -> LoadedSpec:
     """Validate a spec document and check it against its scenario.
+
+    Besides the schema and the parameter paths, the spec is checked as a whole: parameters
+    tied by a rule (:func:`_joint_problems`), the size limits (:data:`MAX_DESIGN_POINTS`,
+    :data:`MAX_CHUNK_SIZE`, :data:`sim.input.scenario.MAX_REPLICATES` and the scenario's
+    :func:`sim.input.scenario.size_problems`, lifted by ``allow_large``), and the estimated
+    memory against the machine's (:func:`sim.model.limits.memory_problem`).
 
     Args:
         data: The parsed document.
         file: The spec file; the scenario path is relative to its folder.
         src: The parsed source, for line numbers (optional).
+        allow_large: Lift the size limits (``--allow-large``), as ``allow_large: true`` in the
+            spec does; the returned spec then records it.
 
     Returns:
         The checked spec.
@@ -323,7 +565,25 @@ def validate_spec(
         spec = SweepSpec.model_validate(data)
     except ValidationError as exc:
         raise ScenarioError(_schema_problems(exc, src)) from None
+    if allow_large and not spec.allow_large:
+        spec = spec.model_copy(update={"allow_large": True})
+    large = spec.allow_large
     problems = []
+
+    def at(loc: tuple[str, ...], message: str) -> None:
+        problems.append(Problem(str(file), loc, message, src.line_of(loc)))
+
+    lift = f"; {ALLOW_LARGE} (or allow_large: true) lifts this limit"
+    if not large and spec.replicates > MAX_REPLICATES:
+        at(
+            ("replicates",),
+            f"expected at most {MAX_REPLICATES:,} replicates, found {spec.replicates:,}{lift}",
+        )
+    if not large and spec.chunk_size is not None and spec.chunk_size > MAX_CHUNK_SIZE:
+        at(
+            ("chunk_size",),
+            f"expected at most {MAX_CHUNK_SIZE:,} runs per chunk, found {spec.chunk_size:,}{lift}",
+        )
     if spec.design == "sobol" and spec.samples & (spec.samples - 1):
         problems.append(
             Problem(
@@ -350,31 +610,74 @@ def validate_spec(
             raise ScenarioError(problems)
         scenario_path = bundled
     loaded = load_scenario(scenario_path)
+    if not large:
+        problems += size_problems(loaded)
     parameters, excluded, more = _check_parameters(spec, loaded, src)
     problems += more
-    if not problems:
+    plan = LoadedSpec(spec=spec, path=file, loaded=loaded, parameters=parameters, excluded=excluded)
+    if not more:
         k = len(parameters)
-        points = n_points(spec.design, k, spec.samples, spec.second_order)
+        points = plan.n_points
+        sizes = f"est. {gib(plan.memory_bytes())} of memory, {gib(plan.output_bytes)} of results"
         if points * spec.replicates > MAX_POINTS:
-            problems.append(
-                Problem(
-                    str(file),
-                    ("samples",),
-                    f"expected at most {MAX_POINTS:,} runs, found a {spec.design} design of "
-                    f"{points:,} points over {k} parameters times {spec.replicates} replicates",
-                    src.line_of(("samples",)),
-                )
+            at(
+                ("samples",),
+                f"expected at most {MAX_POINTS:,} runs, found a {spec.design} design of "
+                f"{_count(points)} points over {k} parameters times {spec.replicates} replicates "
+                f"({sizes})",
             )
+        elif not large and points > MAX_DESIGN_POINTS:
+            at(
+                ("samples",),
+                f"expected at most {MAX_DESIGN_POINTS:,} design points, found {_count(points)} "
+                f"({spec.design}, {k} parameters; {sizes}){lift}",
+            )
+        else:
+            what = (
+                f"a {spec.design} design of {points:,} points over {k} parameters, "
+                f"{plan.chunk_size:,} runs per chunk ({gib(plan.output_bytes)} of results)"
+            )
+            why = memory_problem(plan.memory_bytes(), what, large, ALLOW_LARGE)
+            if why:
+                at(("samples",), why)
+    if not problems:
+        for loc, message in _joint_problems(spec, loaded, parameters):
+            at(loc, message)
     if problems:
         raise ScenarioError(sorted(problems, key=lambda p: p.line or 0))
-    return LoadedSpec(spec=spec, path=file, loaded=loaded, parameters=parameters, excluded=excluded)
+    return plan
 
 
-def load_spec(path: str | Path) -> LoadedSpec:
+def check_room(plan: LoadedSpec, out: Path) -> None:
+    """Refuse a sweep whose estimated results do not fit on the disk of its folder.
+
+    Args:
+        plan: The checked spec.
+        out: The sweep folder (it may not exist yet).
+
+    Raises:
+        OutputError: When :attr:`LoadedSpec.output_bytes` exceeds the free space there.
+    """
+    where = out.absolute()
+    while not where.exists() and where != where.parent:
+        where = where.parent
+    try:
+        free = shutil.disk_usage(where).free
+    except OSError:
+        return
+    if plan.output_bytes > free:
+        raise OutputError(
+            f"{out}: the sweep's results need an estimated {gib(plan.output_bytes)}, more than "
+            f"the {gib(free)} free on that disk; expected a smaller sweep or another --out"
+        )
+
+
+def load_spec(path: str | Path, allow_large: bool = False) -> LoadedSpec:
     """Load a sweep spec file and check it against its scenario.
 
     Args:
         path: The YAML file.
+        allow_large: Lift the size limits (``--allow-large``; see :func:`validate_spec`).
 
     Returns:
         The checked spec.
@@ -383,4 +686,4 @@ def load_spec(path: str | Path) -> LoadedSpec:
         ScenarioError: With every problem found, each naming file, line and field path.
     """
     src = read_yaml(path)
-    return validate_spec(src.data, src.path, src)
+    return validate_spec(src.data, src.path, src, allow_large=allow_large)

@@ -3,9 +3,10 @@
 Every ``plot_*`` function takes a table (a long results table of
 ``sim.results.tables.long_table``, a comparison table of ``sim.results.compare.difference``, an
 attribution table of ``sim.results.attribution.attribute``, or a sweep's tables) and an optional
-``ax``, and returns the axes (the ``*_grid`` functions return a figure). Each power has one colour in every figure
-(:func:`power_colour`); time axes carry
-month-end dates (a record dated ``2022-03`` is the state at the end of March 2022). Bands are
+``ax``, and returns the axes (the ``*_grid`` functions return a figure). Each power and each
+state has one colour in every figure, from colour-blind-safe schemes (:func:`power_colour`,
+:func:`state_colour`); time axes tick at month ends (a record dated ``2022-03`` is the state at the
+end of March 2022, labelled ``2022-03``). Bands are
 the 50% (darker) and 90% (lighter) ranges across runs around the median line.
 """
 
@@ -51,39 +52,64 @@ __all__ = [
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 """Quantiles behind every band: 90% (0.05-0.95), 50% (0.25-0.75) and the median."""
 
-_KNOWN = {
-    "russia": "#c0392b",
-    "china": "#e6a700",
-    "usa": "#1f5fbf",
-    "turkey": "#16a085",
-    "iran": "#2e7d32",
-    "eu": "#7b3fa0",
+_KNOWN = {  # Paul Tol's "bright" scheme, distinct under the common colour-vision deficiencies
+    "russia": "#EE6677",  # red
+    "china": "#CCBB44",  # yellow
+    "usa": "#4477AA",  # blue
+    "turkey": "#228833",  # green
+    "iran": "#AA3377",  # purple
+    "eu": "#66CCEE",  # cyan
 }
-# tab10 is a ListedColormap, whose colours matplotlib types as any array-like
-_FALLBACK = plt.get_cmap("tab10").colors  # type: ignore[attr-defined]
-_STATES = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#a6761d", "#666666")
+"""The colour of each great power of the bundled scenarios, in every figure."""
+_FALLBACK = ("#332288", "#999933", "#882255", "#44AA99", "#000000", "#8C510A", "#DDCC77")
+"""Colours of powers a scenario adds (Tol's "muted" darks, black, brown), distinct from the six,
+given in the order the powers appear."""
+_KNOWN_STATES = {  # Okabe-Ito and Tol colours, chosen to stay apart under colour deficiencies
+    "kazakhstan": "#332288",  # indigo
+    "kyrgyzstan": "#D55E00",  # vermillion
+    "tajikistan": "#009E73",  # bluish green
+    "turkmenistan": "#000000",  # black
+    "uzbekistan": "#33BBEE",  # cyan
+}
+"""The colour of each Central Asian state, in every figure."""
+_STATE_FALLBACK = ("#CC79A7", "#E69F00", "#0072B2", "#882255", "#999933", "#777777")
 _UP, _DOWN = "#2e86c1", "#e67e22"
 
 
-def power_colour(power: str, order: list[str] | None = None) -> str | tuple:
-    """The colour used for a power in every figure.
+def _colour(ident: str, known: dict[str, str], fallback: tuple[str, ...], order: list[str]) -> str:
+    if ident in known:
+        return known[ident]
+    others = [i for i in dict.fromkeys([*order, ident]) if i not in known]
+    return fallback[others.index(ident) % len(fallback)]
+
+
+def power_colour(power: str, order: list[str] | None = None) -> str:
+    """The colour of a power in every figure.
+
+    The six great powers have fixed colours; a power a scenario adds takes the next colour of a
+    distinct fallback set, by its place among the unknown powers of ``order``.
 
     Args:
         power: Power id.
-        order: All power ids, to give unknown powers stable fallback colours.
+        order: All power ids of the figure, in scenario order.
 
     Returns:
-        A matplotlib colour.
+        A hex colour.
     """
-    if power in _KNOWN:
-        return _KNOWN[power]
-    others = [p for p in (order or [power]) if p not in _KNOWN]
-    return _FALLBACK[others.index(power) % len(_FALLBACK)] if power in others else "grey"
+    return _colour(power, _KNOWN, _FALLBACK, order or [])
 
 
-def state_colour(state: str, order: list[str]) -> str:
-    """The colour of a state in figures with a line per state (stable for a given order)."""
-    return _STATES[order.index(state) % len(_STATES)] if state in order else "grey"
+def state_colour(state: str, order: list[str] | None = None) -> str:
+    """The colour of a state in every figure (the five Central Asian states have fixed ones).
+
+    Args:
+        state: State id.
+        order: All state ids of the figure, in scenario order (places the unknown ones).
+
+    Returns:
+        A hex colour.
+    """
+    return _colour(state, _KNOWN_STATES, _STATE_FALLBACK, order or [])
 
 
 def _label(name: str) -> str:
@@ -99,10 +125,23 @@ def _dates(labels: pd.Series | pd.Index) -> pd.DatetimeIndex:
     )
 
 
-def _date_axis(ax: Axes) -> None:
-    locator = mdates.AutoDateLocator(minticks=3, maxticks=7)
-    ax.xaxis.set_major_locator(locator)
+def _date_axis(ax: Axes, max_ticks: int = 7) -> None:
+    """Ticks on month ends, labelled with their month (``2023-12`` is 31 December 2023).
+
+    Records are dated at month ends, so a tick at the start of a month would name the month
+    after the record it stands next to. The axis spans the data (a few days' margin) and the
+    ticks count whole steps of months from its first record.
+    """
+    first, last = (mdates.num2date(v) for v in (ax.dataLim.x0, ax.dataLim.x1))
+    months = (last.year - first.year) * 12 + last.month - first.month + 1
+    step = next((k for k in (1, 2, 3, 4, 6, 12, 24, 60) if months / k <= max_ticks), 120)
+    rule = mdates.rrulewrapper(
+        mdates.MONTHLY, bymonthday=-1, interval=step, dtstart=first.replace(day=1)
+    )
+    ax.xaxis.set_major_locator(mdates.RRuleLocator(rule))
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m"))
+    pad = pd.Timedelta(days=8)
+    ax.set_xlim(first - pad, last + pad)
     ax.grid(alpha=0.3)
 
 
@@ -300,10 +339,24 @@ def plot_hedging(table: pd.DataFrame, ax: Axes | None = None) -> Axes:
         The axes, one median line per state.
     """
     ax, rows = _band_lines(table, "hedging", "state", state_colour, ax)
+    ax.set_ylim(0, 1)  # the index's whole range: comparable across figures
     ax.set_ylabel("hedging index (0 one patron,\n1 equal alignment)")
     ax.set_title("Hedging: how evenly each state spreads its alignment")
     _side_legend(ax, _note(rows))
+    low, high = float(rows["value"].min()), float(rows["value"].max())
+    if high - low < SMALL_RANGE:  # the lines look flat on [0, 1]: zoom in an inset
+        inset = ax.inset_axes((0.58, 0.08, 0.4, 0.38))
+        _band_lines(table, "hedging", "state", state_colour, inset)
+        pad = max((high - low) * 0.15, 1e-4)
+        inset.set_ylim(low - pad, high + pad)
+        inset.tick_params(labelsize=6)
+        inset.xaxis.set_major_formatter(mdates.DateFormatter("%y-%m"))
+        inset.set_title(f"zoom: {low:.3f} to {high:.3f}", fontsize=7)
     return ax
+
+
+SMALL_RANGE = 0.1
+"""A hedging figure whose values span less than this gets a zoomed inset."""
 
 
 def _matrix(table: pd.DataFrame, date: str, variable: str) -> pd.DataFrame:
@@ -435,7 +488,7 @@ def plot_difference(
     for name in names:
         sub = rows[rows[key].astype(str) == name].sort_values("date")
         x = _dates(sub["date"])
-        colour = power_colour(name, order) if key == "power" else state_colour(name, sorted(names))
+        colour = power_colour(name, order) if key == "power" else state_colour(name, order)
         ax.fill_between(x, sub["q05"], sub["q95"], color=colour, alpha=0.12, lw=0)
         ax.fill_between(x, sub["q25"], sub["q75"], color=colour, alpha=0.28, lw=0)
         ax.plot(x, sub["q50"], color=colour, lw=1.8, label=_label(name))

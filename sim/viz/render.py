@@ -14,8 +14,8 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from sim.input.errors import OutputError, did_you_mean
-from sim.results.atomic import atomic_file, atomic_folder, check_free, write_file
-from sim.results.compare import VARIABLES, difference, end_differences
+from sim.results.atomic import atomic_file, atomic_folder, check_free, folder_lock, write_file
+from sim.results.compare import VARIABLES, Coverage, difference, end_differences, match
 from sim.results.folder import read_run_folder
 from sim.results.provenance import environment
 from sim.sweep.analysis import default_metrics, ranking, sensitivity
@@ -29,13 +29,16 @@ def write_compare(
     out: str | Path | None = None,
     variables: list[str] | None = None,
     force: bool = False,
-) -> tuple[Path, list[str]]:
+) -> tuple[Path, list[str], list[str]]:
     """Compare results folders with the first one and write figures and a CSV.
 
     Writes ``<variable>_<scenario>.png`` per compared folder and variable,
-    ``end_differences.csv`` (the differences at the last month) and ``manifest.json`` (what was
-    compared, and that greatgame wrote the folder, so that ``--force`` may replace it) into
-    ``out``, atomically (a hidden temporary folder renamed into place).
+    ``end_differences.csv`` (the differences at the last month both folders cover) and
+    ``manifest.json`` into ``out``, atomically (a hidden temporary folder renamed into place).
+    The manifest says what was compared and how (per compared folder: the months compared, each
+    folder's period, whether runs were paired by seed or compared as ensembles, the states and
+    powers present in one folder only, and the notes returned), and that greatgame wrote the
+    folder, so that ``--force`` may replace it.
 
     Args:
         folders: Results folders; the first is the baseline.
@@ -44,7 +47,10 @@ def write_compare(
         force: Replace a non-empty ``out``.
 
     Returns:
-        The output folder and the names of the files written.
+        The output folder, the names of the files written, and the notes for the user: one line
+        per caveat (months covered by one folder only, states or powers in one folder only, runs
+        compared as ensembles because the scenarios' structures differ), empty when every
+        folder lines up with the baseline exactly.
 
     Raises:
         OutputError: With fewer than two folders, an unknown variable, a non-empty ``out``
@@ -61,6 +67,11 @@ def write_compare(
     out = Path(out) if out else Path("results") / ("compare_" + "_".join(names))
     check_free(out, force)  # before the work, as well as when writing
     tables = [read_run_folder(p).table for p in paths]
+    cover = [Coverage.of(t) for t in tables]
+    matches = [
+        match(cover[0], c, baseline=names[0], scenario=n)
+        for c, n in zip(cover[1:], names[1:], strict=True)
+    ]
     known = set(tables[0]["variable"].astype(str).unique())
     variables = list(variables or VARIABLES)
     for v in variables:
@@ -68,8 +79,8 @@ def write_compare(
             tail = did_you_mean(v, sorted(known))
             raise OutputError(f"{paths[0]}: no variable '{v}'{tail}")
     diffs = [
-        difference(tables[0], t, v, scenario=n, baseline=names[0])
-        for t, n in zip(tables[1:], names[1:], strict=True)
+        difference(tables[0], t, v, scenario=m.scenario, baseline=names[0], paired=m.paired)
+        for t, m in zip(tables[1:], matches, strict=True)
         for v in variables
     ]
     files = []
@@ -89,12 +100,15 @@ def write_compare(
             "baseline": str(paths[0]),
             "compared": [str(p) for p in paths[1:]],
             "variables": variables,
+            "periods": {n: c.period for n, c in zip(names, cover, strict=True)},
+            "comparisons": [m.to_dict() for m in matches],
+            "notes": [note for m in matches for note in m.notes],
             **environment(),
             "files": files,
         }
         text = json.dumps(manifest, indent=2) + "\n"
         (tmp / "manifest.json").write_text(text, encoding="utf-8")
-    return out, [*files, "manifest.json"]
+    return out, [*files, "manifest.json"], [note for m in matches for note in m.notes]
 
 
 def write_analysis(
@@ -105,11 +119,12 @@ def write_analysis(
     Args:
         folder: A complete sobol or morris sweep folder.
         out: Folder for the files (default: ``<folder>/analysis``).
-        metrics: Metrics to plot (default: :func:`default_metrics`); all are in the table.
+        metrics: Metrics to rank the parameters by and to plot (default: every metric for the
+            ranking, :func:`default_metrics` for the plot); all are in the table.
 
     Returns:
-        The overall ranking and the files written (``sensitivity.csv``, ``ranking.csv``,
-        ``sensitivity.png``).
+        The ranking (over ``metrics`` when given, else over every metric) and the files
+        written (``sensitivity.csv``, ``ranking.csv``, ``sensitivity.png``).
     """
     folder = Path(folder)
     indices = sensitivity(folder)
@@ -122,18 +137,19 @@ def write_analysis(
             sensitivity(folder, metrics=missing)  # raises with a suggestion if unknown
             raise OutputError(f"{folder}: metric '{missing[0]}' does not vary across points")
     chosen = metrics or default_metrics(indices)
-    rank = ranking(indices)
+    rank = ranking(indices[indices["metric"].isin(metrics)] if metrics else indices)
     out = Path(out) if out else folder / "analysis"
+    fig = plot_sensitivity(indices, chosen)
     try:
-        out.mkdir(parents=True, exist_ok=True)
-        write_file(out / "sensitivity.csv", indices.to_csv(index=False).encode())
-        write_file(out / "ranking.csv", rank.to_csv(index=False).encode())
-        fig = plot_sensitivity(indices, chosen)
-        try:
-            with atomic_file(out / "sensitivity.png") as tmp:
+        with folder_lock(out):  # one writer at a time; each file written atomically
+            out.mkdir(parents=True, exist_ok=True)
+            write_file(out / "sensitivity.csv", indices.to_csv(index=False).encode())
+            write_file(out / "ranking.csv", rank.to_csv(index=False).encode())
+            with atomic_file(out / "sensitivity.png") as tmp:  # no temporary file left on error
                 fig.savefig(tmp, dpi=110, format="png")
-        finally:
-            plt.close(fig)
-    except OSError as exc:
-        raise OutputError(f"{out}: cannot write here ({exc.strerror or exc})") from None
+    except OSError as exc:  # a full disk, say: the file and the system's reason
+        where = exc.filename if exc.filename is not None else out
+        raise OutputError(f"{where}: cannot write it ({exc.strerror or exc})") from None
+    finally:
+        plt.close(fig)
     return rank, [out / "sensitivity.csv", out / "ranking.csv", out / "sensitivity.png"]

@@ -14,29 +14,25 @@ import html
 import io
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pandas as pd
 
 from sim.input.errors import OutputError, Problem, ScenarioError, did_you_mean
 from sim.results.atomic import write_file
 from sim.results.folder import RunFolder, folder_kind, read_events, read_run_folder
+from sim.viz.kinds import RESULT_KINDS, SWEEP_KINDS
 
 __all__ = [
     "RESULT_KINDS",
     "SWEEP_KINDS",
+    "Drawn",
     "folder_kind",
     "render",
     "report_html",
     "write_figure",
     "write_report",
 ]
-
-RESULT_KINDS = ("alignment", "influence", "hedging", "heatmap", "heatmap-grid", "attribution")
-"""Plot kinds of a results folder."""
-
-SWEEP_KINDS = ("indices", "scatter")
-"""Plot kinds of a sweep folder (indices need a sobol or morris design)."""
 
 
 def _bad(where: str, field: str, message: str) -> ScenarioError:
@@ -88,7 +84,20 @@ def _date(date: str | None, table: pd.DataFrame, where: str) -> str:
     return date
 
 
-def render(folder: str | Path, kind: str, **opts: Any) -> Any:
+class Drawn(NamedTuple):
+    """A figure and the file name (without suffix) that says what it shows.
+
+    Attributes:
+        figure: The matplotlib figure.
+        name: ``alignment``, ``heatmap_2023-12``, ``attribution_kazakhstan_russia_event``,
+            ``scatter_<metric>_<parameter>``...: the kind and every choice that changes the figure.
+    """
+
+    figure: Any
+    name: str
+
+
+def render(folder: str | Path, kind: str, **opts: Any) -> Drawn:
     """Draw one figure of a results or sweep folder.
 
     Args:
@@ -98,7 +107,7 @@ def render(folder: str | Path, kind: str, **opts: Any) -> Any:
             (``channel`` or ``event``) for attribution; ``metric`` and ``parameter`` for sweeps.
 
     Returns:
-        The matplotlib figure.
+        The figure, and the name that says what it shows (defaults resolved).
 
     Raises:
         ScenarioError: For an unknown kind, id, metric or month, or a kind of the other type of
@@ -119,9 +128,10 @@ def render(folder: str | Path, kind: str, **opts: Any) -> Any:
     run = read_run_folder(folder)
     table, name = run.table, run.name
     if kind == "alignment":
-        return plotting.plot_alignment_grid(table, title=f"{name}: alignment toward each power")
+        title = f"{name}: alignment toward each power"
+        return Drawn(plotting.plot_alignment_grid(table, title=title), kind)
     if kind == "heatmap-grid":
-        return plotting.plot_heatmap_grid(table)
+        return Drawn(plotting.plot_heatmap_grid(table), kind)
     if kind == "attribution":
         from sim.results.attribution import attribute_folder
 
@@ -134,20 +144,24 @@ def render(folder: str | Path, kind: str, **opts: Any) -> Any:
             folder, state, power, opts.get("start"), opts.get("end"), events=by == "event"
         )
         ax = plotting.plot_attribution(attr, kind=by)
-        return ax.figure
+        period = "".join(f"_{opts[k]}" for k in ("start", "end") if opts.get(k))
+        return Drawn(ax.figure, f"attribution_{state}_{power}_{by}{period}")
     fig, ax = plt.subplots(figsize=(8, 3.8) if kind != "heatmap" else (6.4, 3.9),
                            layout="constrained")  # fmt: skip
+    shown = kind
     if kind == "influence":
         plotting.plot_influence(table, ax=ax)
     elif kind == "hedging":
         plotting.plot_hedging(table, ax=ax)
     else:
-        plotting.plot_heatmap(table, _date(opts.get("date"), table, where), ax=ax)
+        date = _date(opts.get("date"), table, where)
+        plotting.plot_heatmap(table, date, ax=ax)
+        shown = f"{kind}_{date}"
     fig.suptitle(name, fontsize=9, color="0.35", x=0.01, ha="left")
-    return fig
+    return Drawn(fig, shown)
 
 
-def _render_sweep(folder: Path, kind: str, opts: dict[str, Any]) -> Any:
+def _render_sweep(folder: Path, kind: str, opts: dict[str, Any]) -> Drawn:
     from sim.sweep.run import read_sweep_results
     from sim.sweep.store import read_manifest
     from sim.viz import plotting
@@ -164,13 +178,14 @@ def _render_sweep(folder: Path, kind: str, opts: dict[str, Any]) -> Any:
         runs = read_sweep_results(folder)
         parameter = opts.get("parameter") or params[0]
         _pick(parameter, params, "parameter", where)
-        return plotting.plot_scatter(runs, metric, parameter).figure
+        figure = plotting.plot_scatter(runs, metric, parameter).figure
+        return Drawn(figure, f"scatter_{metric}_{parameter}")
     from sim.sweep.analysis import sensitivity
 
     indices = sensitivity(folder, metrics=[metric])
     if indices.empty:
         raise OutputError(f"{folder}: metric '{metric}' does not vary across the sweep's points")
-    return plotting.plot_indices(indices, metric).figure
+    return Drawn(plotting.plot_indices(indices, metric).figure, f"indices_{metric}")
 
 
 def _atomic(path: Path, data: bytes, force: bool) -> None:
