@@ -831,8 +831,8 @@ def run_campaign(
     return [results[k] for k in numbers]
 
 
-def summarize(results: list[Result]) -> dict[str, Any]:
-    """Counts per kind and outcome, and the totals."""
+def summarize(results: list[Result], outcomes: tuple[str, ...] = OUTCOMES) -> dict[str, Any]:
+    """Counts per kind and outcome, and the totals (also used by ``bench/fuzz_cli.py``)."""
     per_kind: dict[str, Counter] = defaultdict(Counter)
     for r in results:
         per_kind[r.kind][r.outcome] += 1
@@ -840,27 +840,32 @@ def summarize(results: list[Result]) -> dict[str, Any]:
     slowest = max(results, key=lambda r: r.seconds) if results else None
     return {
         "inputs": len(results),
-        "totals": {o: total.get(o, 0) for o in OUTCOMES},
-        "per_kind": {k: {o: c.get(o, 0) for o in OUTCOMES} for k, c in sorted(per_kind.items())},
+        "totals": {o: total.get(o, 0) for o in outcomes},
+        "per_kind": {k: {o: c.get(o, 0) for o in outcomes} for k, c in sorted(per_kind.items())},
         "by_target": dict(Counter(r.target for r in results)),
         "slowest_s": round(slowest.seconds, 3) if slowest else 0.0,
         "slowest_case": slowest.number if slowest else None,
     }
 
 
-def print_report(results: list[Result], summary: dict[str, Any], limit: int = 10) -> None:
-    """Print the table of counts and the first failures."""
-    head = f"{'kind':<18}" + "".join(f"{o:>10}" for o in ("inputs", *OUTCOMES))
+def print_table(summary: dict[str, Any], outcomes: tuple[str, ...] = OUTCOMES) -> None:
+    """Print the counts of :func:`summarize`, a row per kind."""
+    head = f"{'kind':<30}" + "".join(f"{o:>10}" for o in ("inputs", *outcomes))
     print(head)
     print("-" * len(head))
     for kind, counts in summary["per_kind"].items():
-        cells = [sum(counts.values()), *(counts[o] for o in OUTCOMES)]
-        print(f"{kind:<18}" + "".join(f"{c:>10,}" for c in cells))
+        cells = [sum(counts.values()), *(counts[o] for o in outcomes)]
+        print(f"{kind:<30}" + "".join(f"{c:>10,}" for c in cells))
     print("-" * len(head))
     print(
-        f"{'total':<18}"
+        f"{'total':<30}"
         + "".join(f"{c:>10,}" for c in (summary["inputs"], *summary["totals"].values()))
     )
+
+
+def print_report(results: list[Result], summary: dict[str, Any], limit: int = 10) -> None:
+    """Print the table of counts and the first failures."""
+    print_table(summary)
     print(
         f"targets: {summary['by_target']}; slowest case {summary['slowest_case']} "
         f"took {summary['slowest_s']} s"

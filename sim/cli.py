@@ -1,8 +1,8 @@
 """The ``greatgame`` command line.
 
 Commands: ``run``, ``check``, ``scenarios``, ``schema``, ``evidence``, ``observe``, ``validate``,
-``sweep``, ``analyze``, ``plot``, ``compare``, ``report``. A scenario argument is a file or the name
-of a bundled scenario (:func:`sim.input.bundled.resolve_scenario`).
+``sweep``, ``analyze``, ``plot``, ``compare``, ``report``, ``dashboard``. A scenario argument is a
+file or the name of a bundled scenario (:func:`sim.input.bundled.resolve_scenario`).
 
 Bad input ends with exit status 2 and one line per problem on standard error (a traceback only
 with ``--debug``; each line cut at :data:`MAX_LINE` characters unless ``--verbose``).
@@ -190,6 +190,101 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     passed = sum(r.passed for r in results)
     print(f"{passed} passed, {len(results) - passed} failed")
     return 0 if passed == len(results) else 1
+
+
+def _cmd_events(args: argparse.Namespace) -> int:
+    from sim.input.scenario import EVENT_RULES
+
+    rows = [
+        {
+            "type": kind,
+            "actors": (f"{rule['n_actors']} " if rule.get("n_actors") else "") + rule["actors"],
+            "targets": rule["targets"] or "none",
+            "magnitude": list(rule["magnitude"]),
+            "meaning": rule["meaning"],
+        }
+        for kind, rule in EVENT_RULES.items()
+    ]
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    for r in rows:
+        low, high = r["magnitude"]
+        print(f"{r['type']}: actors {r['actors']}(s), targets {r['targets']}")
+        print(f"    magnitude in [{low:g}, {high:g}]: {r['meaning']}")
+    return 0
+
+
+NEW_SCENARIO = """\
+# {name}: a counterfactual of {base_name}. It states only what differs from its base: every
+# other number, power, state and event is inherited (greatgame check {file} merges and checks it).
+extends: {extends}
+
+meta:
+  name: {name}
+  description: >-
+    What this scenario changes, and why (one or two sentences).
+  question: >-
+    The question it answers, e.g. how far each state drifts from Russia if ...?
+
+# Change a power, a state or an event by its id; give only the fields that change:
+# powers:
+#   - id: russia
+#     monthly_budget: {{value: 60.0, assumption: {{range: [40.0, 80.0], note: why this range}}}}
+# states:
+#   - id: kazakhstan
+#     neutrality: 0.2
+# events:
+#   - {{id: ukraine_invasion_credibility, enabled: false}}   # switch an event off
+#   - {{id: kerch_bridge_blast, remove: true}}               # or drop it
+#   - id: my_new_event                                      # or add one (greatgame events
+#     date: 2022-06                                         # lists the types)
+#     type: summit
+#     actors: [china]
+#     targets: [kazakhstan]
+#     magnitude: 0.1
+#     description: What happened.
+#     evidence: [a_fact_id]                                 # greatgame evidence --search WORD
+"""
+"""The commented file that ``greatgame new`` writes."""
+
+
+def _cmd_new(args: argparse.Namespace) -> int:
+    import os
+    import re
+
+    from sim.input.bundled import resolve_scenario
+    from sim.input.errors import OutputError
+    from sim.input.scenario import SAFE_NAME, load_scenario
+
+    if not re.match(SAFE_NAME, args.name) or len(args.name) > 64:
+        raise OutputError(
+            f"{args.name!r}: expected a name of letters, digits, '.', '_' or '-' (at most 64), "
+            "starting with a letter or digit"
+        )
+    out = Path(args.out or f"{args.name}.yaml")
+    if out.exists() and not args.force:
+        raise OutputError(f"{out}: exists (use --force to replace it)")
+    base = resolve_scenario(args.extends).resolve()
+    load_scenario(base)  # the base must be a valid scenario
+    try:  # relative when the base is beside or below the new file, else absolute
+        extends = os.path.relpath(base, out.resolve().parent)
+    except ValueError:  # another drive
+        extends = str(base)
+    if extends.startswith(".."):
+        extends = str(base)
+    text = NEW_SCENARIO.format(name=args.name, base_name=base.stem, file=out, extends=extends)
+    from sim.results.atomic import write_file
+
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        write_file(out, text.encode())
+    except OSError as exc:
+        raise OutputError(f"{out}: cannot write it ({exc.strerror or exc})") from None
+    load_scenario(out)  # what was written is a valid scenario
+    if not args.quiet:
+        print(f"wrote {out} (extends {base.name}); edit it, then: greatgame check {out}")
+    return 0
 
 
 def _cmd_scenarios(args: argparse.Namespace) -> int:
@@ -438,6 +533,47 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+DASHBOARD_EXTRA = "install the dashboard extra: pip install 'greatgame[dashboard]'"
+"""What ``greatgame dashboard`` says when Solara (the ``dashboard`` extra) is not installed."""
+
+
+def _cmd_dashboard(args: argparse.Namespace) -> int:
+    from importlib.util import find_spec
+
+    missing = [name for name in ("solara", "altair") if find_spec(name) is None]
+    if missing:
+        _say_error(args, f"error: {DASHBOARD_EXTRA} (missing: {', '.join(missing)})")
+        return EXIT_BAD_INPUT
+    os.environ.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "False")  # nothing leaves the host
+    from sim.viz.dashboard import serve
+
+    return serve(args.source, args.port, open_browser=not args.no_browser)
+
+
+def _port(text: str) -> int:
+    value = _non_negative(text)
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a port in 1..65535, found {text!r}")
+    return value
+
+
+def _add_dashboard_command(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "dashboard",
+        help="watch a run month by month and turn its knobs in the browser (Mesa's SolaraViz)",
+    )
+    p.add_argument(
+        "source",
+        nargs="?",
+        metavar="SCENARIO | RESULTS_DIR | SWEEP_DIR",
+        help=f"scenario YAML file, {_BUNDLED_HELP}, a results folder or a sweep folder "
+        "(default: baseline_2022)",
+    )
+    p.add_argument("--port", type=_port, default=8765, help="port on 127.0.0.1 (default 8765)")
+    p.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    p.set_defaults(func=_cmd_dashboard)
+
+
 def _add_plot_commands(sub: argparse._SubParsersAction) -> None:
     from sim.viz.kinds import RESULT_KINDS, SWEEP_KINDS
 
@@ -551,6 +687,20 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--allow-large", action="store_true", help=_ALLOW_LARGE_HELP)
     p.set_defaults(func=_cmd_validate)
 
+    p = sub.add_parser("events", help="list the event types and what their magnitude means")
+    p.add_argument("--json", action="store_true", help="print JSON records")
+    p.set_defaults(func=_cmd_events)
+
+    p = sub.add_parser("new", help="write a commented scenario that extends a bundled one")
+    p.add_argument("name", help="the scenario's name (meta.name; the file is NAME.yaml)")
+    p.add_argument(
+        "--extends", default="baseline_2022", help="scenario to extend (default baseline_2022)"
+    )
+    p.add_argument("--out", "-o", help="file to write (default NAME.yaml)")
+    p.add_argument("--force", action="store_true", help="replace an existing file")
+    p.add_argument("--quiet", "-q", action="store_true", help="print nothing on success")
+    p.set_defaults(func=_cmd_new)
+
     p = sub.add_parser("scenarios", help="list the bundled scenarios (run them by name)")
     p.add_argument("--json", action="store_true", help="print JSON records")
     p.set_defaults(func=_cmd_scenarios)
@@ -571,6 +721,7 @@ def _parser() -> argparse.ArgumentParser:
 
     _add_sweep_commands(sub)
     _add_plot_commands(sub)
+    _add_dashboard_command(sub)
     for name, command in sub.choices.items():
         command.epilog = "example:\n  " + EXAMPLES[name]
         command.formatter_class = argparse.RawDescriptionHelpFormatter
@@ -583,6 +734,8 @@ EXAMPLES = {
     "observe": "greatgame observe results/b30 --date 2022-03 --json",
     "validate": "greatgame validate baseline_2022 --replicates 30 --seed 1",
     "scenarios": "greatgame scenarios --json",
+    "events": "greatgame events --json",
+    "new": "greatgame new kz_neutral --extends baseline_2022",
     "schema": "greatgame schema > scenario.schema.json",
     "evidence": "greatgame evidence --search drones",
     "sweep": "greatgame sweep kazakhstan_sobol --out results/sweeps/kz -j 2",
@@ -590,6 +743,7 @@ EXAMPLES = {
     "plot": "greatgame plot results/b30 --kind heatmap --date 2022-12",
     "compare": "greatgame compare results/b30 results/no_war --out results/cmp",
     "report": "greatgame report results/b30 --out results/b30.html",
+    "dashboard": "greatgame dashboard results/b30 --port 8765",
 }
 """One example per command, shown at the end of its ``--help``."""
 

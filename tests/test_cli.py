@@ -42,3 +42,35 @@ def test_a_bad_choice_exits_2_listing_the_choices(argv, choices, capsys):
     with pytest.raises(SystemExit) as stop:
         main(argv)
     assert stop.value.code == 2 and choices in capsys.readouterr().err
+
+
+def test_new_writes_a_commented_counterfactual_that_checks_and_refuses_to_overwrite(
+    tmp_path, monkeypatch, capsys
+):
+    from sim.input.scenario import load_scenario
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["new", "kz_neutral", "-q"]) == 0
+    written = tmp_path / "kz_neutral.yaml"
+    text = written.read_text()
+    assert text.startswith("# kz_neutral: a counterfactual of baseline_2022.")
+    loaded = load_scenario(written)
+    assert loaded.scenario.meta.name == "kz_neutral" and len(loaded.files) == 2
+    assert main(["check", str(written)]) == 0
+    capsys.readouterr()
+    assert main(["new", "kz_neutral"]) == 2  # exists: not replaced
+    assert "--force" in capsys.readouterr().err and written.read_text() == text
+    assert main(["new", "../escape"]) == 2 and not (tmp_path.parent / "escape.yaml").exists()
+
+
+def test_events_lists_every_event_type_with_its_magnitude_range(capsys):
+    import json
+
+    from sim.input.scenario import EVENT_RULES
+
+    assert main(["events", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["type"] for r in rows] == list(EVENT_RULES)
+    for row in rows:
+        assert row["magnitude"] == list(EVENT_RULES[row["type"]]["magnitude"])
+        assert row["meaning"] == EVENT_RULES[row["type"]]["meaning"]

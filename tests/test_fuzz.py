@@ -1,5 +1,6 @@
 """Broken input ends in ScenarioError with a clear message, fast: a fixed fuzz sample and the
-regressions the full campaign (``bench/fuzz_loader.py``, see docs/robustness.md) found."""
+regressions the full campaign (``bench/fuzz_loader.py``, see docs/robustness.md) found; and a
+sample of the command-line campaign (``bench/fuzz_cli.py``: folders, spec-joint, filesystem)."""
 
 import gc
 import importlib.util
@@ -20,6 +21,10 @@ _spec = importlib.util.spec_from_file_location("fuzz_loader", ROOT / "bench" / "
 fuzz = importlib.util.module_from_spec(_spec)
 sys.modules["fuzz_loader"] = fuzz
 _spec.loader.exec_module(fuzz)
+_cli_spec = importlib.util.spec_from_file_location("fuzz_cli", ROOT / "bench" / "fuzz_cli.py")
+fuzz_cli = importlib.util.module_from_spec(_cli_spec)
+sys.modules["fuzz_cli"] = fuzz_cli
+_cli_spec.loader.exec_module(fuzz_cli)
 
 
 def _error(path, loader=load_scenario) -> str:
@@ -59,6 +64,92 @@ def test_harness_reports_a_crash_and_a_hang(monkeypatch, tmp_path):
     assert fuzz.run_case(case, tmp_path, 1.0, 4096).outcome == "crash"
     monkeypatch.setattr(fuzz, "_load", lambda case, path, ev: time.sleep(0.3))
     assert fuzz.run_case(case, tmp_path, 0.1, 4096).outcome == "hang"
+
+
+# --- the command-line campaign: folder, spec-joint and filesystem surfaces ---------------------
+
+
+def _first(surface: str, k: int) -> list[int]:
+    return fuzz_cli.case_numbers(k, (surface,))
+
+
+@pytest.mark.slow
+def test_cli_campaign_sample_has_no_bad_outcome():
+    """A few cases of each surface of bench/fuzz_cli.py, on bases of the mini scenario."""
+    cases = _first("folder", 2) + _first("spec", 2) + _first("filesystem", 2)
+    results, surface = fuzz_cli.run_campaign(0, seed=2026, jobs=2, cases=cases, small=True)
+    assert {surface[r.number] for r in results} == set(fuzz_cli.SURFACES)
+    bad = [r for r in results if r.outcome not in ("error", "accepted")]
+    assert not bad, "\n".join(
+        f"case {r.number} {r.kind} {r.target} ({r.source}): {r.outcome}: {r.detail[:300]}"
+        for r in bad
+    )
+
+
+def test_cli_cases_are_deterministic_and_cover_the_matrices(tmp_path):
+    bases = {k: tmp_path / k for k in ("run", "sweep", "compare", "analysis", "mini_run")}
+
+    def key(case):
+        return (case.surface, case.kind, case.command, case.label)
+
+    for number in range(60):
+        a, b = (fuzz_cli.build_case(7, number, bases) for _ in range(2))
+        assert key(a) == key(b)
+    assert {fuzz_cli.build_case(7, k, bases).surface for k in range(20)} == set(fuzz_cli.SURFACES)
+    rows = fuzz_cli.fs_matrix()
+    assert {t for t, _, _ in rows} == set(fuzz_cli.FS_TARGETS)
+    assert {(c, f) for _, c, f in rows} == {
+        (c, f) for c in fuzz_cli.FS_COMMANDS for f in (True, False)
+    }
+    first = rows[: 2 * len(fuzz_cli.FS_TARGETS)]  # every target with and without --force first
+    assert {(t, f) for t, _, f in first} == {
+        (t, f) for t in fuzz_cli.FS_TARGETS for f in (True, False)
+    }
+    kinds = [kind for kind, _, _ in fuzz_cli.spec_matrix()]
+    assert len(set(kinds[:7])) == 7  # the kinds take turns
+
+
+def test_cli_classifier(tmp_path):
+    """Exit 2 naming the case is an error; 1, a traceback, a kill, memory, a lost sentinel not."""
+    sentinel = tmp_path / "keep.txt"
+    sentinel.write_text("x")
+    plan = fuzz_cli.Plan(["run"], [str(tmp_path)], {str(sentinel): b"x"})
+
+    def outcome(status=2, err="", timed_out=False, peak=100.0, guard="", **plan_fields):
+        ran = fuzz_cli.Ran(status, "", err, 1.0, peak, timed_out, guard)
+        for k, v in plan_fields.items():
+            setattr(plan, k, v)
+        return fuzz_cli.classify(ran, plan, 2048.0)[0]
+
+    assert outcome(err=f"error: {tmp_path}/x: not a folder\n") == "error"
+    assert outcome(err="error: something is wrong\n") == "unclear"
+    assert outcome(err=f"{tmp_path}: " + "x" * 600) == "unclear"
+    assert outcome(status=0) == "accepted"
+    assert outcome(status=1, err="internal error: KeyError: 'x'") == "crash"
+    assert outcome(err=f"{tmp_path}\nTraceback (most recent call last):") == "crash"
+    assert outcome(status=-11) == "crash"
+    assert outcome(status=None, timed_out=True) == "hang"
+    assert outcome(status=1, err="MemoryError") == "memory"
+    assert outcome(status=0, peak=4096.0) == "memory"
+    assert outcome(status=0, guard="shutil.rmtree /\n") == "deleted"
+    (tmp_path / "left").mkdir()
+    assert outcome(err=f"{tmp_path}: no", no_leftover=str(tmp_path / "left")) == "leftover"
+    plan.no_leftover = None
+    sentinel.write_text("changed")
+    assert outcome(status=0) == "deleted"
+
+
+def test_cli_guard_refuses_writes_outside_the_scratch_folder(tmp_path, mini_path):
+    """The campaign's safety net: a command writing outside its scratch folder is stopped."""
+    runner = fuzz_cli.Runner(tmp_path / "campaign", 120.0, 2048.0)
+    scratch = tmp_path / "campaign" / "scratch"
+    fuzz_cli._layout(scratch)
+    outside = tmp_path / "outside"
+    argv = ["run", str(mini_path), "-r", "1", "-q", "--out", str(outside)]
+    ran = runner.run(argv, scratch, scratch / "work")
+    assert ran.guard and str(tmp_path) in ran.guard, ran.err
+    assert not outside.exists()
+    assert fuzz_cli.classify(ran, fuzz_cli.Plan(argv, [str(scratch)]), 2048.0)[0] == "deleted"
 
 
 # --- regressions found by the campaign -------------------------------------------------------

@@ -266,3 +266,21 @@ def test_overridden_event_field_error_points_to_the_child_field(tmp_path):
     (problem,) = exc.value.problems
     assert problem.file == str(child) and problem.line == 6
     assert "unknown state id 'atlantis'" in problem.message
+
+
+def test_a_number_the_engine_cannot_vary_by_run_is_refused_before_any_folder(tmp_path, capsys):
+    spec = _spec(tmp_path, parameters={"states.alpha.population": [1.0, 1e4]})
+    _sweep_refused(tmp_path, spec)
+    err = _err(capsys)
+    assert "expected parameters that a sweep can vary" in err and "states.alpha.population" in err
+
+
+def test_a_trajectory_sweep_of_a_million_runs_is_refused_unless_allowed(tmp_path, capsys):
+    params = {"powers.north.credibility": [0.4, 0.9]}
+    spec = _spec(tmp_path, samples=1_000_000, keep="trajectories", parameters=params)
+    _sweep_refused(tmp_path, spec)
+    err = _err(capsys)
+    assert "expected at most 100,000 runs with keep: trajectories" in err
+    assert "--allow-large" in err
+    data = yaml.safe_load(spec.read_text())
+    assert validate_spec(data, spec, allow_large=True).n_runs == 1_000_000

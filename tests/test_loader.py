@@ -213,3 +213,42 @@ def test_duplicated_keys_and_ids_are_refused(tmp_path, mini_path):
         "  - {id: war, enabled: false}\n  - {id: war, magnitude: -0.9}\n"
     )
     assert f"{child}:5: events[1].id: duplicated id 'war' (first at line 4)" in _error(child)
+
+
+def test_extends_removes_a_power_a_state_or_an_event_by_id(tmp_path, mini_path):
+    import jsonschema
+    import yaml
+
+    from sim.input.scenario import scenario_json_schema
+
+    base = tmp_path / "base.yaml"
+    base.write_text(mini_path.read_text())
+    child = tmp_path / "child.yaml"
+    text = (
+        "extends: base.yaml\n"
+        "meta: {name: smaller}\n"
+        "states:\n"
+        "  - {id: gamma, remove: true}\n"
+        "  - {id: beta, neighbours: [alpha]}\n"
+        "events:\n"
+        "  - {id: menace, remove: true}\n"
+    )
+    child.write_text(text)
+    sc = load_scenario(child).scenario
+    assert sc.state_ids == ["alpha", "beta"]
+    assert [e.id for e in sc.events] == ["unrest", "war", "clash", "package"]
+    jsonschema.validate(yaml.safe_load(text), scenario_json_schema())  # editors accept it too
+    # a removal that names nothing, or carries more than the id, is an error at its own line
+    child.write_text(text + "  - {id: menance, remove: true}\n")
+    msg = _error(child)
+    assert msg.startswith(f"{child}:8: events[1].id: cannot remove 'menance'")
+    assert "(it has: unrest, war, clash, menace, package)" in msg
+    child.write_text(
+        text.replace("{id: menace, remove: true}", "{id: menace, remove: true, date: 2022-05}")
+    )
+    assert f"{child}:7: events[0]: a removed item takes only id and remove" in _error(child)
+    child.write_text(text.replace("{id: menace, remove: true}", "{id: menace, remove: yes please}"))
+    assert f"{child}:7: events[0].remove: expected remove: true" in _error(child)
+    # what still names a removed item is reported as any unknown id would be
+    child.write_text(text.replace("  - {id: beta, neighbours: [alpha]}\n", ""))
+    assert "gamma" in _error(child)

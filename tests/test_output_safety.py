@@ -130,3 +130,42 @@ def test_error_lines_are_clipped_unless_verbose(place, capsys):
     )
     assert main(["--verbose", "check", str(path)]) == 2
     assert long_id in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command_name", ["run", "sweep", "compare"])
+def test_an_output_path_no_folder_can_have_is_refused_in_one_line(place, capsys, command_name):
+    cases = [
+        (place / ("x" * 256), "cannot use this path"),  # longer than a file name may be
+        (place / ("x" * 250), "at most 249 are allowed"),  # fits, but its lock file would not
+        (place / "out-\udcff\udcfe", "not valid UTF-8"),  # bytes that are no text
+    ]
+    args = command(command_name, place, "OUT")[:-1]  # the output path comes last
+    for out, why in cases:
+        for force in ([], ["--force"]):
+            assert main([*args, str(out), *force]) == 2
+            err = capsys.readouterr().err
+            assert why in err and "internal error" not in err
+            assert len(err.strip().splitlines()) == 1
+    sentinels_intact(place)
+
+
+@pytest.mark.parametrize("command_name", ["run", "sweep", "compare"])
+def test_force_refuses_a_symbolic_link_and_leaves_its_target(place, capsys, command_name):
+    real = place / "real"
+    assert main([*command("run", place, real)]) == 0
+    before = sorted(p.name for p in real.iterdir())
+    link = place / "link"
+    link.symlink_to(real, target_is_directory=True)
+    assert main([*command(command_name, place, link), "--force"]) == 2
+    err = capsys.readouterr().err
+    assert "is a symbolic link" in err and "internal error" not in err
+    assert link.is_symlink() and sorted(p.name for p in real.iterdir()) == before
+
+
+def test_compare_never_writes_over_a_folder_it_compares(place, capsys):
+    assert main(["run", str(DATA / "mini.yaml"), "-r", "1", "-q", "--out", "../a"]) == 0
+    before = sorted(p.name for p in (place / "a").iterdir())
+    assert main(["compare", "../a", "../a", "-q", "-o", "../a", "--force"]) == 2
+    assert "is (or holds) the compared folder" in capsys.readouterr().err
+    assert sorted(p.name for p in (place / "a").iterdir()) == before
+    sentinels_intact(place)

@@ -32,7 +32,7 @@ from pydantic import (
 
 from sim.input.errors import Problem, ScenarioError, did_you_mean
 from sim.input.schema_errors import describe, messages, model_at
-from sim.input.yamlsource import YamlSource, deep_merge, read_yaml
+from sim.input.yamlsource import REMOVE, YamlSource, deep_merge, read_yaml, removals
 
 __all__ = [
     "ALLOW_LARGE",
@@ -1206,6 +1206,11 @@ def _read_chain(
         raise bad_extends(f"expected a .yaml or .yml scenario file, found {describe(base_name)}")
     base, chain = _read_chain(base_path, depth + 1, (*seen, path.resolve()))
     child = {k: v for k, v in src.data.items() if k != "extends"}
+    wrong = removals(base, child)
+    if wrong:
+        raise ScenarioError(
+            [Problem(str(path), loc, message, src.line_of(loc)) for loc, message in wrong]
+        )
     return deep_merge(base, child), [src, *chain]
 
 
@@ -1533,6 +1538,11 @@ def scenario_json_schema() -> dict[str, Any]:
             "optional, `null` removes an inherited value, and a list item needs only its `id`."
         ).strip()
         defs[_PARTIAL + name] = partial
+    for name in ("Power", "State", "Event"):  # an item of an id list may drop the base's item
+        defs[_PARTIAL + name]["properties"][REMOVE] = {
+            "const": True,
+            "description": "Drop the base's item of this id (the item then holds only `id`).",
+        }
     root = dict(defs[_PARTIAL + "Scenario"])
     root.pop("title", None)
     root.pop("description", None)

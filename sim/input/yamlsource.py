@@ -270,8 +270,10 @@ def deep_merge(base: Any, override: Any) -> Any:
     """Merge ``override`` into ``base`` recursively, returning a new object.
 
     Mappings merge key by key. Lists of mappings that all carry an ``id`` merge item by item on
-    that id (new ids are appended), so a counterfactual can change one power. Any other value in
-    ``override`` replaces the one in ``base``; a ``null`` removes the key.
+    that id (new ids are appended), so a counterfactual can change one power; an item
+    ``{id: x, remove: true}`` drops item ``x`` of the base (:func:`removals` checks such items
+    first). Any other value in ``override`` replaces the one in ``base``; a ``null`` removes the
+    key.
 
     Args:
         base: The inherited document.
@@ -293,13 +295,62 @@ def deep_merge(base: Any, override: Any) -> Any:
     if _is_id_list(base) and _is_id_list(override):
         items = list(base)
         position = {item["id"]: i for i, item in enumerate(items)}
+        dropped = set()
         for item in override:
-            if item["id"] in position:
+            if item.get(REMOVE) is True and item["id"] in position:
+                dropped.add(item["id"])
+            elif item["id"] in position:
                 items[position[item["id"]]] = deep_merge(items[position[item["id"]]], item)
             else:
                 items.append(item)
-        return items
+        return [item for item in items if item["id"] not in dropped]
     return override
+
+
+REMOVE = "remove"
+"""The key of an ``extends:`` list item that drops the base's item of that id."""
+
+
+def removals(base: Any, override: Any) -> list[tuple[tuple[str | int, ...], str]]:
+    """What is wrong with the ``{id: x, remove: true}`` items of an ``extends:`` document.
+
+    Args:
+        base: The inherited document.
+        override: The document that extends it.
+
+    Returns:
+        ``(location in override, message)`` for each removal that names no item of the base,
+        carries other keys, or has a ``remove`` other than ``true``; empty when all are fine.
+    """
+    problems: list[tuple[tuple[str | int, ...], str]] = []
+    if not (isinstance(base, dict) and isinstance(override, dict)):
+        return problems
+    for section, items in override.items():
+        if not isinstance(items, list):
+            continue
+        have = base.get(section)
+        ids = [i.get("id") for i in have if isinstance(i, dict)] if isinstance(have, list) else []
+        for index, item in enumerate(items):
+            if not isinstance(item, dict) or REMOVE not in item:
+                continue
+            where: tuple[str | int, ...] = (section, index, REMOVE)
+            if item[REMOVE] is not True:
+                problems.append((where, f"expected remove: true, found {item[REMOVE]!r}"))
+            elif set(item) != {"id", REMOVE}:
+                extra = ", ".join(sorted(str(k) for k in set(item) - {"id", REMOVE}))
+                problems.append(
+                    ((section, index), f"a removed item takes only id and remove, found {extra}")
+                )
+            elif item.get("id") not in ids:
+                known = ", ".join(str(i) for i in ids) or "none"
+                problems.append(
+                    (
+                        (section, index, "id"),
+                        f"cannot remove {item.get('id')!r}: the base has no such item in "
+                        f"{section} (it has: {known})",
+                    )
+                )
+    return problems
 
 
 def _is_id_list(value: Any) -> bool:

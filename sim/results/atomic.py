@@ -44,6 +44,7 @@ __all__ = [
     "lock_path",
     "manifest_tool",
     "recover_stale",
+    "usable_path",
     "write_file",
     "writer_of",
     "written_by_tool",
@@ -427,13 +428,21 @@ def check_free(out: Path, force: bool, hint: str = "") -> None:
         OutputError: Naming the folder and why it cannot be written, or how to replace it; when
             another process is writing it (:func:`writer_of`), naming that process.
     """
+    usable_path(out)
     busy = writer_of(out)
     if busy is not None:
         raise OutputError(busy)
-    if out.exists() and not out.is_dir():
-        raise OutputError(f"{out}: exists and is not a folder")
-    if not out.is_dir() or not any(out.iterdir()):
-        return
+    if out.is_symlink():
+        raise OutputError(
+            f"{out}: is a symbolic link; give the folder it points to (or another name) as --out"
+        )
+    try:
+        if out.exists() and not out.is_dir():
+            raise OutputError(f"{out}: exists and is not a folder")
+        if not out.is_dir() or not any(out.iterdir()):
+            return
+    except OSError as exc:
+        raise OutputError(f"{out}: cannot use this folder ({exc.strerror or exc})") from None
     if not force:
         raise OutputError(
             f"{out}: folder exists and is not empty (use --force to replace it{hint})"
@@ -446,6 +455,42 @@ def check_free(out: Path, force: bool, hint: str = "") -> None:
             f"{out}: refusing to replace it with --force: it holds files that greatgame did not "
             "write (no manifest.json naming greatgame); choose another --out or empty it yourself"
         )
+
+
+def usable_path(out: Path) -> None:
+    """Refuse an output path that no folder can have: not text, too long, or unreadable.
+
+    Args:
+        out: The folder (or file) about to be written.
+
+    Raises:
+        OutputError: For a path with bytes that are not valid text (they could not be written
+            into a manifest or a message), a name or path longer than the file system allows,
+            or a place that cannot be looked at.
+    """
+    text = str(out)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise OutputError(
+            f"{text!a}: the path is not valid UTF-8 text; choose a name of ordinary characters"
+        ) from None
+    shown = text if len(text) <= 120 else text[:60] + "..." + text[-40:]
+    try:
+        out.parent.exists()
+        out.exists()
+    except OSError as exc:  # a name or path too long for the file system, say
+        raise OutputError(f"{shown}: cannot use this path ({exc.strerror or exc})") from None
+    longest = _NAME_MAX - len(".") - len(".lock")  # the lock file beside it must fit too
+    if len(os.fsencode(out.name)) > longest:
+        raise OutputError(
+            f"{shown}: the folder name is {len(os.fsencode(out.name))} bytes long; at most "
+            f"{longest} are allowed"
+        )
+
+
+_NAME_MAX = 255
+"""Bytes in a file name on the common file systems (ext4, xfs, btrfs, tmpfs, APFS, NTFS)."""
 
 
 @contextlib.contextmanager

@@ -45,7 +45,9 @@ from sim.input.scenario import (
 )
 from sim.input.schema_errors import messages, model_at
 from sim.input.yamlsource import YamlSource, read_yaml
+from sim.model.ensemble import prepare_swept
 from sim.model.limits import finite_problems, gib, memory_problem, run_bytes
+from sim.results.atomic import usable_path
 from sim.sweep.designs import MAX_POINTS, build_design, n_points
 
 __all__ = [
@@ -65,6 +67,8 @@ parameters, enough for stable first-order and total indices; a million points of
 take about an hour on 16 cores and write about 0.6 GB of summary results per replicate."""
 ENSEMBLE_CHUNK = 4_000
 """Most runs in a default chunk of a summary sweep on the ensemble engine."""
+MAX_TRAJECTORY_RUNS = 100_000
+"""Most runs of a sweep that keeps trajectories (lifted by ``allow_large``)."""
 MAX_CHUNK_SIZE = 10_000
 """Most runs per chunk without ``--allow-large``: a chunk is the unit of memory in a worker and
 of work lost when one fails, so a larger one gains nothing (the default is at most 1,000)."""
@@ -480,6 +484,12 @@ def _joint_problems(
     """
     stripped = loaded.model_copy(update={"raw": strip_provenance(loaded.raw, list(parameters))})
     names = list(parameters)
+    try:  # the engine varies each parameter run by run (a population, say, it cannot)
+        ends = {p: np.array([lo, hi], dtype=float) for p, (lo, hi) in parameters.items()}
+        with np.errstate(all="ignore"):  # only whether each path is read; values come later
+            prepare_swept(stripped, ends, [0, 0])
+    except ValueError as exc:
+        return [(("parameters",), f"expected parameters that a sweep can vary: {exc}")]
 
     def failed(values: dict[str, float], what: str) -> list[tuple[tuple[str, ...], str]]:
         try:
@@ -632,6 +642,13 @@ def validate_spec(
                 f"expected at most {MAX_DESIGN_POINTS:,} design points, found {_count(points)} "
                 f"({spec.design}, {k} parameters; {sizes}){lift}",
             )
+        elif not large and spec.keep == "trajectories" and plan.n_runs > MAX_TRAJECTORY_RUNS:
+            at(
+                ("keep",),
+                f"expected at most {MAX_TRAJECTORY_RUNS:,} runs with keep: trajectories (every "
+                f"month of every run is written), found {plan.n_runs:,} ({sizes}); keep: summary "
+                f"keeps the summary metrics of any number of runs{lift}",
+            )
         else:
             what = (
                 f"a {spec.design} design of {points:,} points over {k} parameters, "
@@ -658,6 +675,7 @@ def check_room(plan: LoadedSpec, out: Path) -> None:
     Raises:
         OutputError: When :attr:`LoadedSpec.output_bytes` exceeds the free space there.
     """
+    usable_path(out)  # a path no folder can have is refused first, in one line
     where = out.absolute()
     while not where.exists() and where != where.parent:
         where = where.parent

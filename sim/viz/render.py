@@ -66,6 +66,10 @@ def write_compare(
         names = [f"{i}_{n}" for i, n in enumerate(names)]
     out = Path(out) if out else Path("results") / ("compare_" + "_".join(names))
     check_free(out, force)  # before the work, as well as when writing
+    target = out.resolve()
+    for p in paths:  # the comparison must never replace what it reads
+        if target == p.resolve() or target in p.resolve().parents:
+            raise OutputError(f"{out}: is (or holds) the compared folder {p}; choose another --out")
     tables = [read_run_folder(p).table for p in paths]
     cover = [Coverage.of(t) for t in tables]
     matches = [
