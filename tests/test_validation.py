@@ -50,3 +50,17 @@ def test_validate_cli_prints_table_and_exit_status(capsys):
     assert main(["validate", str(BASELINE), "-r", "30"]) == 0
     out = capsys.readouterr().out
     assert out.count("PASS") == 8 and "8 passed, 0 failed" in out
+
+
+def test_validate_shows_its_progress_per_variant_when_asked(mini_path, capsys):
+    from sim.input.scenario import load_scenario
+    from sim.results.validation import Context
+
+    ctx = Context(load_scenario(mini_path), replicates=3, progress=True)
+    ctx.runs("scenario")
+    ctx.runs("no_war")
+    err = capsys.readouterr().err
+    assert "scenario" in err and "no_war" in err
+    quiet = Context(load_scenario(mini_path), replicates=3, progress=False)
+    quiet.runs("scenario")
+    assert capsys.readouterr().err == ""

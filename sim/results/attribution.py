@@ -34,10 +34,12 @@ interact, and the change also has causes that are not events).
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from tqdm.auto import tqdm
 
 from sim.input.errors import Problem, ScenarioError, did_you_mean
 from sim.input.scenario import Scenario, month_index
@@ -221,10 +223,15 @@ def attribute(
     if events:
         change = a_end - a_start
         effects: dict[str, np.ndarray] = {}
-        for ev in scenario.events:
-            when = month_index(ev.date) - month_index(scenario.meta.start)
-            if not ev.enabled or when > last:
-                continue  # an event after the period cannot change it (noise is drawn first)
+        start_month = month_index(scenario.meta.start)
+        # an event after the period cannot change it (noise is drawn first)
+        fired = [
+            ev
+            for ev in scenario.events
+            if ev.enabled and month_index(ev.date) - start_month <= last
+        ]
+        shown = sys.stderr.isatty() and len(fired) > 3  # one rerun per event: say how far
+        for ev in tqdm(fired, desc="events switched off", unit="event", disable=not shown):
             off = scenario.model_copy(
                 update={
                     "events": [

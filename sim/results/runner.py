@@ -19,7 +19,7 @@ from tqdm.auto import tqdm
 
 from sim.input.errors import OutputError
 from sim.input.evidence import load_verified
-from sim.input.scenario import LoadedScenario
+from sim.input.scenario import LoadedScenario, Scenario
 from sim.model.engines import get_engine
 from sim.model.metrics import Batch
 from sim.results.atomic import atomic_folder
@@ -31,6 +31,7 @@ __all__ = [
     "RunResults",
     "replicate_seeds",
     "run",
+    "simulate_replicates",
     "write_run_folder",
 ]
 
@@ -120,18 +121,44 @@ def run(
         raise ValueError(f"expected at least one replicate, found {replicates}")
     loaded = scenario if isinstance(scenario, LoadedScenario) else load_verified(scenario)
     seeds = replicate_seeds(seed, replicates)
-    disable = (replicates <= 10) if progress is None else not progress
     started = time.perf_counter()
+    batch = simulate_replicates(loaded.scenario, seeds, engine, progress)
+    return RunResults(loaded, seed, batch, time.perf_counter() - started, engine)
+
+
+def simulate_replicates(
+    scenario: Scenario,
+    seeds: list[int],
+    engine: str = "ensemble",
+    progress: bool | None = None,
+    desc: str = "runs",
+) -> Batch:
+    """Simulate one scenario for each seed, with a progress bar on long work.
+
+    The ensemble engine takes the runs in batches of :data:`_ENSEMBLE_BATCH`, the Mesa model
+    one at a time; the bar moves after each.
+
+    Args:
+        scenario: A validated scenario.
+        seeds: One seed per run.
+        engine: A key of :data:`sim.model.engines.ENGINES`.
+        progress: Show the bar (None: only on a terminal and for more than 10 runs).
+        desc: The bar's label.
+
+    Returns:
+        The runs' record.
+    """
+    # None: off for a few runs, else on a terminal only (tqdm's disable=None); True: always
+    disable = (True if len(seeds) <= 10 else None) if progress is None else not progress
     simulate_batch = get_engine(engine)
     size = 1 if engine == "mesa" else _ENSEMBLE_BATCH  # the Mesa model runs one at a time
     parts = []
-    with tqdm(total=replicates, desc="runs", unit="run", disable=disable or None) as bar:
-        for lo in range(0, replicates, size):
+    with tqdm(total=len(seeds), desc=desc, unit="run", disable=disable) as bar:
+        for lo in range(0, len(seeds), size):
             chunk = seeds[lo : lo + size]
-            parts.append(simulate_batch([loaded.scenario] * len(chunk), chunk))
+            parts.append(simulate_batch([scenario] * len(chunk), chunk))
             bar.update(len(chunk))
-    batch = parts[0] if len(parts) == 1 else Batch.concat(parts)
-    return RunResults(loaded, seed, batch, time.perf_counter() - started, engine)
+    return parts[0] if len(parts) == 1 else Batch.concat(parts)
 
 
 def _sha256(path: Path) -> str:

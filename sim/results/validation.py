@@ -24,9 +24,8 @@ import numpy as np
 
 from sim.input.scenario import LoadedScenario, Scenario, validate_document
 from sim.model.dynamics import hedging_index
-from sim.model.engines import simulate
 from sim.model.metrics import VOTES, Batch, VoteRule, influence, predicted_vote
-from sim.results.runner import replicate_seeds
+from sim.results.runner import replicate_seeds, simulate_replicates
 
 __all__ = ["FACTS", "Context", "FactResult", "validate"]
 
@@ -56,12 +55,19 @@ class Context:
         replicates: Runs per variant (the same seeds for every variant).
         seed: Root seed.
         engine: Engine name (see :mod:`sim.model.engines`).
+        progress: Show a progress bar per variant (None: on a terminal, for more than 10 runs).
     """
 
     def __init__(
-        self, loaded: LoadedScenario, replicates: int = 30, seed: int = 0, engine: str = "ensemble"
+        self,
+        loaded: LoadedScenario,
+        replicates: int = 30,
+        seed: int = 0,
+        engine: str = "ensemble",
+        progress: bool | None = None,
     ) -> None:
         self.loaded = loaded
+        self.progress = progress
         self.scenario = loaded.scenario
         self.seeds = replicate_seeds(seed, replicates)
         self.engine = engine
@@ -75,7 +81,9 @@ class Context:
                 "no_war": lambda: _without(self.loaded, _is_war_shock),
                 "no_border_war": lambda: _without(self.loaded, _is_border_war),
             }[variant]()
-            self._runs[variant] = simulate([sc] * len(self.seeds), self.seeds, self.engine)
+            self._runs[variant] = simulate_replicates(
+                sc, self.seeds, self.engine, self.progress, desc=variant
+            )
         return self._runs[variant]
 
     def median(self, variant: str = "scenario") -> np.ndarray:
@@ -244,7 +252,11 @@ FACTS: list[Callable[[Context], FactResult]] = [
 
 
 def validate(
-    loaded: LoadedScenario, replicates: int = 30, seed: int = 0, engine: str = "ensemble"
+    loaded: LoadedScenario,
+    replicates: int = 30,
+    seed: int = 0,
+    engine: str = "ensemble",
+    progress: bool | None = None,
 ) -> list[FactResult]:
     """Measure every stylized fact on runs of a scenario.
 
@@ -255,11 +267,12 @@ def validate(
         replicates: Runs per variant (at least 30 is advised).
         seed: Root seed.
         engine: Engine name.
+        progress: Show a progress bar per variant (None: on a terminal, for more than 10 runs).
 
     Returns:
         One result per fact.
     """
-    ctx = Context(loaded, replicates, seed, engine)
+    ctx = Context(loaded, replicates, seed, engine, progress)
     out = []
     for i, fact in enumerate(FACTS):
         try:
