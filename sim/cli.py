@@ -527,7 +527,9 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 def _cmd_report(args: argparse.Namespace) -> int:
     from sim.viz.report import write_report
 
-    out = write_report(args.folder, args.out, force=args.force)
+    out = write_report(
+        args.folder, args.out, force=args.force, attribution=args.attribution, compare=args.compare
+    )
     if not args.quiet:
         print(f"wrote {out}")
     return 0
@@ -621,6 +623,17 @@ def _add_plot_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("report", help="one self-contained HTML report of a results folder")
     p.add_argument("folder", metavar="RESULTS_DIR")
     p.add_argument("--out", "-o", help="HTML file (default RESULTS_DIR/report.html)")
+    p.add_argument(
+        "--attribution",
+        action="store_true",
+        help="add why the largest mover moved, by channel and by event (reruns per event)",
+    )
+    p.add_argument(
+        "--compare",
+        action="append",
+        metavar="DIR",
+        help="add a counterfactual section for this results folder (repeatable)",
+    )
     p.add_argument("--force", action="store_true", help="replace an existing file")
     p.add_argument("--quiet", "-q", action="store_true", help="print nothing on success")
     p.set_defaults(func=_cmd_report)

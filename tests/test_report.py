@@ -5,8 +5,10 @@ import os
 import re
 import shutil
 import subprocess
+from html.parser import HTMLParser
 
 import pytest
+import yaml
 from conftest import DATA
 
 from sim.cli import main
@@ -66,11 +68,12 @@ def _chromium() -> str | None:
     return found
 
 
-def test_report_renders_in_headless_chromium(report, tmp_path):
+def _flags(tmp_path) -> list[str]:
+    """Headless Chromium with a throwaway profile, nothing fetched from the network."""
     chromium = _chromium()
     if chromium is None:
         pytest.skip("chromium is not installed (set GREATGAME_REQUIRE_CHROMIUM=1 to require it)")
-    flags = [
+    return [
         chromium,
         "--headless",
         "--no-sandbox",
@@ -85,6 +88,10 @@ def test_report_renders_in_headless_chromium(report, tmp_path):
         "--run-all-compositor-stages-before-draw",
         "--virtual-time-budget=5000",
     ]
+
+
+def test_report_renders_in_headless_chromium(report, tmp_path):
+    flags = _flags(tmp_path)
     url = report.resolve().as_uri()
     # an image that decoded has a natural width; the script writes it into the title
     probe = tmp_path / "probe.html"
@@ -121,3 +128,85 @@ def test_report_renders_in_headless_chromium(report, tmp_path):
     assert pixels[..., :3].std() > 0.05  # not blank: text and figures were painted
     colourful = (pixels[..., :3].max(axis=-1) - pixels[..., :3].min(axis=-1)) > 0.3
     assert colourful.mean() > 0.001  # the coloured lines of the figures are on screen
+
+
+class _Tables(HTMLParser):
+    """The cells of every table with a class, by class, as the browser rendered them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tables: dict[str, list[list[str]]] = {}
+        self.items: list[str] = []
+        self._table: str | None = None
+        self._cell: list[str] | None = None
+        self._in_li = False
+
+    def handle_starttag(self, tag, attrs):
+        classes = (dict(attrs).get("class") or "").split()
+        if tag == "table" and classes:
+            self._table = classes[-1]
+            self.tables[self._table] = []
+        elif tag == "tr" and self._table:
+            self.tables[self._table].append([])
+        elif tag in ("td", "th") and self._table:
+            self._cell = []
+        elif tag == "li":
+            self._in_li, self._cell = True, []
+
+    def handle_endtag(self, tag):
+        if tag == "table":
+            self._table = None
+        elif tag in ("td", "th") and self._table and self._cell is not None:
+            self.tables[self._table][-1].append("".join(self._cell).strip())
+            self._cell = None
+        elif tag == "li" and self._in_li:
+            self.items.append("".join(self._cell or []).strip())
+            self._in_li, self._cell = False, None
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def test_the_findings_read_in_a_browser_match_the_runs(results, tmp_path):
+    from sim.results import findings
+    from sim.results.folder import read_run_folder
+
+    raw = yaml.safe_load((DATA / "mini.yaml").read_text())
+    raw["meta"]["name"] = "no_menace"
+    raw["events"] = [e for e in raw["events"] if e["id"] != "menace"]
+    (tmp_path / "cf.yaml").write_text(yaml.safe_dump(raw))
+    other = tmp_path / "no_menace"
+    args = ["run", str(tmp_path / "cf.yaml"), "-r", "3", "--seed", "2", "-o", str(other), "-q"]
+    assert main(args) == 0
+    page = tmp_path / "full.html"
+    args = ["report", str(results), "-o", str(page), "--attribution", "--compare", str(other)]
+    assert main([*args, "-q"]) == 0
+    dom = subprocess.run(
+        [*_flags(tmp_path), "--dump-dom", page.resolve().as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout
+    seen = _Tables()
+    seen.feed(dom)
+    table = read_run_folder(results).table
+    infl = findings.influence_changes(table)
+    rows = seen.tables["influence"]
+    assert rows[0] == ["Power", "Influence at the start", "At the end", "Change (median)",
+                       "90% of runs"]  # fmt: skip
+    assert [r[0] for r in rows[1:]] == [p.capitalize() for p in infl["power"]]
+    for shown, (_, want) in zip(rows[1:], infl.iterrows(), strict=True):
+        assert float(shown[1]) == pytest.approx(want["start"], abs=5e-4)
+        assert float(shown[3]) == pytest.approx(want["change"], abs=5e-4)
+        low, high = (float(x) for x in shown[4].split(" to "))
+        assert low == pytest.approx(want["change_p5"], abs=5e-4)
+        assert high == pytest.approx(want["change_p95"], abs=5e-4)
+    patrons = findings.patron_changes(table)
+    changed = [f"{round(100 * x)}%" for x in patrons["changed_share"]]
+    assert [r[3] for r in seen.tables["patrons"][1:]] == changed
+    assert seen.items[: len(findings.summary(table))] == findings.summary(table)
+    channels = seen.tables["attribution-channel"][1:]
+    assert len(channels) >= 5 and all(r[1][0] in "+-" for r in channels)
+    assert len(seen.tables["counterfactual"]) > 1

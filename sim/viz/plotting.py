@@ -32,6 +32,7 @@ from matplotlib.patches import Patch
 __all__ = [
     "QUANTILES",
     "band_stats",
+    "label",
     "plot_alignment",
     "plot_alignment_grid",
     "plot_attribution",
@@ -112,8 +113,8 @@ def state_colour(state: str, order: list[str] | None = None) -> str:
     return _colour(state, _KNOWN_STATES, _STATE_FALLBACK, order or [])
 
 
-def _label(name: str) -> str:
-    """``kazakhstan`` -> ``Kazakhstan``, ``usa`` -> ``USA``, ``eu`` -> ``EU``."""
+def label(name: str) -> str:
+    """The name shown for an id: ``kazakhstan`` -> ``Kazakhstan``, ``usa`` -> ``USA``."""
     return name.upper() if len(name) <= 3 else name.replace("_", " ").title()
 
 
@@ -235,7 +236,7 @@ def plot_alignment(table: pd.DataFrame, state: str, ax: Axes | None = None) -> A
     ax.set_ylim(0, 1)
     ax.set_ylabel("alignment (0-1)")
     _date_axis(ax)
-    ax.set_title(_label(state))
+    ax.set_title(label(state))
     return ax
 
 
@@ -243,7 +244,7 @@ def _legend_powers(fig: Figure, powers: list[str], order: list[str], note: str) 
     handles = [plt.Line2D([], [], color=power_colour(p, order), lw=2) for p in powers]
     fig.legend(
         handles,
-        [_label(p) for p in powers],
+        [label(p) for p in powers],
         loc="outside lower center",
         ncol=len(powers),
         frameon=False,
@@ -305,7 +306,7 @@ def _band_lines(
     x = _dates(stats.index)
     multi = rows["run"].nunique() > 1
     for ident in _order(rows[key]):
-        _bands(ax, x, stats, ident, colour(ident, order), multi, _label(ident))
+        _bands(ax, x, stats, ident, colour(ident, order), multi, label(ident))
     _date_axis(ax)
     return ax, rows
 
@@ -393,8 +394,8 @@ def plot_heatmap(
     mat = _matrix(table, date, variable)
     order = _order(table["power"])
     im = ax.imshow(mat.to_numpy(), cmap="YlGnBu", vmin=0, vmax=1, aspect="auto")
-    ax.set_xticks(range(mat.shape[1]), [_label(p) for p in mat.columns])
-    ax.set_yticks(range(mat.shape[0]), [_label(s) for s in mat.index])
+    ax.set_xticks(range(mat.shape[1]), [label(p) for p in mat.columns])
+    ax.set_yticks(range(mat.shape[0]), [label(s) for s in mat.index])
     for tick, power in zip(ax.get_xticklabels(), mat.columns, strict=False):
         tick.set_color(power_colour(power, order))
         tick.set_fontweight("bold")
@@ -491,11 +492,11 @@ def plot_difference(
         colour = power_colour(name, order) if key == "power" else state_colour(name, order)
         ax.fill_between(x, sub["q05"], sub["q95"], color=colour, alpha=0.12, lw=0)
         ax.fill_between(x, sub["q25"], sub["q75"], color=colour, alpha=0.28, lw=0)
-        ax.plot(x, sub["q50"], color=colour, lw=1.8, label=_label(name))
+        ax.plot(x, sub["q50"], color=colour, lw=1.8, label=label(name))
     ax.axhline(0.0, color="0.3", lw=0.8)
     ax.set_ylabel(f"Δ {variable} vs baseline")
     _date_axis(ax)
-    ax.set_title(_label(state) if state else f"{scenario}: Δ {variable}")
+    ax.set_title(label(state) if state else f"{scenario}: Δ {variable}")
     ax.text(
         0.01,
         0.02,
@@ -647,7 +648,7 @@ def plot_attribution(
     ax.invert_yaxis()
     lo, hi = ax.get_xlim()
     ax.set_xlim(lo, hi + 0.18 * (hi - lo))  # room for the value labels
-    ax.set_xlabel(f"alignment of {_label(state)} toward {_label(power)} (0-1)")
+    ax.set_xlabel(f"alignment of {label(state)} toward {label(power)} (0-1)")
     by = "channel" if kind == "channel" else "event (each switched off in turn)"
     note = f"; {hidden} channel(s) without effect hidden" if hidden else ""
     ax.set_title(

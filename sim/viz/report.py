@@ -16,12 +16,14 @@ import json
 from pathlib import Path
 from typing import Any, NamedTuple
 
+import numpy as np
 import pandas as pd
 
 from sim.input.errors import OutputError, Problem, ScenarioError, did_you_mean
 from sim.results.atomic import write_file
 from sim.results.folder import RunFolder, folder_kind, read_events, read_run_folder
 from sim.viz.kinds import RESULT_KINDS, SWEEP_KINDS
+from sim.viz.plotting import label
 
 __all__ = [
     "RESULT_KINDS",
@@ -282,11 +284,141 @@ def _events(run: RunFolder) -> pd.DataFrame:
     return out
 
 
-def report_html(folder: str | Path) -> str:
+def _pct(x: float) -> str:
+    return f"{100 * x:.0f}%"
+
+
+def _findings(table: pd.DataFrame) -> list[str]:
+    """The findings section: sentences, then the tables behind them with readable headings."""
+    from sim.results import findings
+
+    esc = html.escape
+    out = ["<h2>Findings</h2>", '<ul id="findings">']
+    out += [f"<li>{esc(sentence)}</li>" for sentence in findings.summary(table)]
+    out.append("</ul>")
+    infl = findings.influence_changes(table)
+    shown = pd.DataFrame(
+        {
+            "Power": [label(p) for p in infl["power"]],
+            "Influence at the start": infl["start"].map("{:.3f}".format),
+            "At the end": infl["end"].map("{:.3f}".format),
+            "Change (median)": infl["change"].map("{:+.3f}".format),
+            "90% of runs": [
+                f"{a:+.3f} to {b:+.3f}"
+                for a, b in zip(infl["change_p5"], infl["change_p95"], strict=True)
+            ],
+        }
+    )
+    out.append("<h3>Regional influence, gains first</h3>" + _table(shown, "influence"))
+    patrons = findings.patron_changes(table)
+    shown = pd.DataFrame(
+        {
+            "State": [label(s) for s in patrons["state"]],
+            "Primary patron at the start": [label(p) for p in patrons["patron_start"]],
+            "At the end": [label(p) for p in patrons["patron_end"]],
+            "Runs in which it changed": patrons["changed_share"].map(_pct),
+        }
+    )
+    out.append("<h3>Primary patrons</h3>" + _table(shown, "patrons"))
+    cross = findings.crossovers(table)
+    if not cross.empty:
+        shown = pd.DataFrame(
+            {
+                "State": [label(s) for s in cross["state"]],
+                "Rising power": [label(p) for p in cross["riser"]],
+                "Passes": [label(p) for p in cross["leader"]],
+                "Month (median)": cross["month"],
+                "Runs in which it ends above": cross["runs_share"].map(_pct),
+                "90% of those runs cross between": [
+                    f"{a} and {b}" if a else ""
+                    for a, b in zip(cross["month_p5"], cross["month_p95"], strict=True)
+                ],
+            }
+        )
+        out.append("<h3>Crossovers</h3>" + _table(shown, "crossovers"))
+    return out
+
+
+def _attribution(run: RunFolder) -> list[str]:
+    """Why the largest mover moved: channels and the events with the largest effects."""
+    from sim.results.attribution import attribute
+    from sim.results.findings import _alignment
+
+    cube, _, states, powers = _alignment(run.table)
+    change = np.median(cube[:, -1] - cube[:, 0], axis=0)  # (states, powers)
+    s, p = np.unravel_index(np.argmax(np.abs(change)), change.shape)
+    state, power = states[int(s)], powers[int(p)]
+    attr = attribute(run.scenario, run.manifest["seeds"], state, power, where=str(run.path))
+    out = [
+        "<h2>Attribution</h2>",
+        f"<p>The largest median change is {label(state)}'s alignment with {label(power)} "
+        f"({change[s, p]:+.3f}). Its change split by channel, and by the events with the largest "
+        "effects (each switched off in turn with the same seeds); each part adds up to the total."
+        "</p>",
+    ]
+    for kind, title in (("channel", "By channel"), ("event", "Largest events")):
+        rows = attr[attr["kind"] == kind]
+        if kind == "event":
+            rows = rows.reindex(rows["value"].abs().sort_values(ascending=False).index).head(8)
+        shown = pd.DataFrame(
+            {
+                "Cause": rows["component"].astype(str),
+                "Mean contribution": rows["value"].map("{:+.4f}".format),
+                "90% of runs": [
+                    f"{a:+.4f} to {b:+.4f}" for a, b in zip(rows["q05"], rows["q95"], strict=True)
+                ],
+            }
+        )
+        out.append(f"<h3>{title}</h3>" + _table(shown, f"attribution-{kind}"))
+    return out
+
+
+def _counterfactual(run: RunFolder, other: Path) -> list[str]:
+    """How a counterfactual folder differs from this one at the last month both cover."""
+    from sim.results.compare import Coverage, difference, end_differences, match
+
+    theirs = read_run_folder(other)
+    cover = match(Coverage.of(run.table), Coverage.of(theirs.table), run.name, theirs.name)
+    diff = difference(
+        run.table, theirs.table, "alignment", scenario=theirs.name, baseline=run.name,
+        paired=cover.paired,
+    )  # fmt: skip
+    end = end_differences(diff)
+    shown = pd.DataFrame(
+        {
+            "State": [label(str(s)) for s in end["state"]],
+            "Power": [label(str(p)) for p in end["power"]],
+            "Difference (median)": end["q50"].map("{:+.3f}".format),
+            "90% interval": [
+                f"{a:+.3f} to {b:+.3f}" for a, b in zip(end["q05"], end["q95"], strict=True)
+            ],
+        }
+    )
+    how = "paired by seed" if cover.paired else "compared as ensembles"
+    notes = "".join(f"<li>{html.escape(n)}</li>" for n in cover.notes)
+    return [
+        f"<h2>Counterfactual: {html.escape(theirs.name)}</h2>",
+        f"<p>Alignment in <code>{html.escape(str(other))}</code> minus this folder's at "
+        f"{html.escape(str(end['date'].iloc[0]))}, runs {how}.</p>",
+        f"<ul>{notes}</ul>" if notes else "",
+        _table(shown, "counterfactual"),
+    ]
+
+
+def report_html(
+    folder: str | Path, attribution: bool = False, compare: list[str | Path] | None = None
+) -> str:
     """The HTML report of a results folder, as a string (self-contained).
+
+    It opens with the findings (:mod:`sim.results.findings`): who gains and loses the most
+    influence, primary-patron changes and crossovers, each with its numbers and intervals.
 
     Args:
         folder: A results folder.
+        attribution: Add an attribution section: why the largest mover moved, by channel and
+            by event (reruns the scenario once per event).
+        compare: Counterfactual results folders: a section each with their differences from
+            this one.
 
     Returns:
         The HTML document.
@@ -320,6 +452,11 @@ def report_html(folder: str | Path) -> str:
         parts.append(f'<p class="question"><b>Question.</b> {esc(str(meta["question"]))}</p>')
     if meta.get("description"):
         parts.append(f"<p>{esc(str(meta['description']))}</p>")
+    parts += _findings(table)
+    if attribution:
+        parts += _attribution(run)
+    for other in compare or ():
+        parts += _counterfactual(run, Path(other))
     parts.append("<h2>Figures</h2>")
     parts.append(
         _figure(
@@ -377,13 +514,21 @@ def report_html(folder: str | Path) -> str:
     return "\n".join(parts)
 
 
-def write_report(folder: str | Path, out: str | Path | None = None, force: bool = False) -> Path:
+def write_report(
+    folder: str | Path,
+    out: str | Path | None = None,
+    force: bool = False,
+    attribution: bool = False,
+    compare: list[str | Path] | None = None,
+) -> Path:
     """Write the HTML report of a results folder atomically.
 
     Args:
         folder: A results folder.
         out: The HTML file (default ``<folder>/report.html``).
         force: Replace an existing file.
+        attribution: Add the attribution section (see :func:`report_html`).
+        compare: Counterfactual folders, a section each.
 
     Returns:
         The file written.
@@ -395,6 +540,6 @@ def write_report(folder: str | Path, out: str | Path | None = None, force: bool 
     out = Path(out) if out else folder / "report.html"
     if out.exists() and not force:
         raise OutputError(f"{out}: exists (use --force to replace it)")
-    text = report_html(folder)
+    text = report_html(folder, attribution=attribution, compare=compare)
     _atomic(out, text.encode("utf-8"), force=True)
     return out
