@@ -22,3 +22,36 @@ def mini_raw() -> dict:
 def write_yaml(path: Path, data) -> Path:
     path.write_text(yaml.safe_dump(copy.deepcopy(data), sort_keys=False))
     return path
+
+
+def mini_sweep_spec(folder: Path, seed: int, samples: int = 12, chunk_size: int = 4, **more):
+    """A small LHS sweep spec of mini.yaml over North's threat intensity (2 replicates a point).
+
+    Args:
+        folder: Where to write ``spec.yaml``.
+        seed: The sweep's root seed.
+        samples: Design points.
+        chunk_size: Runs per chunk.
+        **more: Other spec fields (``parameters`` replaces the default one).
+
+    Returns:
+        The spec file.
+    """
+    data = {
+        "scenario": str(DATA / "mini.yaml"),
+        "design": "lhs",
+        "samples": samples,
+        "replicates": 2,
+        "seed": seed,
+        "parameters": {"powers.north.strategy.threat_intensity": [0.0, 0.9]},
+        "chunk_size": chunk_size,
+        **more,
+    }
+    return write_yaml(folder / "spec.yaml", data)
+
+
+def serial_sweep(spec: Path, out: Path):
+    """The sweep of ``spec`` run serially in this process, undisturbed: its results table."""
+    from sim.sweep.run import read_sweep_results, run_sweep
+
+    return read_sweep_results(run_sweep(spec, out, executor="serial", progress=False))

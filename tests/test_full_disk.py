@@ -10,11 +10,11 @@ import matplotlib.figure
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
-from conftest import DATA, write_yaml
+from conftest import DATA, mini_sweep_spec, serial_sweep
 from test_analysis import fake_sweep
 
 from sim.cli import main
-from sim.sweep.run import read_sweep_results, run_sweep
+from sim.sweep.run import read_sweep_results
 from sim.sweep.store import done_chunks
 
 FULL = os.strerror(errno.ENOSPC)
@@ -23,22 +23,13 @@ N_CHUNKS = 6
 
 @pytest.fixture(scope="module")
 def spec(tmp_path_factory):
-    data = {
-        "scenario": str(DATA / "mini.yaml"),
-        "design": "lhs",
-        "samples": 12,
-        "replicates": 2,
-        "seed": 11,
-        "parameters": {"powers.north.strategy.threat_intensity": [0.0, 0.9]},
-        "chunk_size": 4,
-    }
-    return write_yaml(tmp_path_factory.mktemp("spec") / "spec.yaml", data)
+    return mini_sweep_spec(tmp_path_factory.mktemp("spec"), seed=11)
 
 
 @pytest.fixture(scope="module")
 def reference(spec, tmp_path_factory):
-    out = tmp_path_factory.mktemp("ref") / "sweep"
-    return read_sweep_results(run_sweep(spec, out, executor="serial", progress=False))
+    """The same sweep, serial and undisturbed, in this process."""
+    return serial_sweep(spec, tmp_path_factory.mktemp("ref") / "sweep")
 
 
 def fill_disk(monkeypatch, name: str, nth: int = 1) -> None:

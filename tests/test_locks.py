@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import DATA, ROOT, write_yaml
+from conftest import DATA, ROOT, mini_sweep_spec, serial_sweep
 
 from sim.cli import main
 from sim.results.atomic import folder_lock, lock_path
 from sim.results.runner import OutputError, run, write_run_folder
-from sim.sweep.run import FAULT_ENV, read_sweep_results, run_sweep
+from sim.sweep.run import FAULT_ENV, read_sweep_results
 from sim.sweep.store import done_chunks
 
 HOST = socket.gethostname()
@@ -27,23 +27,13 @@ N_CHUNKS = 6
 
 @pytest.fixture(scope="module")
 def spec(tmp_path_factory):
-    data = {
-        "scenario": str(DATA / "mini.yaml"),
-        "design": "lhs",
-        "samples": 12,
-        "replicates": 2,
-        "seed": 7,
-        "parameters": {"powers.north.strategy.threat_intensity": [0.0, 0.9]},
-        "chunk_size": 4,
-    }
-    return write_yaml(tmp_path_factory.mktemp("spec") / "spec.yaml", data)
+    return mini_sweep_spec(tmp_path_factory.mktemp("spec"), seed=7)
 
 
 @pytest.fixture(scope="module")
 def reference(spec, tmp_path_factory):
     """The same sweep, serial and undisturbed, in this process."""
-    out = tmp_path_factory.mktemp("ref") / "sweep"
-    return read_sweep_results(run_sweep(spec, out, executor="serial", progress=False))
+    return serial_sweep(spec, tmp_path_factory.mktemp("ref") / "sweep")
 
 
 def wait_for(path: Path, proc: subprocess.Popen) -> None:

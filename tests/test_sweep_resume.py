@@ -10,10 +10,10 @@ import time
 
 import pandas as pd
 import pytest
-from conftest import DATA, write_yaml
+from conftest import mini_sweep_spec, serial_sweep
 
 from sim.cli import main
-from sim.sweep.run import read_sweep_results, run_sweep
+from sim.sweep.run import read_sweep_results
 from sim.sweep.store import done_chunks
 
 N_CHUNKS = 60
@@ -21,28 +21,20 @@ N_CHUNKS = 60
 
 @pytest.fixture(scope="module")
 def spec(tmp_path_factory):
-    data = {
-        "scenario": str(DATA / "mini.yaml"),
-        "design": "lhs",
-        "samples": 100,
-        "replicates": 3,
-        "seed": 99,
-        "parameters": {
-            "powers.north.strategy.threat_intensity": [0.0, 0.9],
-            "states.alpha.trust.east": [0.2, 0.8],
-        },
-        "chunk_size": 5,
+    parameters = {
+        "powers.north.strategy.threat_intensity": [0.0, 0.9],
+        "states.alpha.trust.east": [0.2, 0.8],
     }
-    return write_yaml(tmp_path_factory.mktemp("spec") / "spec.yaml", data)
+    folder = tmp_path_factory.mktemp("spec")
+    return mini_sweep_spec(
+        folder, seed=99, samples=100, chunk_size=5, replicates=3, parameters=parameters
+    )
 
 
 @pytest.fixture(scope="module")
 def reference(spec, tmp_path_factory):
     """The same sweep, uninterrupted, in this process."""
-    out = run_sweep(
-        spec, tmp_path_factory.mktemp("ref") / "sweep", executor="serial", progress=False
-    )
-    return read_sweep_results(out)
+    return serial_sweep(spec, tmp_path_factory.mktemp("ref") / "sweep")
 
 
 def alive_in_session(sid):
