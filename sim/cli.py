@@ -505,6 +505,7 @@ def _cmd_plot(args: argparse.Namespace) -> int:
         by=args.by,
         metric=args.metric,
         parameter=args.parameter,
+        events=args.events,
     )
     out = Path(args.out) if args.out else folder / "plots" / f"{drawn.name}.png"
     write_figure(drawn.figure, out, force=args.force)
@@ -599,6 +600,11 @@ def _add_plot_commands(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--metric", "-m", help="sweeps: output metric")
     p.add_argument("--parameter", help="scatter: parameter path (default: the first)")
+    p.add_argument(
+        "--events",
+        action="store_true",
+        help="alignment: dotted lines at the months of the events that involve each state",
+    )
     p.add_argument("--force", action="store_true", help="replace an existing image file")
     p.add_argument("--quiet", "-q", action="store_true", help="print nothing on success")
     p.set_defaults(func=_cmd_plot)

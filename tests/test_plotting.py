@@ -353,3 +353,21 @@ def test_figure_files_are_named_by_what_they_show_and_never_silently_replaced(fo
     assert explicit.read_bytes() == b"not a figure"
     assert main(["plot", str(base), "--kind", "hedging", "-o", str(explicit), "--force", "-q"]) == 0
     assert explicit.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_event_markers_sit_at_the_months_of_the_events_involving_each_state(folders, tmp_path):
+    run = read_run_folder(folders["base"])
+    months = {s: sorted({e.date for e in run.scenario.events if e.enabled and s in
+                         {*e.actors, *e.targets}}) for s in run.scenario.state_ids}  # fmt: skip
+    fig = plotting.plot_alignment_grid(run.table, events=months)
+    for ax in fig.axes[: len(months)]:
+        state = ax.get_title().lower()
+        dotted = [line for line in ax.get_lines() if line.get_linestyle() == ":"]
+        drawn = sorted(mdates.num2date(line.get_xdata()[0]).strftime("%Y-%m") for line in dotted)
+        assert drawn == months[state], state
+    out = tmp_path / "copy"
+    import shutil
+
+    shutil.copytree(folders["base"], out)
+    assert main(["plot", str(out), "--kind", "alignment", "--events", "-q"]) == 0
+    assert (out / "plots" / "alignment_events.png").stat().st_size > 10_000

@@ -13,7 +13,7 @@ the 50% (darker) and 90% (lighter) ranges across runs around the median line.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, cast
 
 import matplotlib
@@ -33,6 +33,7 @@ __all__ = [
     "QUANTILES",
     "band_stats",
     "label",
+    "mark_events",
     "plot_alignment",
     "plot_alignment_grid",
     "plot_attribution",
@@ -213,13 +214,28 @@ def _rows(table: pd.DataFrame, variable: str, **where: str) -> pd.DataFrame:
     return rows
 
 
-def plot_alignment(table: pd.DataFrame, state: str, ax: Axes | None = None) -> Axes:
+def mark_events(ax: Axes, months: Sequence[str]) -> None:
+    """Thin dotted lines at the months events fired (at the end of each month, as the records).
+
+    Args:
+        ax: Axes with a month-end date axis.
+        months: ``YYYY-MM`` months (repeats are drawn once).
+    """
+    for when in _dates(pd.Index(sorted(set(months)))):
+        x = float(mdates.date2num(when))
+        ax.axvline(x, color="0.45", lw=0.7, ls=":", alpha=0.8, zorder=0)
+
+
+def plot_alignment(
+    table: pd.DataFrame, state: str, ax: Axes | None = None, events: Sequence[str] = ()
+) -> Axes:
     """Alignment of one state toward every power: median across runs, 50% and 90% bands.
 
     Args:
         table: A long results table (``sim.results.tables.long_table``).
         state: State id.
         ax: Axes to draw on (a new figure when None).
+        events: Months of events to mark (:func:`mark_events`), e.g. those involving the state.
 
     Returns:
         The axes, with one median line per power (labelled by power id).
@@ -235,6 +251,7 @@ def plot_alignment(table: pd.DataFrame, state: str, ax: Axes | None = None) -> A
         _bands(ax, x, stats, power, power_colour(power, order), multi, power)
     ax.set_ylim(0, 1)
     ax.set_ylabel("alignment (0-1)")
+    mark_events(ax, events)
     _date_axis(ax)
     ax.set_title(label(state))
     return ax
@@ -252,12 +269,17 @@ def _legend_powers(fig: Figure, powers: list[str], order: list[str], note: str) 
     )
 
 
-def plot_alignment_grid(table: pd.DataFrame, title: str | None = None) -> Figure:
+def plot_alignment_grid(
+    table: pd.DataFrame,
+    title: str | None = None,
+    events: Mapping[str, Sequence[str]] | None = None,
+) -> Figure:
     """One panel per state, a line per power (median, 50% and 90% bands across runs).
 
     Args:
-        table: A tidy results table.
+        table: A long results table.
         title: Figure title.
+        events: State id to the months of the events to mark in its panel (dotted lines).
 
     Returns:
         The figure.
@@ -277,7 +299,7 @@ def plot_alignment_grid(table: pd.DataFrame, title: str | None = None) -> Figure
         layout="constrained",
     )
     for ax, state in zip(axes.flat, states, strict=False):
-        plot_alignment(align, state, ax=ax)
+        plot_alignment(align, state, ax=ax, events=(events or {}).get(state, ()))
     for ax in list(axes.flat)[n:]:
         ax.set_visible(False)
     for ax in axes[:, 1:].flat:
@@ -286,7 +308,8 @@ def plot_alignment_grid(table: pd.DataFrame, title: str | None = None) -> Figure
         ax.tick_params(axis="x", labelrotation=30, labelsize=8)
         ax.tick_params(axis="x", labelbottom=True)
     order = _order(table["power"])
-    _legend_powers(fig, _order(align["power"]), order, _note(align))
+    note = _note(align) + ("; dotted: months of events involving the state" if events else "")
+    _legend_powers(fig, _order(align["power"]), order, note)
     fig.suptitle(title or "Alignment toward each power")
     return fig
 

@@ -106,7 +106,8 @@ def render(folder: str | Path, kind: str, **opts: Any) -> Drawn:
         folder: A results folder or a sweep folder.
         kind: One of :data:`RESULT_KINDS` or :data:`SWEEP_KINDS`.
         **opts: ``date`` (heatmap), ``state``, ``power``, ``start``, ``end``, ``by``
-            (``channel`` or ``event``) for attribution; ``metric`` and ``parameter`` for sweeps.
+            (``channel`` or ``event``) for attribution; ``events`` (alignment: mark the months
+            of the events that involve each state); ``metric`` and ``parameter`` for sweeps.
 
     Returns:
         The figure, and the name that says what it shows (defaults resolved).
@@ -131,7 +132,9 @@ def render(folder: str | Path, kind: str, **opts: Any) -> Drawn:
     table, name = run.table, run.name
     if kind == "alignment":
         title = f"{name}: alignment toward each power"
-        return Drawn(plotting.plot_alignment_grid(table, title=title), kind)
+        marks = _event_months(run) if opts.get("events") else None
+        figure = plotting.plot_alignment_grid(table, title=title, events=marks)
+        return Drawn(figure, kind + ("_events" if marks else ""))
     if kind == "heatmap-grid":
         return Drawn(plotting.plot_heatmap_grid(table), kind)
     if kind == "attribution":
@@ -161,6 +164,16 @@ def render(folder: str | Path, kind: str, **opts: Any) -> Drawn:
         shown = f"{kind}_{date}"
     fig.suptitle(name, fontsize=9, color="0.35", x=0.01, ha="left")
     return Drawn(fig, shown)
+
+
+def _event_months(run: RunFolder) -> dict[str, list[str]]:
+    """State id to the months of the enabled events that name it as an actor or a target."""
+    out: dict[str, list[str]] = {s: [] for s in run.scenario.state_ids}
+    for ev in run.scenario.events:
+        if ev.enabled:
+            for ident in {*ev.actors, *ev.targets} & set(out):
+                out[ident].append(ev.date)
+    return out
 
 
 def _render_sweep(folder: Path, kind: str, opts: dict[str, Any]) -> Drawn:
