@@ -46,13 +46,14 @@ test: install-dev chromium
 lock: $(UV)
 	$(UV) lock --upgrade --python $(PYTHON)
 
-# headless Chromium for the report test (tests/test_report.py); Debian's package, as root only
+# headless Chromium and its WebDriver for the browser tests (tests/test_report.py,
+# tests/test_dashboard.py); Debian's packages, as root only
 chromium:
-	@command -v chromium >/dev/null 2>&1 || { \
+	@{ command -v chromium && command -v chromedriver; } >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    echo "make: installing Debian's chromium"; \
-	    apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium >/dev/null; \
-	  else echo "note: chromium not installed; the report's browser test will be skipped"; fi; }
+	    echo "make: installing Debian's chromium and chromium-driver"; \
+	    apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null; \
+	  else echo "note: chromium or chromedriver not installed; the browser tests will be skipped"; fi; }
 
 clean:
 	rm -rf $(VENV) $(TOOLS) results .pytest_cache .mypy_cache

@@ -3,13 +3,15 @@
 The agents are thin: a power allocates its budget, a state decides its relations, and both call
 the array functions of :mod:`sim.model.dynamics` on their own row (a batch of one run), so the
 Mesa model and the ensemble engine (:mod:`sim.model.ensemble`, no Mesa) share one copy of the
-equations. Nothing else in :mod:`sim.model` imports Mesa.
+equations. Nothing else in :mod:`sim.model` imports Mesa; the dashboard (:mod:`sim.viz.dashboard`)
+reaches Mesa's SolaraViz through :func:`solara_viz`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import mesa
 import numpy as np
@@ -34,7 +36,7 @@ from sim.model.compile import (
 from sim.model.dynamics import FloatArray
 from sim.model.metrics import Batch, EventRecord, snapshot
 
-__all__ = ["GreatGameModel", "PowerAgent", "StateAgent", "mesa_engine"]
+__all__ = ["GreatGameModel", "PowerAgent", "StateAgent", "mesa_engine", "solara_viz"]
 
 
 class PowerAgent(mesa.Agent):
@@ -220,4 +222,38 @@ def mesa_engine(scenarios: Sequence[Scenario], seeds: Sequence[int]) -> Batch:
     """
     return Batch.concat(
         [GreatGameModel(sc, rng=int(seed)).run() for sc, seed in zip(scenarios, seeds, strict=True)]
+    )
+
+
+def solara_viz(
+    model: Any,
+    components: list[Any],
+    model_params: dict[str, Any],
+    name: str,
+    play_interval: int = 300,
+) -> Any:
+    """Mesa's SolaraViz page of a model: step, play, pause and reset controls around components.
+
+    ``mesa.visualization`` (and the solara and altair packages it needs, the ``dashboard``
+    extra) is imported here on first call, so that running the model never pays for it and the
+    viz layer reaches Mesa only through this module.
+
+    Args:
+        model: A :class:`GreatGameModel` or a ``solara.Reactive`` holding one.
+        components: SolaraViz components, ``(function of the model, page index)`` pairs.
+        model_params: Keyword arguments with which SolaraViz's Reset builds the model again.
+        name: Title of the page.
+        play_interval: Milliseconds between steps while playing.
+
+    Returns:
+        The SolaraViz element.
+    """
+    from mesa.visualization import SolaraViz
+
+    return SolaraViz(
+        model,
+        components=components,
+        model_params=model_params,
+        name=name,
+        play_interval=play_interval,
     )
