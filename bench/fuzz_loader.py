@@ -715,7 +715,12 @@ def _worker(
         "spec": sorted((ws / "sweeps").glob("*.yaml")),
     }
     sources = {k: [p for p in v if not p.name.startswith("case-")] for k, v in sources.items()}
+    # what loading a spec imports on first use (the design library, the engine), so that a
+    # case's time is its own load and not the worker's start-up
+    from scipy.stats import qmc  # noqa: F401
+
     import sim.input.evidence
+    import sim.model.ensemble
     import sim.sweep.spec  # noqa: F401
 
     while True:

@@ -75,7 +75,7 @@ of work lost when one fails, so a larger one gains nothing (the default is at mo
 DESIGN_OVERHEAD = 4
 """Peak memory of building a design over its raw size (points x parameters x 8 bytes), measured
 for LHS and Sobol: the unit design, the scaled one and the Arrow columns written from it."""
-SAMPLED_POINTS = 32
+SAMPLED_POINTS = 12
 """Design points validated as full scenarios by :func:`validate_spec` (evenly spaced)."""
 SAMPLE_DESIGN_LIMIT = 2_000_000
 """Largest design (points x parameters) that :func:`validate_spec` builds to sample from."""
