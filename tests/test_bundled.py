@@ -236,11 +236,16 @@ def test_the_wheel_installs_and_runs_outside_the_repository(tmp_path):
     _sh([uv, "build", "--offline", "--quiet", "--out-dir", dist, ROOT], ROOT, env)
     (wheel,) = dist.glob("greatgame-*.whl")
     names = [n for n in zipfile.ZipFile(wheel).namelist() if ".dist-info/" not in n]
-    shipped = {n for n in names if n.startswith("sim/input/bundled/") and n.endswith(".yaml")}
+    data = (".yaml", ".csv", ".md")  # the YAML files and seeds/data/ (UN votes, SOURCES.md)
+    shipped = {n for n in names if n.startswith("sim/input/bundled/") and n.endswith(data)}
     expected = {
         f"sim/input/bundled/{folder}/{p.name}"
         for folder in ("seeds", "scenarios", "sweeps")
         for p in (ROOT / folder).glob("*.yaml")
+    } | {
+        f"sim/input/bundled/seeds/data/{p.name}"
+        for p in (ROOT / "seeds" / "data").iterdir()
+        if p.suffix in (".csv", ".md")
     }
     assert shipped == expected
     assert all(n.endswith(".py") for n in set(names) - shipped), sorted(set(names) - shipped)

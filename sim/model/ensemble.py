@@ -53,6 +53,7 @@ __all__ = [
     "begin_month",
     "ensemble_engine",
     "events_by_step",
+    "fixed_by_batch",
     "iter_ensemble",
     "noise_blocks",
     "prepare",
@@ -300,8 +301,7 @@ def prepare_swept(
     params = to_params(sc, state, reader)
     events = compile_events(sc)
     magnitudes = event_magnitudes(events, reader)
-    inert = {f"events.{e.id}.magnitude" for e in sc.events if not e.enabled}  # never fire
-    unread = sorted(set(swept) - reader.used - inert)
+    unread = _unread(sc, swept, reader)
     if unread:
         raise ValueError(
             f"cannot vary {', '.join(unread)} run by run: no array of the model reads it "
@@ -320,6 +320,32 @@ def prepare_swept(
         powers=list(sc.power_ids),
         population=np.array([s.population for s in sc.states], dtype=float),
     )
+
+
+def _unread(sc: Scenario, swept: Mapping[str, Any], reader: Reader) -> list[str]:
+    """The swept paths that no array read (a disabled event's magnitude counts as read)."""
+    inert = {f"events.{e.id}.magnitude" for e in sc.events if not e.enabled}  # never fire
+    return sorted(set(swept) - reader.used - inert)
+
+
+def fixed_by_batch(scenario: Scenario | LoadedScenario, paths: Sequence[str]) -> list[str]:
+    """The paths, of those given, that the ensemble engine cannot vary run by run.
+
+    Args:
+        scenario: The scenario.
+        paths: Scenario paths (``states.kazakhstan.population``...).
+
+    Returns:
+        Those no array of the model reads (a state's population: one vector weights the
+        influence index of a whole batch), in sorted order.
+    """
+    sc = scenario.scenario if isinstance(scenario, LoadedScenario) else scenario
+    probe = {p: np.zeros(1) for p in paths}
+    reader = Reader(probe, 1)
+    with np.errstate(all="ignore"):  # only which paths are read; the values are placeholders
+        to_params(sc, initial_state(sc, reader), reader)
+        event_magnitudes(compile_events(sc), reader)
+    return _unread(sc, probe, reader)
 
 
 def run_swept(

@@ -45,7 +45,7 @@ from sim.input.scenario import (
 )
 from sim.input.schema_errors import messages, model_at
 from sim.input.yamlsource import YamlSource, read_yaml
-from sim.model.ensemble import prepare_swept
+from sim.model.ensemble import fixed_by_batch
 from sim.model.limits import finite_problems, gib, memory_problem, run_bytes
 from sim.results.atomic import usable_path
 from sim.sweep.designs import MAX_POINTS, build_design, n_points
@@ -75,6 +75,11 @@ of work lost when one fails, so a larger one gains nothing (the default is at mo
 DESIGN_OVERHEAD = 4
 """Peak memory of building a design over its raw size (points x parameters x 8 bytes), measured
 for LHS and Sobol: the unit design, the scaled one and the Arrow columns written from it."""
+_FIXED_BY_BATCH = (
+    "the ensemble engine cannot vary it run by run (a state's population weights the influence "
+    "index of a whole batch)"
+)
+"""Why a number is left out of a sweep's parameters."""
 SAMPLED_POINTS = 12
 """Design points validated as full scenarios by :func:`validate_spec` (evenly spaced)."""
 SAMPLE_DESIGN_LIMIT = 2_000_000
@@ -320,7 +325,10 @@ def _check_parameters(
 
     if spec.parameters is None:
         ranges = {p: n.range for p, n in numbers.items() if n.range and n.range[0] < n.range[1]}
+        fixed = fixed_by_batch(loaded, list(ranges))
+        ranges = {p: r for p, r in ranges.items() if p not in fixed}
         ranges, excluded, why = _combinable(loaded, ranges)
+        excluded = {p: _FIXED_BY_BATCH for p in fixed} | excluded
         if why:
             problem(("parameters",), f"expected assumption ranges that can be combined: {why}")
         elif not ranges:
@@ -484,12 +492,14 @@ def _joint_problems(
     """
     stripped = loaded.model_copy(update={"raw": strip_provenance(loaded.raw, list(parameters))})
     names = list(parameters)
-    try:  # the engine varies each parameter run by run (a population, say, it cannot)
-        ends = {p: np.array([lo, hi], dtype=float) for p, (lo, hi) in parameters.items()}
-        with np.errstate(all="ignore"):  # only whether each path is read; values come later
-            prepare_swept(stripped, ends, [0, 0])
-    except ValueError as exc:
-        return [(("parameters",), f"expected parameters that a sweep can vary: {exc}")]
+    fixed = fixed_by_batch(stripped, names)  # the engine varies each one run by run?
+    if fixed:
+        return [
+            (
+                ("parameters",),
+                f"expected parameters that a sweep can vary: {', '.join(fixed)}: {_FIXED_BY_BATCH}",
+            )
+        ]
 
     def failed(values: dict[str, float], what: str) -> list[tuple[tuple[str, ...], str]]:
         try:
