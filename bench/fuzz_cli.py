@@ -966,6 +966,16 @@ def spec_matrix() -> list[tuple[str, str, dict]]:
 _SPEC_ROWS: list | None = None
 
 
+def _inputs(scratch: Path, spec: dict) -> tuple[dict[str, bytes], Path]:
+    """The case's sentinels (:func:`_layout`) and ``inputs/`` holding mini.yaml and ``spec``."""
+    sentinels = _layout(scratch)
+    inputs = scratch / "inputs"
+    inputs.mkdir()
+    shutil.copy(MINI, inputs / "mini.yaml")
+    (inputs / "spec.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
+    return sentinels, inputs
+
+
 def spec_case(number: int, index: int, rng: random.Random) -> CliCase:
     """Row ``index`` of :func:`spec_matrix`, run as ``greatgame sweep``."""
     global _SPEC_ROWS
@@ -974,12 +984,8 @@ def spec_case(number: int, index: int, rng: random.Random) -> CliCase:
     kind, label, spec = _SPEC_ROWS[index % len(_SPEC_ROWS)]
 
     def setup(scratch: Path) -> Plan:
-        sentinels = _layout(scratch)
-        inputs = scratch / "inputs"
-        inputs.mkdir()
-        shutil.copy(MINI, inputs / "mini.yaml")
+        sentinels, inputs = _inputs(scratch, spec)
         path = inputs / "spec.yaml"
-        path.write_text(yaml.safe_dump(spec, sort_keys=False))
         out = scratch / "work" / "sweep-out"
         argv = ["sweep", str(path), "--out", str(out), "-j", "1", "-q"]
         return Plan(argv, [str(scratch)], sentinels, no_leftover=str(out), nan_check=str(out))
@@ -1201,12 +1207,8 @@ def fs_case(number: int, index: int, bases: dict[str, Path]) -> CliCase:
     target, command, force = rows[index % len(rows)]
 
     def setup(scratch: Path) -> Plan:
-        sentinels = _layout(scratch)
-        inputs = scratch / "inputs"
-        inputs.mkdir()
+        sentinels, inputs = _inputs(scratch, FS_SPEC)
         scenario = inputs / "mini.yaml"
-        shutil.copy(MINI, scenario)
-        (inputs / "spec.yaml").write_text(yaml.safe_dump(FS_SPEC, sort_keys=False))
         got = _target(target, scratch, bases, command, sentinels)
         if got.get("nul"):
             raw = yaml.safe_load(MINI.read_text())
