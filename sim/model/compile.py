@@ -233,17 +233,10 @@ def to_params(
             [getattr(s, field) for s in states], lambda: [f"states.{s.id}.{field}" for s in states]
         )
 
-    def per_power(field: str, of: str = "") -> FloatArray:
-        owners = strat if of else powers
+    def per_strategy(field: str) -> FloatArray:
         return read.array(
-            [getattr(o, field) for o in owners],
-            lambda: [f"powers.{p.id}.{of}{field}" for p in powers],
-        )
-
-    def state_power(field: str, default: float | None = None) -> FloatArray:
-        return read.array(
-            [[getattr(s, field).get(p, default) for p in pids] for s in states],
-            lambda: [[f"states.{s.id}.{field}.{p}" for p in pids] for s in states],
+            [getattr(s, field) for s in strat],
+            lambda: [f"powers.{p.id}.strategy.{field}" for p in powers],
         )
 
     def response(kind: str) -> FloatArray:
@@ -255,20 +248,21 @@ def to_params(
             ],
         )
 
+    start = start if start is not None else initial_state(sc, read)
     russian = per_state("ethnic_russian_share")
-    kin = per_power("kin_minority_weight")
-    border = state_power("border", 0.0)
+    kin = _per_power(sc, read, "kin_minority_weight")
+    border = _state_power(sc, read, "border", 0.0)
     zeros = read.array(np.zeros((len(sids), len(pids))))
     params = Params(
-        a0=state_power("alignment"),
-        dep0=_dependence(sc, read),
-        budget=per_power("monthly_budget"),
+        a0=start.alignment.copy(),  # the initial state's arrays: read once, for both
+        dep0=start.dependence.copy(),
+        budget=_per_power(sc, read, "monthly_budget"),
         mix=read.array(
             [[s.lever_mix.aid, s.lever_mix.security, s.lever_mix.rhetoric] for s in strat],
             lambda: [[f"powers.{p.id}.strategy.lever_mix.{k}" for k in _LEVERS] for p in powers],
         ),
-        courting=per_power("courting", "strategy."),
-        threat_intensity=per_power("threat_intensity", "strategy."),
+        courting=per_strategy("courting"),
+        threat_intensity=per_strategy("threat_intensity"),
         court_response=response("court"),
         punish_response=response("punish"),
         priority=read.array(
@@ -281,11 +275,11 @@ def to_params(
         ),
         gdp_month=per_state("gdp") * 1000.0 / 12.0,
         exposure=np.clip(border + russian[:, :, None] * kin[:, None, :], 0.0, 1.0),
-        affinity=state_power("affinity", 0.0),
+        affinity=_state_power(sc, read, "affinity", 0.0),
         neutrality=per_state("neutrality"),
         peers=read.array(_peers(sc)),
-        trust0=state_power("trust"),
-        threat0=state_power("threat"),
+        trust0=start.trust.copy(),
+        threat0=start.threat.copy(),
         base_aid=zeros,
         base_security=zeros,
         base_courting=zeros,
@@ -293,22 +287,29 @@ def to_params(
         residual=zeros,
         model=model_arrays(sc.model, read),
     )
-    return status_quo(params, start if start is not None else initial_state(sc, read))
+    return status_quo(params, start)
 
 
 _LEVERS = ("aid", "security", "rhetoric")
 """The fields of ``LeverMix``, in the order of ``Params.mix``."""
 
 
-def _dependence(sc: Scenario, read: Reader) -> FloatArray:
-    """Initial dependence by channel, ``(B, S, P, K)``."""
+def _state_power(
+    sc: Scenario, read: Reader, field: str, default: float | None = None
+) -> FloatArray:
+    """A state field keyed by power (``alignment``, ``border``...), ``(B, S, P)``."""
     pids = sc.power_ids
     return read.array(
-        [[[getattr(s.dependence[p], c) for c in CHANNELS] for p in pids] for s in sc.states],
-        lambda: [
-            [[f"states.{s.id}.dependence.{p}.{c}" for c in CHANNELS] for p in pids]
-            for s in sc.states
-        ],
+        [[getattr(s, field).get(p, default) for p in pids] for s in sc.states],
+        lambda: [[f"states.{s.id}.{field}.{p}" for p in pids] for s in sc.states],
+    )
+
+
+def _per_power(sc: Scenario, read: Reader, field: str) -> FloatArray:
+    """A power's own field (``credibility``, ``monthly_budget``...), ``(B, P)``."""
+    return read.array(
+        [getattr(p, field) for p in sc.powers],
+        lambda: [f"powers.{p.id}.{field}" for p in sc.powers],
     )
 
 
@@ -325,28 +326,23 @@ def initial_state(sc: Scenario, reader: Reader | None = None) -> WorldState:
     read = reader or Reader()
     pids = sc.power_ids
     n_s, n_p = len(sc.states), len(pids)
-
-    def grid(field: str) -> FloatArray:
-        return read.array(
-            [[getattr(s, field)[p] for p in pids] for s in sc.states],
-            lambda: [[f"states.{s.id}.{field}.{p}" for p in pids] for s in sc.states],
-        )
-
-    def per_power(field: str) -> FloatArray:
-        return read.array(
-            [getattr(p, field) for p in sc.powers], lambda: [f"powers.{p}.{field}" for p in pids]
-        )
-
+    dependence = read.array(
+        [[[getattr(s.dependence[p], c) for c in CHANNELS] for p in pids] for s in sc.states],
+        lambda: [
+            [[f"states.{s.id}.dependence.{p}.{c}" for c in CHANNELS] for p in pids]
+            for s in sc.states
+        ],
+    )
     return WorldState(
-        alignment=grid("alignment"),
-        trust=grid("trust"),
-        threat=grid("threat"),
-        dependence=_dependence(sc, read),
+        alignment=_state_power(sc, read, "alignment"),
+        trust=_state_power(sc, read, "trust"),
+        threat=_state_power(sc, read, "threat"),
+        dependence=dependence,
         membership=read.array(_membership(sc)),
         insecurity=read.array(np.zeros(n_s)),
-        credibility=per_power("credibility"),
-        capacity=per_power("military_capacity"),
-        attention=per_power("attention"),
+        credibility=_per_power(sc, read, "credibility"),
+        capacity=_per_power(sc, read, "military_capacity"),
+        attention=_per_power(sc, read, "attention"),
         budget_factor=read.array(np.ones(n_p)),
         extra_aid=read.array(np.zeros((n_s, n_p))),
         extra_security=read.array(np.zeros((n_s, n_p))),
