@@ -7,6 +7,7 @@ across runs with a median and a 90% interval (the 5th to 95th percentile):
   change, largest gain first;
 - :func:`patron_changes`: each state's primary patron at the start and at the end (the most
   common across runs) and the share of runs in which it changed;
+- :func:`largest_change`: the state and power whose median alignment changed most;
 - :func:`crossovers`: for each state, the pairs of powers whose order in its median alignment
   differs between the start and the end, with the month the median crossed and the 90% interval
   of the crossing month over the runs that cross;
@@ -18,25 +19,37 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["crossovers", "influence_changes", "patron_changes", "summary"]
+__all__ = ["crossovers", "influence_changes", "largest_change", "patron_changes", "summary"]
 
 _Q = (0.05, 0.5, 0.95)
 
 
-def _cube(table: pd.DataFrame, variable: str, key: str) -> tuple[np.ndarray, list, list, list]:
-    """A variable as an array ``(runs, records, ids)`` (or ``(runs, records, S, P)``)."""
+def _array(table: pd.DataFrame, variable: str, *keys: str) -> tuple[np.ndarray, list[str], list]:
+    """A variable as ``(runs, records, *ids)``, with the records' dates and the ids of each key.
+
+    Args:
+        table: A long results table.
+        variable: The variable.
+        *keys: ``"power"``, or ``"state", "power"``: the id columns, in array order.
+
+    Returns:
+        The array, the ``YYYY-MM`` date of each record, and one id list per key (table order).
+    """
     rows = table[table["variable"] == variable]
     if rows.empty:
         raise ValueError(f"no {variable} rows in the table")
     runs = sorted(rows["run"].unique())
     steps = sorted(rows["step"].unique())
     dates = rows.drop_duplicates("step").set_index("step")["date"].astype(str).loc[steps].tolist()
-    names = list(dict.fromkeys(rows[key].astype(str)))
-    rows = rows.assign(**{key: rows[key].astype(str)})
-    wide = rows.pivot_table(index=["run", "step"], columns=key, values="value", observed=True)[
-        names
-    ]
-    return wide.to_numpy().reshape(len(runs), len(steps), len(names)), runs, dates, names
+    rows = rows.assign(**{k: rows[k].astype(str) for k in keys})
+    ids = [list(dict.fromkeys(rows[k])) for k in keys]
+    *index, column = keys
+    wide = rows.pivot_table(
+        index=["run", "step", *index], columns=column, values="value", observed=True
+    )
+    full = pd.MultiIndex.from_product([runs, steps, *ids[:-1]], names=wide.index.names)
+    cube = wide.reindex(full)[ids[-1]].to_numpy()
+    return cube.reshape(len(runs), len(steps), *(len(i) for i in ids)), dates, ids
 
 
 def influence_changes(table: pd.DataFrame) -> pd.DataFrame:
@@ -46,7 +59,7 @@ def influence_changes(table: pd.DataFrame) -> pd.DataFrame:
         ``power, start, end, change, change_p5, change_p95``: medians across runs, and the 90%
         interval of the per-run change.
     """
-    cube, _, _, powers = _cube(table, "influence", "power")
+    cube, _, (powers,) = _array(table, "influence", "power")
     start, end = cube[:, 0], cube[:, -1]
     change = end - start
     low, mid, high = np.quantile(change, _Q, axis=0)
@@ -65,23 +78,20 @@ def influence_changes(table: pd.DataFrame) -> pd.DataFrame:
 
 def _alignment(table: pd.DataFrame) -> tuple[np.ndarray, list[str], list[str], list[str]]:
     """Alignment as ``(runs, records, states, powers)``, with dates, states and powers."""
-    rows = table[table["variable"] == "alignment"]
-    if rows.empty:
-        raise ValueError("no alignment rows in the table")
-    states = list(dict.fromkeys(rows["state"].astype(str)))
-    powers = list(dict.fromkeys(rows["power"].astype(str)))
-    runs = sorted(rows["run"].unique())
-    steps = sorted(rows["step"].unique())
-    dates = rows.drop_duplicates("step").set_index("step")["date"].astype(str).loc[steps].tolist()
-    rows = rows.assign(state=rows["state"].astype(str), power=rows["power"].astype(str))
-    wide = rows.pivot_table(
-        index=["run", "step", "state"], columns="power", values="value", observed=True
-    )
-    wide = wide.reindex(pd.MultiIndex.from_product([runs, steps, states], names=wide.index.names))[
-        powers
-    ]
-    cube = wide.to_numpy().reshape(len(runs), len(steps), len(states), len(powers))
+    cube, dates, (states, powers) = _array(table, "alignment", "state", "power")
     return cube, dates, states, powers
+
+
+def largest_change(table: pd.DataFrame) -> tuple[str, str, float]:
+    """The state and power whose median alignment changed most over the period, and by how much.
+
+    Returns:
+        ``(state, power, median change)``, the change of largest size (either sign).
+    """
+    cube, _, states, powers = _alignment(table)
+    change = np.median(cube[:, -1] - cube[:, 0], axis=0)  # (states, powers)
+    s, p = np.unravel_index(np.argmax(np.abs(change)), change.shape)
+    return states[int(s)], powers[int(p)], float(change[s, p])
 
 
 def patron_changes(table: pd.DataFrame) -> pd.DataFrame:

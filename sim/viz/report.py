@@ -16,7 +16,6 @@ import json
 from pathlib import Path
 from typing import Any, NamedTuple
 
-import numpy as np
 import pandas as pd
 
 from sim.input.errors import OutputError, Problem, ScenarioError, did_you_mean
@@ -355,17 +354,14 @@ def _findings(table: pd.DataFrame) -> list[str]:
 def _attribution(run: RunFolder) -> list[str]:
     """Why the largest mover moved: channels and the events with the largest effects."""
     from sim.results.attribution import attribute
-    from sim.results.findings import _alignment
+    from sim.results.findings import largest_change
 
-    cube, _, states, powers = _alignment(run.table)
-    change = np.median(cube[:, -1] - cube[:, 0], axis=0)  # (states, powers)
-    s, p = np.unravel_index(np.argmax(np.abs(change)), change.shape)
-    state, power = states[int(s)], powers[int(p)]
+    state, power, change = largest_change(run.table)
     attr = attribute(run.scenario, run.manifest["seeds"], state, power, where=str(run.path))
     out = [
         "<h2>Attribution</h2>",
         f"<p>The largest median change is {label(state)}'s alignment with {label(power)} "
-        f"({change[s, p]:+.3f}). Its change split by channel, and by the events with the largest "
+        f"({change:+.3f}). Its change split by channel, and by the events with the largest "
         "effects (each switched off in turn with the same seeds); each part adds up to the total."
         "</p>",
     ]
