@@ -55,3 +55,13 @@ def serial_sweep(spec: Path, out: Path):
     from sim.sweep.run import read_sweep_results, run_sweep
 
     return read_sweep_results(run_sweep(spec, out, executor="serial", progress=False))
+
+
+def mini_results(out: Path) -> Path:
+    """A results folder of ``greatgame run`` on mini.yaml: 3 replicates, root seed 2."""
+    from sim.cli import main
+
+    assert (
+        main(["run", str(DATA / "mini.yaml"), "-r", "3", "--seed", "2", "-o", str(out), "-q"]) == 0
+    )
+    return out

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import DATA
+from conftest import DATA, mini_results
 from test_report import _chromium  # the one rule for finding Chromium (GREATGAME_REQUIRE_CHROMIUM)
 
 from sim.cli import main
@@ -23,11 +23,7 @@ STATES = ("Alpha", "Beta", "Gamma")  # the state names of tests/data/mini.yaml
 
 @pytest.fixture(scope="module")
 def results(tmp_path_factory):
-    out = tmp_path_factory.mktemp("dashboard") / "mini"
-    assert (
-        main(["run", str(DATA / "mini.yaml"), "-r", "3", "--seed", "2", "-o", str(out), "-q"]) == 0
-    )
-    return out
+    return mini_results(tmp_path_factory.mktemp("dashboard") / "mini")
 
 
 def test_without_the_dashboard_extra_it_says_what_to_install(monkeypatch, capsys):

@@ -9,18 +9,14 @@ from html.parser import HTMLParser
 
 import pytest
 import yaml
-from conftest import DATA
+from conftest import DATA, mini_results
 
 from sim.cli import main
 
 
 @pytest.fixture(scope="module")
 def results(tmp_path_factory):
-    out = tmp_path_factory.mktemp("report") / "mini"
-    assert (
-        main(["run", str(DATA / "mini.yaml"), "-r", "3", "--seed", "2", "-o", str(out), "-q"]) == 0
-    )
-    return out
+    return mini_results(tmp_path_factory.mktemp("report") / "mini")
 
 
 @pytest.fixture(scope="module")
