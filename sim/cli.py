@@ -11,6 +11,7 @@ with ``--debug``; each line cut at :data:`MAX_LINE` characters unless ``--verbos
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import shutil
@@ -180,16 +181,134 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     from sim.results.validation import validate
 
     loaded = load_verified(resolve_scenario(args.scenario), args.evidence)
-    _check_runnable(loaded, args.replicates, args.allow_large)
-    results = validate(loaded, replicates=args.replicates, seed=args.seed, engine=args.engine)
-    print(f"{args.scenario}: stylized facts over {args.replicates} runs (seed {args.seed})")
+    if args.prior is not None:
+        return _validate_prior(args, loaded)
+    replicates = args.replicates or VALIDATE_REPLICATES
+    _check_runnable(loaded, replicates, args.allow_large)
+    results = validate(loaded, replicates=replicates, seed=args.seed, engine=args.engine)
+    passed = sum(r.passed for r in results)
+    if args.json:
+        record = {"scenario": loaded.scenario.meta.name, "seed": args.seed}
+        facts = [dataclasses.asdict(r) for r in results]
+        print(json.dumps(record | {"replicates": replicates, "facts": facts}, indent=2))
+        return 0 if passed == len(results) else 1
+    print(f"{args.scenario}: stylized facts over {replicates} runs (seed {args.seed})")
     for r in results:
         print(f"({r.key}) {'PASS' if r.passed else 'FAIL'}  {r.claim}")
         print(f"      measured: {r.measured}")
         print(f"      required: {r.threshold}")
-    passed = sum(r.passed for r in results)
     print(f"{passed} passed, {len(results) - passed} failed")
     return 0 if passed == len(results) else 1
+
+
+VALIDATE_REPLICATES = 30
+"""Runs per variant of ``greatgame validate`` without ``--prior``."""
+PRIOR_REPLICATES = 10
+"""Runs per point and variant of ``greatgame validate --prior N``."""
+_PRIOR_SPEC = "greatgame validate --prior"
+"""The file that problems of the prior's design name until they are put in the user's terms."""
+_PRIOR_OPTIONS: dict[str | int, tuple[str, ...]] = {
+    "samples": ("--prior",),
+    "replicates": ("--replicates",),
+    "parameters": ("assumption ranges",),
+}
+"""The option or part of the scenario that a field of the prior's sweep spec stands for."""
+
+
+def _validate_prior(args: argparse.Namespace, loaded: LoadedScenario) -> int:
+    """``greatgame validate --prior N``: the facts' pass rates over the assumption box.
+
+    The box is the default parameter set of a sweep (every number with an assumption range
+    that can vary on its own, :func:`sim.sweep.spec.validate_spec`), sampled by its Latin
+    hypercube of ``N`` points (:func:`sim.sweep.designs.build_design`, seeded from ``--seed``);
+    :func:`sim.results.validation.prior_pass_rates` measures the facts at each point.
+    """
+    import textwrap
+
+    from sim.input.errors import Problem
+    from sim.input.params import collect_numbers
+    from sim.results.validation import VARIANTS, prior_pass_rates
+    from sim.sweep.designs import build_design, design_seed
+    from sim.sweep.spec import strip_provenance, validate_spec
+
+    replicates = args.replicates or PRIOR_REPLICATES
+    _check_runnable(loaded, replicates, args.allow_large)
+    if not any(n.range and n.range[0] < n.range[1] for n in collect_numbers(loaded.raw)):
+        raise ScenarioError(
+            [
+                Problem(
+                    str(loaded.path),
+                    (),
+                    "expected numbers with an assumption range (assumption: {range: [low, "
+                    "high]}) for --prior to sample, found none: every number of the scenario "
+                    "is fixed",
+                )
+            ]
+        )
+    spec = {
+        "scenario": str(loaded.path.resolve()),
+        "design": "lhs",
+        "samples": args.prior,
+        "replicates": replicates,
+        "seed": args.seed,
+    }
+    try:
+        plan = validate_spec(spec, _PRIOR_SPEC, allow_large=args.allow_large)
+    except ScenarioError as exc:  # the spec is ours: name the option or the ranges instead
+        raise ScenarioError(
+            [
+                Problem(str(loaded.path), _PRIOR_OPTIONS.get(p.loc[0], p.loc), p.message)
+                if p.file == _PRIOR_SPEC and p.loc
+                else p
+                for p in exc.problems
+            ]
+        ) from None
+    names = list(plan.parameters)
+    values = build_design("lhs", plan.parameters, args.prior, args.seed)
+    base = loaded.model_copy(update={"raw": strip_provenance(loaded.raw, names)})
+    started = time.perf_counter()
+    rates = prior_pass_rates(
+        base,
+        {path: values[:, j] for j, path in enumerate(names)},
+        seed=args.seed,
+        replicates=replicates,
+        engine=args.engine,
+    )
+    took = time.perf_counter() - started
+    name, n = loaded.scenario.meta.name, args.prior
+    if args.json:
+        record = rates.to_dict() | {
+            "scenario": name,
+            "design": "lhs",
+            "design_seed": design_seed(args.seed),
+            "parameters": len(names),
+            "fixed": len(plan.excluded),
+        }
+        print(json.dumps(record, indent=2))
+        return 0
+    print(
+        f"{name}: stylized facts over a {n}-point Latin hypercube of its {len(names)} "
+        f"assumption ranges,\n{replicates} runs per point and variant ({args.engine} engine)"
+    )
+    print(
+        f"seed {args.seed}: design seed {design_seed(args.seed)}, run seeds "
+        f"SeedSequence({args.seed}).spawn({n * replicates}) "
+        f"(run r of point i: i * {replicates} + r)"
+    )
+    if plan.excluded:
+        print(
+            f"{len(plan.excluded)} ranged numbers held at their values (they cannot vary on "
+            "their own: lever-mix shares, populations)"
+        )
+    print(f"{'fact':5} {'claim':60} {'pass rate':>9} {'passed':>11}")
+    for f in rates.facts:
+        claim = textwrap.shorten(f.claim, 60, placeholder="...")
+        print(f"({f.key}){'':2} {claim:60} {f.rate:9.1%} {f'{f.passed}/{f.n}':>11}")
+    print(
+        f"all facts pass at {rates.all_pass_rate:.1%} of the points ({rates.all_pass}/{n}); "
+        f"{n * replicates * len(VARIANTS):,} runs in {took:.1f} s"
+    )
+    return 0
 
 
 def _cmd_events(args: argparse.Namespace) -> int:
@@ -699,8 +818,27 @@ def _parser() -> argparse.ArgumentParser:
         default="baseline_2022",
         help=f"scenario YAML file, {_BUNDLED_HELP} (default: baseline_2022)",
     )
-    p.add_argument("--replicates", "-r", type=_positive, default=30, help="runs (default 30)")
-    p.add_argument("--seed", type=_non_negative, default=0, help="root seed (default 0)")
+    p.add_argument(
+        "--replicates",
+        "-r",
+        type=_positive,
+        help=f"runs per variant (default {VALIDATE_REPLICATES}; with --prior, per point and "
+        f"variant, default {PRIOR_REPLICATES})",
+    )
+    p.add_argument(
+        "--seed",
+        type=_non_negative,
+        default=0,
+        help="root seed of the runs and the design (default 0)",
+    )
+    p.add_argument(
+        "--prior",
+        type=_positive,
+        metavar="N",
+        help="instead, each fact's pass rate over an N-point Latin hypercube of every "
+        "assumption range of the scenario (its whole assumption box)",
+    )
+    p.add_argument("--json", action="store_true", help="print one JSON object")
     _engine_argument(p)
     p.add_argument("--evidence", metavar="DIR", help=_EVIDENCE_HELP)
     p.add_argument("--allow-large", action="store_true", help=_ALLOW_LARGE_HELP)
@@ -751,7 +889,7 @@ EXAMPLES = {
     "run": "greatgame run baseline_2022 --seed 7 --replicates 30 --out results/b30",
     "check": "greatgame check scenarios/no_war.yaml --strict",
     "observe": "greatgame observe results/b30 --date 2022-03 --json",
-    "validate": "greatgame validate baseline_2022 --replicates 30 --seed 1",
+    "validate": "greatgame validate baseline_2022 --prior 200 --replicates 10 --seed 1",
     "scenarios": "greatgame scenarios --json",
     "events": "greatgame events --json",
     "new": "greatgame new kz_neutral --extends baseline_2022",

@@ -12,31 +12,53 @@ Variants are built from the validated scenario itself:
 A variant is run with the same seeds as the scenario (common random numbers), so the difference
 between the two is free of sampling noise; a change of 0.005 is the smallest the facts treat as
 real, and rises or falls "over a period" must exceed 0.01 (or 0.02 where stated).
+
+:func:`prior_pass_rates` measures the facts at many parameter points (such as a Latin hypercube
+of the scenario's assumption ranges, ``greatgame validate --prior N``) and counts how often each
+holds: the runs of a batch of points are simulated together and handed to one :class:`Context`
+per point.
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
+from tqdm.auto import tqdm
 
+from sim.input.params import with_values
 from sim.input.scenario import LoadedScenario, Scenario, validate_document
-from sim.model.dynamics import hedging_index
+from sim.model.dynamics import FloatArray, hedging_index
+from sim.model.ensemble import DEFAULT_CHUNK, Ensemble, prepare_swept, simulate_ensemble
 from sim.model.metrics import VOTES, Batch, VoteRule, influence, predicted_vote
 from sim.results.runner import replicate_seeds, simulate_replicates
 
-__all__ = ["FACTS", "Context", "FactResult", "validate"]
+__all__ = [
+    "FACTS",
+    "VARIANTS",
+    "Context",
+    "FactRate",
+    "FactResult",
+    "PriorRates",
+    "prior_pass_rates",
+    "validate",
+]
+
+
+def _disabled(raw: dict, drop: Callable[[dict], bool]) -> dict:
+    """A copy of a scenario document with every event for which ``drop(event)`` is true off."""
+    raw = copy.deepcopy(raw)
+    for event in raw.get("events") or []:
+        if drop(event):
+            event["enabled"] = False
+    return raw
 
 
 def _without(loaded: LoadedScenario, drop: Callable[[dict], bool]) -> Scenario:
     """The scenario with every event for which ``drop(event)`` is true switched off."""
-    raw = copy.deepcopy(loaded.raw)
-    for event in raw.get("events") or []:
-        if drop(event):
-            event["enabled"] = False
-    return validate_document(raw, loaded.path)
+    return validate_document(_disabled(loaded.raw, drop), loaded.path)
 
 
 def _is_war_shock(event: dict) -> bool:
@@ -45,6 +67,14 @@ def _is_war_shock(event: dict) -> bool:
 
 def _is_border_war(event: dict) -> bool:
     return event.get("type") == "border_conflict"
+
+
+VARIANTS: dict[str, Callable[[dict], bool] | None] = {
+    "scenario": None,
+    "no_war": _is_war_shock,
+    "no_border_war": _is_border_war,
+}
+"""The runs a :class:`Context` makes: each variant by the events it switches off (None: none)."""
 
 
 class Context:
@@ -56,6 +86,11 @@ class Context:
         seed: Root seed.
         engine: Engine name (see :mod:`sim.model.engines`).
         progress: Show a progress bar per variant (None: on a terminal, for more than 10 runs).
+        runs: Runs made elsewhere, by variant (a key of :data:`VARIANTS`); when given, nothing
+            is simulated here and a variant missing from them is a ``ValueError`` (the facts
+            report it as not applicable), and ``replicates`` and ``seed`` are not used.
+        scenario: The scenario those runs are of, when it is not ``loaded.scenario`` (a point
+            of a design: the facts read its numbers, such as the states' neutrality).
     """
 
     def __init__(
@@ -65,22 +100,29 @@ class Context:
         seed: int = 0,
         engine: str = "ensemble",
         progress: bool | None = None,
+        *,
+        runs: Mapping[str, Batch] | None = None,
+        scenario: Scenario | None = None,
     ) -> None:
         self.loaded = loaded
         self.progress = progress
-        self.scenario = loaded.scenario
-        self.seeds = replicate_seeds(seed, replicates)
+        self.scenario = loaded.scenario if scenario is None else scenario
         self.engine = engine
-        self._runs: dict[str, Batch] = {}
+        self._given = runs is not None
+        self._runs: dict[str, Batch] = dict(runs or {})
+        if runs is None:
+            self.seeds = replicate_seeds(seed, replicates)
+        else:
+            first = next(iter(self._runs.values()), None)
+            self.seeds = [] if first is None else [int(s) for s in first.seeds]
 
     def runs(self, variant: str = "scenario") -> Batch:
         """Runs of ``scenario``, ``no_war`` or ``no_border_war``."""
         if variant not in self._runs:
-            sc = {
-                "scenario": lambda: self.scenario,
-                "no_war": lambda: _without(self.loaded, _is_war_shock),
-                "no_border_war": lambda: _without(self.loaded, _is_border_war),
-            }[variant]()
+            if self._given:
+                raise ValueError(f"no runs of the variant {variant!r} were given")
+            drop = VARIANTS[variant]
+            sc = self.scenario if drop is None else _without(self.loaded, drop)
             self._runs[variant] = simulate_replicates(
                 sc, self.seeds, self.engine, self.progress, desc=variant
             )
@@ -272,7 +314,11 @@ def validate(
     Returns:
         One result per fact.
     """
-    ctx = Context(loaded, replicates, seed, engine, progress)
+    return _measure(Context(loaded, replicates, seed, engine, progress))
+
+
+def _measure(ctx: Context) -> list[FactResult]:
+    """Every fact on the runs of a context; one that cannot be measured fails with the reason."""
     out = []
     for i, fact in enumerate(FACTS):
         try:
@@ -281,3 +327,195 @@ def validate(
             key = "abcdefgh"[i]
             out.append(FactResult(key, "(not applicable)", f"cannot measure: {exc}", "-", False))
     return out
+
+
+@dataclass(frozen=True)
+class FactRate:
+    """How often one fact held over the points of a design.
+
+    Attributes:
+        key: The fact's label, (a) to (h).
+        claim: The stylized fact.
+        passed: Points at which it held.
+        n: Points.
+    """
+
+    key: str
+    claim: str
+    passed: int
+    n: int
+
+    @property
+    def rate(self) -> float:
+        """Share of the points at which the fact held."""
+        return self.passed / self.n
+
+
+@dataclass(frozen=True)
+class PriorRates:
+    """The stylized facts' pass rates over the points of a design (:func:`prior_pass_rates`).
+
+    Attributes:
+        prior: Points of the design, ``N``.
+        seed: Root seed of the run seeds.
+        replicates: Runs per point and variant, ``R``.
+        engine: The engine that ran them.
+        facts: One rate per fact, in the order of :data:`FACTS`.
+        passed: Whether each fact held at each point, ``(N, facts)`` booleans.
+        results: Each point's results, as :func:`validate` gives them for one scenario.
+    """
+
+    prior: int
+    seed: int
+    replicates: int
+    engine: str
+    facts: list[FactRate]
+    passed: np.ndarray
+    results: list[list[FactResult]]
+
+    @property
+    def all_pass(self) -> int:
+        """Points at which every fact held."""
+        return int(self.passed.all(axis=1).sum())
+
+    @property
+    def all_pass_rate(self) -> float:
+        """Share of the points at which every fact held."""
+        return self.all_pass / self.prior
+
+    def to_dict(self) -> dict:
+        """The rates as JSON-ready data (what ``greatgame validate --prior N --json`` prints)."""
+        return {
+            "prior": self.prior,
+            "seed": self.seed,
+            "replicates": self.replicates,
+            "engine": self.engine,
+            "facts": [
+                {"key": f.key, "claim": f.claim, "passed": f.passed, "n": f.n, "rate": f.rate}
+                for f in self.facts
+            ],
+            "all_pass": self.all_pass,
+            "all_pass_rate": self.all_pass_rate,
+        }
+
+
+def _trajectories(ens: Ensemble) -> Batch:
+    """A prepared batch simulated, its trajectories without event logs (no fact reads them)."""
+    values = simulate_ensemble(ens, "trajectories")
+    return Batch(
+        seeds=np.asarray(ens.seeds).astype(np.int64),
+        dates=ens.dates,
+        states=ens.states,
+        powers=ens.powers,
+        population=ens.population,
+        values=values,
+    )
+
+
+def _take(batch: Batch, runs: slice) -> Batch:
+    """The runs ``runs`` of a batch (views of its arrays, not copies)."""
+    return Batch(
+        seeds=batch.seeds[runs],
+        dates=batch.dates,
+        states=batch.states,
+        powers=batch.powers,
+        population=batch.population,
+        values={k: v[runs] for k, v in batch.values.items()},
+        events=batch.events[runs],
+    )
+
+
+def prior_pass_rates(
+    loaded: LoadedScenario,
+    design: Mapping[str, FloatArray],
+    seed: int = 0,
+    replicates: int = 10,
+    engine: str = "ensemble",
+    progress: bool | None = None,
+) -> PriorRates:
+    """Measure every stylized fact at each point of a design and count how often each holds.
+
+    Point ``i`` is the scenario with the value ``design[path][i]`` written at each path
+    (:func:`sim.input.params.with_values`); its facts are measured on ``replicates`` runs of
+    that scenario and of each of its :data:`VARIANTS`, all with the same seeds (common random
+    numbers between the variants of a point). Run ``r`` of point ``i`` has seed
+    ``replicate_seeds(seed, N * R)[i * R + r]``, so every point has its own noise and the rates
+    depend only on the design, ``seed`` and ``replicates``. The ensemble engine simulates the
+    runs of up to :data:`sim.model.ensemble.DEFAULT_CHUNK` of them at once per variant,
+    compiled once (:func:`sim.model.ensemble.run_swept`); another engine runs each point's
+    scenario on its own, with the same numbers. A fact that cannot be measured at a point
+    fails there.
+
+    Args:
+        loaded: The scenario; each number at a path of ``design`` must accept that path's
+            values (a sweep strips their provenance first:
+            :func:`sim.sweep.spec.strip_provenance`).
+        design: Scenario path to one value per point, ``(N,)`` each (at least one path).
+        seed: Root seed of the run seeds.
+        replicates: Runs per point and variant.
+        engine: Engine name.
+        progress: Show a progress bar over the points (None: on a terminal, for more than 10
+            points).
+
+    Returns:
+        The rates, with whether each fact held at each point.
+
+    Raises:
+        ValueError: For no paths, no points, values of unequal lengths or fewer than one
+            replicate.
+        ScenarioError: When a point's values do not make a valid scenario.
+    """
+    names = list(design)
+    columns = [np.asarray(design[p], dtype=float) for p in names]
+    n = len(columns[0]) if columns else 0
+    if not names or n < 1 or any(c.shape != (n,) for c in columns):
+        shapes = ", ".join(f"{p}: {np.shape(c)}" for p, c in zip(names, columns, strict=True))
+        raise ValueError(f"expected paths with one value per point, at least one; found {shapes}")
+    if replicates < 1:
+        raise ValueError(f"expected at least one replicate, found {replicates}")
+    values = np.stack(columns, axis=1)
+    seeds = np.asarray(replicate_seeds(seed, n * replicates), dtype=np.int64)
+    ensemble = engine == "ensemble"
+    structures: dict[str, Scenario] = {}  # ensemble: each variant compiled once per chunk
+    bases: dict[str, LoadedScenario] = {}  # else: each variant's point written in and run
+    for v, drop in VARIANTS.items():
+        if ensemble:
+            structures[v] = loaded.scenario if drop is None else _without(loaded, drop)
+        else:
+            raw = loaded.raw if drop is None else _disabled(loaded.raw, drop)
+            bases[v] = loaded.model_copy(update={"raw": raw})
+    per_chunk = max(1, DEFAULT_CHUNK // replicates) if ensemble else 1
+    disable = (True if n <= 10 else None) if progress is None else not progress
+    results: list[list[FactResult]] = []
+    with tqdm(total=n, desc="prior points", unit="point", disable=disable) as bar:
+        for lo in range(0, n, per_chunk):
+            hi = min(lo + per_chunk, n)
+            chunk_seeds = seeds[lo * replicates : hi * replicates]
+            batches: dict[str, Batch] = {}
+            if ensemble:
+                rows = np.repeat(values[lo:hi], replicates, axis=0)
+                swept = {p: rows[:, j] for j, p in enumerate(names)}
+                for v, sc in structures.items():
+                    batches[v] = _trajectories(prepare_swept(sc, swept, chunk_seeds))
+            for i in range(lo, hi):
+                point = dict(zip(names, values[i].tolist(), strict=True))
+                own = slice((i - lo) * replicates, (i - lo + 1) * replicates)
+                if ensemble:
+                    runs = {v: _take(b, own) for v, b in batches.items()}
+                else:
+                    point_seeds = [int(s) for s in chunk_seeds[own]]
+                    runs = {
+                        v: simulate_replicates(with_values(base, point), point_seeds, engine, False)
+                        for v, base in bases.items()
+                    }
+                ctx = Context(loaded, engine=engine, runs=runs, scenario=with_values(loaded, point))
+                results.append(_measure(ctx))
+                bar.update(1)
+    passed = np.array([[r.passed for r in point] for point in results], dtype=bool)
+    facts = []
+    for j, first in enumerate(results[0]):
+        claims = [point[j].claim for point in results if point[j].claim != "(not applicable)"]
+        facts.append(
+            FactRate(first.key, claims[0] if claims else first.claim, int(passed[:, j].sum()), n)
+        )
+    return PriorRates(n, seed, replicates, engine, facts, passed, results)
