@@ -645,7 +645,9 @@ def _drain(
         finished, _ = wait(list(pending), timeout=_CHECK_EVERY_S, return_when=FIRST_COMPLETED)
         if not finished and check_alive is not None:
             check_alive()  # raises SchedulerUnreachable once the client has given up
-        for future in finished:
+        # several may finish at once: write them in chunk order, so what is on disk when a
+        # write fails does not depend on which future the set yields first
+        for future in sorted(finished, key=lambda f: pending[f].index):
             job = pending.pop(future)
             try:
                 result: ChunkOutput = future.result()
