@@ -1,8 +1,9 @@
 """The ``greatgame`` command line.
 
-Commands: ``run``, ``check``, ``scenarios``, ``schema``, ``evidence``, ``observe``, ``validate``,
-``sweep``, ``analyze``, ``plot``, ``compare``, ``report``, ``dashboard``. A scenario argument is a
-file or the name of a bundled scenario (:func:`sim.input.bundled.resolve_scenario`).
+Commands: ``run``, ``check``, ``scenarios``, ``schema``, ``evidence``, ``observe``, ``votes``,
+``validate``, ``sweep``, ``analyze``, ``screen``, ``plot``, ``compare``, ``report``,
+``dashboard``. A scenario argument is a file or the name of a bundled scenario
+(:func:`sim.input.bundled.resolve_scenario`).
 
 Bad input ends with exit status 2 and one line per problem on standard error (a traceback only
 with ``--debug``; each line cut at :data:`MAX_LINE` characters unless ``--verbose``).
@@ -172,6 +173,38 @@ def _cmd_observe(args: argparse.Namespace) -> int:
         patron = f"{r['primary_patron']} {r['patron_share']:.0%}"
         cells = " ".join(f"{r[p]:7.3f}" for p in powers)
         print(f"{r['state']:14} {vote:>10} {patron:>14} {r['hedging']:8.3f} {cells}")
+    return 0
+
+
+def _cmd_votes(args: argparse.Namespace) -> int:
+    from sim.input.resolutions import load_resolutions, resolve_resolutions
+    from sim.results.folder import read_run_folder
+    from sim.results.votes import VOTES, predict_folder
+
+    run = read_run_folder(args.results)
+    resolutions = load_resolutions(resolve_resolutions(args.resolutions), run.scenario.power_ids)
+    report = predict_folder(run, resolutions)
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return 0
+    print(
+        f"{args.results}: UN General Assembly votes of the vote model ({report['model']}), "
+        f"probabilities averaged over {report['runs']} run(s)"
+    )
+    for r in report["resolutions"]:
+        about = ", ".join(
+            [
+                f"condemns {r['condemns']}" if r["condemns"] else "condemns no power",
+                r["measure"],
+                f"issues {' '.join(r['issues'])}" if r["issues"] else "no issue codes",
+            ]
+        )
+        month = r["month"]
+        print(f"\n{r['id']} ({r['date']}) {r['title']}: {about}; alignment at the end of {month}")
+        print(f"  {'state':14} {'vote':8} " + " ".join(f"{v:>7}" for v in VOTES))
+        for state, cell in r["states"].items():
+            cells = " ".join(f"{cell['p'][v]:7.2f}" for v in VOTES)
+            print(f"  {state:14} {cell['vote']:8} {cells}")
     return 0
 
 
@@ -550,6 +583,40 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_screen(args: argparse.Namespace) -> int:
+    from sim.input.bundled import resolve_scenario
+    from sim.input.scenario import load_scenario
+    from sim.sweep.screening import ROUNDING, screen
+
+    loaded = load_scenario(resolve_scenario(args.scenario))
+    _check_runnable(loaded, 1, False)
+    result = screen(loaded, seed=args.seed)
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=2))
+        return 0
+    print(
+        f"{result.scenario}: each ranged number at the low and the high end of its range, the "
+        f"rest at their values;\n{result.runs:,} runs with one seed ({result.run_seed}, from "
+        f"--seed {result.seed}), effect = largest |run - baseline| over every output"
+    )
+    print(f"{'effect':>9}  {'end':4}  {'path':52}  {'range':>17}  output")
+    for e in result.ranked():
+        effect = "0 inert" if e.inert else f"{e.effect:9.3g}"
+        what = e.output or (f"structural: {e.structural}" if e.structural else "")
+        span = f"[{e.low:g}, {e.high:g}]"
+        print(f"{effect:>9}  {e.end:4}  {e.path:52}  {span:>17}  {what}")
+    for path, why in result.not_screened.items():
+        print(f"not screened: {path}: {why}")
+    inert, unexplained = len(result.inert), len(result.unexplained)
+    print(
+        f"{inert} of {len(result.effects)} ranged numbers inert (effect exactly 0 on every "
+        f"output): {inert - unexplained} structural, {unexplained} not explained; "
+        f"{len(result.negligible)} more below {ROUNDING:g} (rounding error); "
+        f"{len(result.not_screened)} not screened; {result.wall_time:.1f} s"
+    )
+    return 0
+
+
 def _add_sweep_commands(sub: argparse._SubParsersAction) -> None:
     from sim.sweep.executors import SCHEDULER_TIMEOUT
 
@@ -600,6 +667,18 @@ def _add_sweep_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--top", type=_positive, default=15, help="parameters to print (default 15)")
     p.add_argument("--quiet", "-q", action="store_true", help="print nothing on success")
     p.set_defaults(func=_cmd_analyze)
+
+    p = sub.add_parser(
+        "screen",
+        help="each ranged number at both ends of its range, one at a time: its largest effect "
+        "on any output, and the inert ones",
+    )
+    p.add_argument("scenario", help=f"scenario YAML file, {_BUNDLED_HELP}")
+    p.add_argument(
+        "--seed", type=_non_negative, default=0, help="root seed of the one run seed (default 0)"
+    )
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=_cmd_screen)
 
 
 # --- plot, compare and report (issue 7) --------------------------------------------------------
@@ -811,6 +890,22 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print JSON records")
     p.set_defaults(func=_cmd_observe)
 
+    p = sub.add_parser(
+        "votes",
+        help="probabilities of each state's UN vote (yes, abstain, no, absent) on described "
+        "resolutions, by the fitted vote model",
+    )
+    p.add_argument("results", metavar="RESULTS_DIR")
+    p.add_argument(
+        "--resolutions",
+        required=True,
+        metavar="FILE",
+        help="resolutions YAML file (id, date, title, issues, condemns, measure), or the name "
+        "of a bundled one such as resolutions_2022",
+    )
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=_cmd_votes)
+
     p = sub.add_parser("validate", help="measure the stylized facts of the seeds on runs")
     p.add_argument(
         "scenario",
@@ -889,6 +984,7 @@ EXAMPLES = {
     "run": "greatgame run baseline_2022 --seed 7 --replicates 30 --out results/b30",
     "check": "greatgame check scenarios/no_war.yaml --strict",
     "observe": "greatgame observe results/b30 --date 2022-03 --json",
+    "votes": "greatgame votes results/b30 --resolutions resolutions_2022 --json",
     "validate": "greatgame validate baseline_2022 --prior 200 --replicates 10 --seed 1",
     "scenarios": "greatgame scenarios --json",
     "events": "greatgame events --json",
@@ -897,6 +993,7 @@ EXAMPLES = {
     "evidence": "greatgame evidence --search drones",
     "sweep": "greatgame sweep kazakhstan_sobol --out results/sweeps/kz -j 2",
     "analyze": "greatgame analyze results/sweeps/kz -m alignment_change.kazakhstan.russia",
+    "screen": "greatgame screen baseline_2022 --seed 1 --json",
     "plot": "greatgame plot results/b30 --kind heatmap --date 2022-12",
     "compare": "greatgame compare results/b30 results/no_war --out results/cmp",
     "report": "greatgame report results/b30 --out results/b30.html",

@@ -236,7 +236,8 @@ def test_the_wheel_installs_and_runs_outside_the_repository(tmp_path):
     _sh([uv, "build", "--offline", "--quiet", "--out-dir", dist, ROOT], ROOT, env)
     (wheel,) = dist.glob("greatgame-*.whl")
     names = [n for n in zipfile.ZipFile(wheel).namelist() if ".dist-info/" not in n]
-    data = (".yaml", ".csv", ".md")  # the YAML files and seeds/data/ (UN votes, SOURCES.md)
+    # the YAML files and seeds/data/ (UN votes, SOURCES.md, vote model, resolutions)
+    data = (".yaml", ".csv", ".md", ".json")
     shipped = {n for n in names if n.startswith("sim/input/bundled/") and n.endswith(data)}
     expected = {
         f"sim/input/bundled/{folder}/{p.name}"
@@ -245,7 +246,7 @@ def test_the_wheel_installs_and_runs_outside_the_repository(tmp_path):
     } | {
         f"sim/input/bundled/seeds/data/{p.name}"
         for p in (ROOT / "seeds" / "data").iterdir()
-        if p.suffix in (".csv", ".md")
+        if p.suffix in (".csv", ".md", ".json", ".yaml")
     }
     assert shipped == expected
     assert all(n.endswith(".py") for n in set(names) - shipped), sorted(set(names) - shipped)

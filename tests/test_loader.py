@@ -69,6 +69,15 @@ def test_malformed_yaml_reports_line(tmp_path):
     assert 3 <= line <= 4
 
 
+def test_an_impossible_unquoted_date_names_its_line(tmp_path, capsys):
+    bad = tmp_path / "date.yaml"
+    bad.write_text("meta:\n  name: x\n  start: 2022-01\nevents:\n  - {id: e, date: 2022-02-30}\n")
+    msg = _error(bad)
+    assert msg.startswith(f"{bad}:5:") and "'2022-02-30' looks like a date" in msg
+    assert main(["check", str(bad)]) == 2
+    assert "2022-02-30" in capsys.readouterr().err
+
+
 def test_python_tags_are_refused(tmp_path):
     bad = tmp_path / "evil.yaml"
     bad.write_text("meta: !!python/object/apply:os.system ['echo hacked']\n")

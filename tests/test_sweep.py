@@ -125,6 +125,17 @@ def test_resume_refuses_a_changed_scenario_and_a_non_sweep_folder(tmp_path, mini
         sweep(None, tmp_path, resume=True)
 
 
+def test_resume_refuses_chunks_of_another_noise_scheme(tmp_path, mini_path):
+    out = sweep(spec_file(tmp_path, mini_path), tmp_path / "out")
+    manifest_path = out / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    assert manifest["noise"]["generator"] == "philox4x32-10"
+    del manifest["noise"]  # as written before the noise scheme was recorded: version 1
+    manifest_path.write_text(json.dumps(manifest))
+    with pytest.raises(OutputError, match=r"noise scheme version 1.*start a new sweep"):
+        sweep(None, out, resume=True)
+
+
 def test_trajectories_are_kept_in_chunks_when_asked(tmp_path, mini_path):
     spec = spec_file(tmp_path, mini_path, keep="trajectories", design="lhs", samples=3)
     folder = sweep(spec, tmp_path / "out")

@@ -232,6 +232,7 @@ def read_yaml(path: str | Path) -> YamlSource:
     except OSError as exc:
         raise fail(f"cannot read file ({exc.strerror or exc})") from None
     scanner, loader = _LOADER(text), _LOADER(text)
+    node: yaml.Node | None = None
     enabled = gc.isenabled()
     try:
         try:
@@ -252,6 +253,10 @@ def read_yaml(path: str | Path) -> YamlSource:
         raise fail(f"malformed YAML: {problem}", line) from None
     except RecursionError:
         raise fail("malformed YAML: nesting too deep") from None
+    except ValueError as exc:  # a scalar typed by the resolver that cannot be built: 2022-02-30
+        value, line = _unbuildable_scalar(node, loader)
+        why = f"{value!r} looks like a date but is none ({exc})"
+        raise fail(f"malformed YAML: {why}", line) from None
     finally:
         if enabled:
             gc.enable()
@@ -264,6 +269,24 @@ def read_yaml(path: str | Path) -> YamlSource:
     if dupes:  # YAML keeps the last of two equal keys silently; a hand-written file means one
         raise ScenarioError([Problem(name, loc, msg, lines.get(loc)) for loc, msg in dupes])
     return YamlSource(path=path, data=data, lines=lines)
+
+
+def _unbuildable_scalar(node: yaml.Node | None, loader: Any) -> tuple[str, int | None]:
+    """The first timestamp scalar under ``node`` that the loader cannot build, and its line."""
+    todo = [node]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, yaml.ScalarNode):
+            if item.tag == "tag:yaml.org,2002:timestamp":
+                try:
+                    loader.construct_yaml_timestamp(item)
+                except ValueError:
+                    return str(item.value), item.start_mark.line + 1
+        elif isinstance(item, yaml.MappingNode):
+            todo.extend(v for pair in reversed(item.value) for v in reversed(pair))
+        elif isinstance(item, yaml.SequenceNode):
+            todo.extend(reversed(item.value))
+    return "a value", None
 
 
 def deep_merge(base: Any, override: Any) -> Any:

@@ -17,6 +17,7 @@ from sim.input.modelparams import model_parameters
 from sim.input.scenario import CHANNELS, EVENT_RULES, ModelParams, Scenario
 from sim.model.dynamics import FloatArray, Params, WorldState, status_quo
 from sim.model.metrics import EventRecord
+from sim.model.noise import standard_normals
 
 __all__ = [
     "CompiledEvent",
@@ -387,20 +388,19 @@ def compile_events(sc: Scenario) -> list[CompiledEvent]:
     return sorted(out, key=lambda e: e.step)
 
 
-def draw_noise(
-    rng: np.random.Generator, n_steps: int, states: Sequence[str], powers: Sequence[str]
-) -> FloatArray:
-    """All the noise a run uses, drawn once at the start in a fixed order.
+def draw_noise(seed: int, n_steps: int, states: Sequence[str], powers: Sequence[str]) -> FloatArray:
+    """All the noise a run uses, ``(n_steps, states, powers)`` standard normals in scenario order.
 
-    The run's generator draws one block of standard normals of shape ``(steps, states, powers)``
-    before anything else, in C order over the state and power ids *sorted alphabetically* (month
-    by month, state by state, power by power); the block is then put into the scenario's order.
-    So each (month, state, power) gets the same number whatever the order of powers and states in
-    the YAML, and any engine that draws the same block from a generator seeded alike reproduces
-    the run exactly.
+    The noise is counter-based (:func:`sim.model.noise.standard_normals`, a batch of one run):
+    the normal at (month, state, power) is a function of the seed, the month and the ranks of the
+    state and the power among the *sorted* ids only, computed by Philox4x32-10 keyed by the seed.
+    So each (month, state, power) gets the same number whatever the order of powers and states
+    in the YAML and however many months are simulated, and the ensemble engine, which computes
+    the noise of a whole batch with the same function (:func:`sim.model.ensemble.noise_blocks`),
+    reproduces the run exactly.
 
     Args:
-        rng: The run's generator (its first use).
+        seed: The run's seed, in [0, 2**64).
         n_steps: Months simulated.
         states: State ids in scenario order.
         powers: Power ids in scenario order.
@@ -408,10 +408,8 @@ def draw_noise(
     Returns:
         ``(n_steps, len(states), len(powers))`` standard normals, in scenario order.
     """
-    block = rng.standard_normal((n_steps, len(states), len(powers)))
-    s_rank = np.argsort(np.argsort(np.asarray(states, dtype=object)))
-    p_rank = np.argsort(np.argsort(np.asarray(powers, dtype=object)))
-    return block[:, s_rank][:, :, p_rank]
+    block: FloatArray = standard_normals([seed], n_steps, states, powers)[0]
+    return block
 
 
 def compile_run(sc: Scenario) -> tuple[Params, WorldState]:

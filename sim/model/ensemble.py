@@ -9,9 +9,9 @@ the very same functions that the Mesa agents call (:func:`~sim.model.dynamics.ap
 Each run gives the same trajectory as :class:`sim.model.mesa_model.GreatGameModel` with the same
 seed (to 1e-9; in practice bit for bit) because:
 
-- each run's noise is drawn by :func:`sim.model.compile.draw_noise` from its own
-  ``numpy.random.default_rng(seed)``, as the first use of that generator, exactly as the model
-  does;
+- each run's noise is the counter-based noise of its seed (:func:`sim.model.noise.standard_normals`,
+  Philox4x32-10 keyed by the seed): :func:`noise_blocks` computes it for the whole batch with
+  the very function that :func:`sim.model.compile.draw_noise` calls for the model's one run;
 - events of month ``i`` fire, in the model's order (date, then file order), after ``i`` steps
   and before the step of month ``i``, with each run's own magnitude;
 - the state at the start of a month is the same for every agent (synchronous update), so one
@@ -38,7 +38,6 @@ from sim.model.compile import (
     Reader,
     compile_events,
     compile_run,
-    draw_noise,
     event_magnitudes,
     event_record,
     initial_state,
@@ -46,6 +45,7 @@ from sim.model.compile import (
 )
 from sim.model.dynamics import BoolArray, FloatArray, IndexArray, IntArray, Params, WorldState
 from sim.model.metrics import Batch, EventRecord, snapshot, summarize
+from sim.model.noise import standard_normals
 
 __all__ = [
     "DEFAULT_CHUNK",
@@ -371,11 +371,12 @@ def run_swept(
 
 
 def noise_blocks(seeds: IntArray, n_steps: int, states: list[str], powers: list[str]) -> FloatArray:
-    """Every run's noise block from its own generator, ``(B, T, S, P)``."""
-    out = np.empty((len(seeds), n_steps, len(states), len(powers)))
-    for b, seed in enumerate(seeds.tolist()):
-        out[b] = draw_noise(np.random.default_rng(seed), n_steps, states, powers)
-    return out
+    """Every run's noise, ``(B, T, S, P)``: run ``b`` gets ``draw_noise(seeds[b], ...)``.
+
+    One call of :func:`sim.model.noise.standard_normals` for the whole batch (counter-based, no
+    loop over runs), the function :func:`sim.model.compile.draw_noise` calls for one run.
+    """
+    return standard_normals(seeds, n_steps, states, powers)
 
 
 def events_by_step(ens: Ensemble) -> dict[int, list[int]]:

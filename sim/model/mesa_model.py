@@ -148,7 +148,7 @@ class GreatGameModel(mesa.Model):
         self.state_ids = scenario.state_ids
         self.n_steps = scenario.n_steps
         n_s, n_p = len(self.state_ids), len(self.power_ids)
-        self.noise = draw_noise(self.rng, self.n_steps, self.state_ids, self.power_ids)
+        self.noise = draw_noise(self.seed, self.n_steps, self.state_ids, self.power_ids)
         self.params, self.world = compile_run(scenario)
         self.allocation = dynamics.Allocation(*(np.zeros((1, n_s, n_p)) for _ in range(4)))
         self.pending: list[dynamics.StateRows] = []

@@ -22,6 +22,7 @@ from sim.input.evidence import load_verified
 from sim.input.scenario import LoadedScenario, Scenario
 from sim.model.engines import get_engine
 from sim.model.metrics import Batch
+from sim.model.noise import NOISE_SCHEME
 from sim.results.atomic import atomic_folder
 from sim.results.provenance import environment
 from sim.results.tables import VARIABLES, events_table, long_table
@@ -192,7 +193,8 @@ def manifest(res: RunResults, files: list[str]) -> dict:
         "replicates": res.batch.n_runs,
         "seeds": res.seeds,
         "seed_rule": "numpy.random.SeedSequence(root_seed).spawn(replicates), "
-        "each child's generate_state(1, uint32)[0]; each run uses numpy.random.default_rng(seed)",
+        "each child's generate_state(1, uint32)[0]; each run's noise is keyed by its seed (noise)",
+        "noise": dict(NOISE_SCHEME),
         "variables": VARIABLES,
         **environment(),
         "wall_time_s": round(res.wall_time, 4),

@@ -57,6 +57,7 @@ from sim.input.scenario import LoadedScenario
 from sim.model.engines import ENGINES, simulate
 from sim.model.ensemble import run_swept
 from sim.model.metrics import Batch
+from sim.model.noise import NOISE_SCHEME
 from sim.results.atomic import check_free, folder_lock, write_file
 from sim.results.folder import check_columns, read_parquet
 from sim.results.provenance import environment
@@ -141,6 +142,9 @@ class ChunkOutput:
 
 
 _BASES: dict[str, LoadedScenario] = {}
+
+_NOISE_V1: dict[str, Any] = {"version": 1}
+"""What a sweep manifest without a ``noise`` field was made with (numpy's default_rng per run)."""
 """The scenarios of the sweeps this process runs chunks of, by :func:`base_key`."""
 
 
@@ -239,7 +243,9 @@ def _manifest(plan: LoadedSpec, engine: str, n_chunks: int) -> dict[str, Any]:
         "seeds": spec.seeds,
         "seed_rule": "run k = replicate k % replicates of point k // replicates; its seed is "
         "SeedSequence(root_seed).spawn(n)[i].generate_state(1, uint32)[0] with i = k "
-        "(seeds: independent) or i = k % replicates (seeds: common)",
+        "(seeds: independent) or i = k % replicates (seeds: common); each run's noise is keyed "
+        "by its seed (noise)",
+        "noise": dict(NOISE_SCHEME),
         "engine": engine,
         "keep": spec.keep,
         **environment(),
@@ -326,6 +332,13 @@ def _reopen(out: Path) -> tuple[LoadedSpec, dict[str, Any]]:
     sizes = (plan.n_runs, plan.chunk_size, -(-plan.n_runs // plan.chunk_size))
     if sizes != (manifest["n_runs"], manifest["chunk_size"], manifest["n_chunks"]):
         raise OutputError(f"{out}: {SPEC} does not match {store.MANIFEST}; start a new sweep")
+    if manifest.get("noise", _NOISE_V1) != NOISE_SCHEME:
+        version = manifest.get("noise", _NOISE_V1).get("version")
+        raise OutputError(
+            f"{out}: its chunks were made with noise scheme version {version}, this greatgame "
+            f"uses version {NOISE_SCHEME['version']}; a resumed sweep would mix the two: start a "
+            "new sweep"
+        )
     return plan, manifest
 
 

@@ -56,6 +56,7 @@ __all__ = [
     "LoadedSpec",
     "SweepSpec",
     "check_room",
+    "default_parameters",
     "load_spec",
     "strip_provenance",
     "validate_spec",
@@ -311,6 +312,24 @@ def strip_provenance(raw: dict, paths: list[str]) -> dict:
         if isinstance(old, dict) and "value" in old:
             container[key] = old["value"]
     return raw
+
+
+def default_parameters(
+    loaded: LoadedScenario,
+) -> tuple[dict[str, tuple[float, float]], dict[str, str]]:
+    """The parameters a spec without ``parameters`` varies, and the ranged numbers it leaves out.
+
+    Args:
+        loaded: The scenario.
+
+    Returns:
+        ``(ranges, excluded)``: each varied path with its range, in file order, and each
+        ranged number left out with the reason (the ensemble cannot vary it run by run, or it
+        cannot be combined with the others).
+    """
+    spec = SweepSpec(scenario=str(loaded.path), design="lhs", samples=1)
+    ranges, excluded, _ = _check_parameters(spec, loaded, YamlSource(loaded.path, {}, {}))
+    return ranges, excluded
 
 
 def _check_parameters(

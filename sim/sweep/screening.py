@@ -1,0 +1,342 @@
+"""Screening of every ranged number: does it move any output at the ends of its range?
+
+For each number of a scenario that carries an assumption range (``{value: v, assumption:
+{range: [lo, hi]}}``), the scenario is run with that number at the low end and at the high end
+of its range, every other number at its value, and compared with the run of the scenario as it
+is (one at a time, OAT). Every run has the same seed (common random numbers), so the runs differ
+only by the number changed, and they are all advanced together by the ensemble engine
+(:func:`sim.model.ensemble.prepare_swept`, compiled once: ``2 k + 1`` runs for ``k`` numbers).
+
+The effect of a number is the largest absolute difference, between its low or high run and the
+baseline run, over every recorded output: each variable of :attr:`sim.model.metrics.Batch.values`
+(alignment, trust, threat, dependence, credibility) at every record, state and power, and the
+outcome of each event that fired (who honoured a call for help; a changed outcome counts as a
+difference of 1, the full range of an indicator). A number whose effect is exactly ``0.0`` is
+*inert*: at either end of its range nothing recorded changes by a single bit.
+
+An inert number is either a defect of the model (a mechanism that cancels the number, or a cap
+it never gets past) or structural, for a reason that the number's place in the scenario makes
+plain: the magnitude of a disabled event (it never fires), or a path listed in
+:data:`STRUCTURALLY_INERT` with its reason. ``tests/test_screening.py`` requires every inert
+number of every bundled scenario to be structural.
+
+The numbers screened are the default parameter set of a sweep spec
+(:func:`sim.sweep.spec.validate_spec` without ``parameters``), plus those that the default set
+leaves out only because they cannot take their range's ends together but can one at a time.
+Not screened, with the reason: numbers the ensemble engine cannot vary run by run (a state's
+population, :func:`sim.model.ensemble.fixed_by_batch`), numbers that cannot take an end of their
+range alone (a share of a lever mix, which must sum to one with the others) and ranges of a
+single value.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sim.input.errors import ScenarioError
+from sim.input.params import collect_numbers, with_values
+from sim.input.scenario import LoadedScenario, Scenario
+from sim.model.dynamics import FloatArray
+from sim.model.ensemble import Ensemble, fixed_by_batch, prepare_swept, simulate_ensemble
+from sim.model.limits import run_bytes
+from sim.results.runner import replicate_seeds
+from sim.sweep.spec import default_parameters, strip_provenance
+
+__all__ = [
+    "MAX_BATCH_BYTES",
+    "OUTCOME_DIFFERENCE",
+    "ROUNDING",
+    "STRUCTURALLY_INERT",
+    "Effect",
+    "Screening",
+    "screen",
+    "structural_reason",
+]
+
+STRUCTURALLY_INERT: dict[str, str] = {}
+"""Scenario path to the reason why that number cannot move any output, whatever the model's
+equations: a known, intended inertness, not a defect. A number listed here may be inert in the
+screening test (``tests/test_screening.py``); any other inert number fails it. Magnitudes of
+disabled events need no entry (:func:`structural_reason` knows them)."""
+
+MAX_BATCH_BYTES = 2 * 2**30
+"""Most estimated memory of one batch of the screening (:func:`sim.model.limits.run_bytes`); a
+larger screening runs in several batches, each with its own baseline run. The bundled scenarios
+need about 0.1 GiB, one batch."""
+
+OUTCOME_DIFFERENCE = 1.0
+"""The difference a changed event outcome counts for."""
+
+ROUNDING = 1e-12
+"""Effects above zero but below this are reported apart (:attr:`Screening.negligible`): rounding
+error of 64-bit arithmetic on outputs of order one, the trace of a mechanism that cancels the
+number in exact arithmetic (such as a residual fitted to the initial state). They are not inert:
+the screening test looks for exact zeros only."""
+
+
+@dataclass(frozen=True)
+class Effect:
+    """What one ranged number does to the outputs at the ends of its range.
+
+    Attributes:
+        path: The number's path, as a sweep spec names it (``powers.russia.credibility``).
+        value: Its value in the scenario.
+        low: Low end of its assumption range.
+        high: High end of its assumption range.
+        effect: Largest absolute difference from the baseline run over every output, at either
+            end (``max(effect_low, effect_high)``).
+        effect_low: The same at the low end.
+        effect_high: The same at the high end.
+        output: The output that moved most, such as ``alignment[2022-12, kazakhstan, russia]``
+            (record date, state, power) or ``events.kz_unrest_csto_request.outcome``; empty
+            when the number is inert.
+        end: ``low`` or ``high``, the end where it moved most; empty when inert.
+        structural: Why the number is inert by construction (:func:`structural_reason`), or
+            empty.
+    """
+
+    path: str
+    value: float
+    low: float
+    high: float
+    effect: float
+    effect_low: float
+    effect_high: float
+    output: str
+    end: str
+    structural: str = ""
+
+    @property
+    def inert(self) -> bool:
+        """True when no output moved at all, at either end (effect exactly 0.0)."""
+        return self.effect == 0.0
+
+
+@dataclass(frozen=True)
+class Screening:
+    """The screening of a scenario's ranged numbers.
+
+    Attributes:
+        scenario: The scenario's ``meta.name``.
+        path: Its file.
+        seed: The root seed given.
+        run_seed: The seed of every run (:func:`sim.results.runner.replicate_seeds`, so the
+            baseline run is ``greatgame run SCENARIO --seed SEED``'s run).
+        effects: One per number screened, in file order.
+        not_screened: The ranged numbers left out, path to the reason.
+        runs: Runs simulated (``2 k + 1`` for ``k`` numbers in one batch).
+        wall_time: Seconds taken (listing the numbers, simulating, comparing).
+    """
+
+    scenario: str
+    path: Path
+    seed: int
+    run_seed: int
+    effects: list[Effect]
+    not_screened: dict[str, str] = field(default_factory=dict)
+    runs: int = 0
+    wall_time: float = 0.0
+
+    @property
+    def inert(self) -> list[Effect]:
+        """The numbers with no effect at all, in file order."""
+        return [e for e in self.effects if e.inert]
+
+    @property
+    def negligible(self) -> list[Effect]:
+        """The numbers that moved an output by less than :data:`ROUNDING`, in file order."""
+        return [e for e in self.effects if 0.0 < e.effect < ROUNDING]
+
+    @property
+    def unexplained(self) -> list[Effect]:
+        """The inert numbers without a structural reason: defects to look into."""
+        return [e for e in self.inert if not e.structural]
+
+    def ranked(self) -> list[Effect]:
+        """The effects by increasing effect (file order among equals): the inert ones first."""
+        return sorted(self.effects, key=lambda e: e.effect)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready record: the counts, the effects ranked, the numbers not screened."""
+        return {
+            "scenario": self.scenario,
+            "file": str(self.path),
+            "seed": self.seed,
+            "run_seed": self.run_seed,
+            "runs": self.runs,
+            "wall_time": round(self.wall_time, 3),
+            "screened": len(self.effects),
+            "inert": len(self.inert),
+            "inert_structural": len(self.inert) - len(self.unexplained),
+            "inert_unexplained": len(self.unexplained),
+            "negligible": len(self.negligible),
+            "effects": [
+                asdict(e) | {"inert": e.inert, "effect": _json_float(e.effect)}
+                for e in self.ranked()
+            ],
+            "not_screened": self.not_screened,
+        }
+
+
+def _json_float(x: float) -> float | str:
+    """A float for JSON: ``inf`` (an output that became non-finite) as text."""
+    return x if math.isfinite(x) else str(x)
+
+
+def structural_reason(sc: Scenario | LoadedScenario, path: str) -> str:
+    """Why the number at ``path`` cannot move any output by construction, or ``""``.
+
+    Args:
+        sc: The scenario.
+        path: A scenario path.
+
+    Returns:
+        The reason in :data:`STRUCTURALLY_INERT`, or for the magnitude of a disabled event,
+        that it never fires; else an empty string.
+    """
+    if path in STRUCTURALLY_INERT:
+        return STRUCTURALLY_INERT[path]
+    scenario = sc.scenario if isinstance(sc, LoadedScenario) else sc
+    disabled = {f"events.{e.id}.magnitude": e.id for e in scenario.events if not e.enabled}
+    if path in disabled:
+        return f"event {disabled[path]} is disabled (enabled: false): it never fires"
+    return ""
+
+
+def _ranges(loaded: LoadedScenario) -> tuple[dict[str, tuple[float, float]], dict[str, str]]:
+    """The ranged numbers to screen, and those left out with the reason.
+
+    The default parameter set of a sweep spec (``sim.sweep.spec``), plus the numbers it leaves
+    out that the engine can vary and that are valid at each end of their range alone.
+    """
+    ranged = {n.path: n.range for n in collect_numbers(loaded.raw) if n.range is not None}
+    if not ranged:
+        return {}, {}
+    default, excluded = default_parameters(loaded)
+    skipped = {p: "its range is a single value" for p, r in ranged.items() if r[0] >= r[1]}
+    candidates = [p for p, r in ranged.items() if r[0] < r[1] and p not in default]
+    fixed = set(fixed_by_batch(loaded, candidates))
+    stripped = loaded.model_copy(update={"raw": strip_provenance(loaded.raw, candidates)})
+    for path in candidates:
+        if path in fixed:
+            skipped[path] = excluded.get(path, "the ensemble engine cannot vary it run by run")
+            continue
+        for bound in ranged[path]:
+            try:
+                with_values(stripped, {path: bound})
+            except ScenarioError as exc:
+                why = "; ".join(p.message for p in exc.problems)
+                skipped[path] = f"cannot take the end {bound:g} of its range alone: {why}"
+                break
+    out = {p: (float(r[0]), float(r[1])) for p, r in ranged.items() if p not in skipped}
+    return out, skipped  # in file order
+
+
+def _label(ens: Ensemble, name: str, shape: tuple[int, ...], flat: int) -> str:
+    """The output at position ``flat`` of one run's record of variable ``name``."""
+    index = [int(i) for i in np.unravel_index(flat, shape)]
+    parts = [ens.dates[index[0]]]
+    if len(shape) == 3:  # (T + 1, S, P)
+        parts += [ens.states[index[1]], ens.powers[index[2]]]
+    else:  # (T + 1, P)
+        parts.append(ens.powers[index[1]])
+    return f"{name}[{', '.join(parts)}]"
+
+
+def _differences(values: dict[str, FloatArray], ens: Ensemble) -> tuple[FloatArray, list[str]]:
+    """Each run's largest absolute difference from run 0 over every output, and where.
+
+    Args:
+        values: The recorded variables of the batch, ``(B, T + 1, ...)`` each.
+        ens: The simulated batch (what fired, who honoured each call for help).
+
+    Returns:
+        ``(B - 1,)`` differences of runs 1.., and the output of each (empty where none moved).
+    """
+    n = len(ens.seeds) - 1
+    best = np.zeros(n)
+    where: list[tuple[str, tuple[int, ...], int] | None] = [None] * n
+    for name, v in values.items():
+        runs, base = v[1:].reshape(n, -1), v[0].reshape(1, -1)
+        with np.errstate(invalid="ignore"):
+            d = np.abs(runs - base)
+        both_nan = np.isnan(runs) & np.isnan(base)
+        d = np.where(both_nan, 0.0, np.where(np.isnan(d), np.inf, d))  # nan in one run only: inf
+        at = d.argmax(axis=1)
+        top = d[np.arange(n), at]
+        for b in np.flatnonzero(top > best).tolist():
+            best[b], where[b] = top[b], (name, v.shape[1:], int(at[b]))
+    labels = [_label(ens, *w) if w else "" for w in where]
+    for e, honoured in ens.fired:  # the outcome of an event: who honoured a call for help
+        for ok in honoured.values():
+            for b in np.flatnonzero((ok[1:] != ok[0]) & (best < OUTCOME_DIFFERENCE)).tolist():
+                best[b], labels[b] = OUTCOME_DIFFERENCE, f"events.{ens.events[e].id}.outcome"
+    return best, labels
+
+
+def screen(
+    loaded: LoadedScenario, seed: int = 0, max_batch_bytes: int = MAX_BATCH_BYTES
+) -> Screening:
+    """Run every ranged number at each end of its range, one at a time, and measure its effect.
+
+    Args:
+        loaded: The scenario.
+        seed: Root seed; every run has the seed of ``greatgame run --seed SEED``'s first run.
+        max_batch_bytes: Most estimated memory of one batch (:data:`MAX_BATCH_BYTES`).
+
+    Returns:
+        The effect of each number screened, and the numbers not screened with the reason.
+    """
+    started = time.perf_counter()
+    ranges, skipped = _ranges(loaded)
+    run_seed = replicate_seeds(seed, 1)[0]
+    sc = loaded.scenario
+    values = {n.path: n.value for n in collect_numbers(loaded.raw)}
+    names = list(ranges)
+    most_runs = max(3, max_batch_bytes // max(1, run_bytes(sc, 1)))
+    per_batch = (most_runs - 1) // 2  # numbers per batch: a low and a high run each
+    effects: list[Effect] = []
+    runs = 0
+    for lo in range(0, len(names), per_batch):
+        chunk = names[lo : lo + per_batch]
+        n_runs = 1 + 2 * len(chunk)
+        swept = {p: np.full(n_runs, values[p]) for p in names}
+        for j, p in enumerate(chunk):
+            swept[p][1 + 2 * j], swept[p][2 + 2 * j] = ranges[p]
+        ens = prepare_swept(sc, swept, np.full(n_runs, run_seed))
+        diffs, outputs = _differences(simulate_ensemble(ens, "trajectories"), ens)
+        runs += n_runs
+        for j, p in enumerate(chunk):
+            d_low, d_high = float(diffs[2 * j]), float(diffs[2 * j + 1])
+            top = 1 if d_high > d_low else 0
+            moved = max(d_low, d_high) > 0.0
+            effects.append(
+                Effect(
+                    path=p,
+                    value=values[p],
+                    low=ranges[p][0],
+                    high=ranges[p][1],
+                    effect=max(d_low, d_high),
+                    effect_low=d_low,
+                    effect_high=d_high,
+                    output=outputs[2 * j + top] if moved else "",
+                    end=("low", "high")[top] if moved else "",
+                    structural=structural_reason(sc, p),
+                )
+            )
+    return Screening(
+        scenario=sc.meta.name,
+        path=loaded.path,
+        seed=seed,
+        run_seed=run_seed,
+        effects=effects,
+        not_screened=skipped,
+        runs=runs,
+        wall_time=time.perf_counter() - started,
+    )
