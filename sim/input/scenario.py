@@ -843,7 +843,9 @@ EVENT_RULES: dict[str, dict[str, Any]] = {
         "actors": "power",
         "targets": None,
         "magnitude": (-1.0, 5.0),
-        "meaning": "relative change of the power's `variable`: x <- x * (1 + magnitude)",
+        "meaning": "relative change of the power's `variable`: x <- x * (1 + magnitude * h), "
+        "h the shock's time profile (`onset`, `persistence`, `decay`; by default 1: whole at "
+        "once, for ever)",
     },
     "security_request": {
         "n_actors": 1,
@@ -931,6 +933,10 @@ _MAGNITUDE_DOC = "Size of the event; its meaning and bounds depend on `type`:" +
 """Description of ``Event.magnitude``, one line per kind, from ``EVENT_RULES``."""
 
 
+MAX_SHOCK_MONTHS = 1200.0
+"""Longest onset or persistence of a shock, in months (a century)."""
+
+
 class Event(_Strict):
     """A dated event: who acts on whom, when, and how strongly.
 
@@ -971,6 +977,31 @@ class Event(_Strict):
             "budget factor); required for `power_shock` events and refused for any other."
         ),
     )
+    onset: Annotated[float, *_num(ge=0.0, le=MAX_SHOCK_MONTHS)] = Field(
+        0.0,
+        description=(
+            "For a `power_shock`: months from the event to its full effect (0: at once). In "
+            "month k after the event (k = 0 its own month) the shock stands at "
+            "h(k) = min(1, (k + 1) / (onset + 1)) * (1 - decay) ** max(0, k - onset - "
+            "persistence) of its magnitude; the variable is the level it would have without "
+            "the shock times 1 + magnitude * h(k). Refused for other types."
+        ),
+    )
+    persistence: Annotated[float, *_num(ge=0.0, le=MAX_SHOCK_MONTHS)] = Field(
+        0.0,
+        description=(
+            "For a `power_shock`: months the shock stays at its full effect after `onset` "
+            "before it decays. Refused for other types."
+        ),
+    )
+    decay: Annotated[float, *_num(ge=0.0, le=1.0)] = Field(
+        0.0,
+        description=(
+            "For a `power_shock`: share of what remains of the shock that fades each month "
+            "after `onset` + `persistence` (0: permanent; 1: gone the next month). Refused for "
+            "other types."
+        ),
+    )
     description: str = Field("", description="What happened, in prose (optional).")
     evidence: list[str] = Field(
         default_factory=list,
@@ -1001,6 +1032,12 @@ class Event(_Strict):
             raise ValueError(
                 "expected `variable` (one of credibility, military_capacity, budget, attention) "
                 "exactly for power_shock events"
+            )
+        shaped = [f for f in ("onset", "persistence", "decay") if getattr(self, f) != 0.0]
+        if shaped and self.type != EventType.power_shock:
+            raise ValueError(
+                f"expected {', '.join(f'`{f}`' for f in shaped)} only on power_shock events "
+                f"(the time profile of a shock), found on a {self.type.value} event"
             )
         n_actors = rule.get("n_actors")
         if n_actors is not None and len(self.actors) != n_actors:

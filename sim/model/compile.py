@@ -15,11 +15,12 @@ import numpy as np
 
 from sim.input.modelparams import model_parameters
 from sim.input.scenario import CHANNELS, EVENT_RULES, ModelParams, Scenario
-from sim.model.dynamics import FloatArray, Params, WorldState, status_quo
+from sim.model.dynamics import FloatArray, Params, ShockProfile, WorldState, status_quo
 from sim.model.metrics import EventRecord
 from sim.model.noise import standard_normals
 
 __all__ = [
+    "PROFILE_FIELDS",
     "CompiledEvent",
     "Reader",
     "compile_events",
@@ -29,6 +30,7 @@ __all__ = [
     "event_record",
     "initial_state",
     "model_arrays",
+    "shock_profiles",
     "to_params",
 ]
 
@@ -45,6 +47,9 @@ class CompiledEvent:
         targets: Indices of target powers or states.
         magnitude: Magnitude from the scenario.
         variable: Power variable for ``power_shock``.
+        onset: For ``power_shock``, months to full effect (``Event.onset``).
+        persistence: For ``power_shock``, months at full effect after the onset.
+        decay: For ``power_shock``, share of the remaining shock that fades each month after.
     """
 
     id: str
@@ -54,6 +59,9 @@ class CompiledEvent:
     targets: tuple[int, ...]
     magnitude: float
     variable: str | None
+    onset: float = 0.0
+    persistence: float = 0.0
+    decay: float = 0.0
 
 
 def event_record(
@@ -357,6 +365,33 @@ def event_magnitudes(events: Sequence[CompiledEvent], reader: Reader) -> FloatAr
     )
 
 
+PROFILE_FIELDS = ("onset", "persistence", "decay")
+"""The fields of a power shock's time profile (:class:`sim.model.dynamics.ShockProfile`)."""
+
+
+def shock_profiles(events: Sequence[CompiledEvent], reader: Reader) -> dict[int, ShockProfile]:
+    """Each run's time profile of each power shock that has one, by index into ``events``.
+
+    A shock at full effect at once and for ever in every run (no ``onset``, no ``decay``) is left
+    out: :func:`sim.model.dynamics.apply_event` applies it whole and nothing moves it after.
+
+    Args:
+        events: Compiled events.
+        reader: The batch's reader (swept ``events.{id}.onset`` and so on filled in).
+
+    Returns:
+        ``{event index: profile with (B,) arrays}``.
+    """
+    out = {}
+    for e, ev in enumerate(events):
+        if ev.kind == "power_shock":
+            arrays = [reader.array(getattr(ev, f), f"events.{ev.id}.{f}") for f in PROFILE_FIELDS]
+            profile = ShockProfile(*arrays)
+            if not profile.is_step():
+                out[e] = profile
+    return out
+
+
 def compile_events(sc: Scenario) -> list[CompiledEvent]:
     """Enabled events with indices resolved, in firing order (date, then file order).
 
@@ -383,6 +418,9 @@ def compile_events(sc: Scenario) -> list[CompiledEvent]:
                 targets=tuple(target_ids.index(t) for t in ev.targets),
                 magnitude=ev.magnitude,
                 variable=ev.variable,
+                onset=ev.onset,
+                persistence=ev.persistence,
+                decay=ev.decay,
             )
         )
     return sorted(out, key=lambda e: e.step)

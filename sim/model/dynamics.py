@@ -5,7 +5,8 @@ model is a batch of one; the ensemble engine advances many runs with the very sa
 
 One month (step) does, in this order:
 
-1. events dated this month fire (:func:`apply_event`), before anything else;
+1. the power shocks of earlier months move along their time profiles (:func:`shock_factor`),
+   then events dated this month fire (:func:`apply_event`), before anything else;
 2. every power allocates its budget (:func:`allocate`) from the state at the start of the month;
 3. every state updates trust, threat and dependence from what it received, scores every power
    and moves its alignment part-way toward the target (:func:`decide`), all from the state at the
@@ -31,6 +32,7 @@ __all__ = [
     "IndexArray",
     "IntArray",
     "Params",
+    "ShockProfile",
     "StateRows",
     "WorldState",
     "allocate",
@@ -41,7 +43,10 @@ __all__ = [
     "lever_effects",
     "nudge",
     "relations",
+    "scale_power",
     "score_components",
+    "shock_factor",
+    "shock_level",
     "status_quo",
 ]
 
@@ -524,6 +529,86 @@ def commit(state: WorldState, updates: list[StateRows], params: Params) -> World
     )
 
 
+@dataclass(frozen=True)
+class ShockProfile:
+    """The time profile of a power shock, per run ``(B,)`` (``Event.onset`` and so on).
+
+    Attributes:
+        onset: Months from the event to its full effect.
+        persistence: Months at full effect after the onset.
+        decay: Share of the remaining shock that fades each month after that.
+    """
+
+    onset: FloatArray
+    persistence: FloatArray
+    decay: FloatArray
+
+    def is_step(self) -> bool:
+        """Whether the shock is at full effect at once and for ever in every run."""
+        return not (np.any(self.onset) or np.any(self.decay))
+
+
+def shock_level(k: int, profile: ShockProfile) -> FloatArray:
+    """How much of a shock stands in month ``k`` after its event (``k = 0``: its own month).
+
+    ``h(k) = min(1, (k + 1) / (onset + 1)) * (1 - decay) ** max(0, k - onset - persistence)``:
+    a linear build-up over ``onset`` months, a plateau of ``persistence`` months, then a
+    geometric decay; ``h(k) = 0`` before the event.
+
+    Args:
+        k: Months since the event's month.
+        profile: The shock's profile.
+
+    Returns:
+        ``h(k)`` per run, ``(B,)`` in [0, 1].
+    """
+    if k < 0:
+        return np.zeros_like(profile.onset)
+    ramp = np.minimum(1.0, (k + 1) / (profile.onset + 1.0))
+    late = np.maximum(0.0, k - profile.onset - profile.persistence)
+    level: FloatArray = ramp * (1.0 - profile.decay) ** late
+    return level
+
+
+def shock_factor(k: int, magnitude: FloatArray, profile: ShockProfile) -> FloatArray:
+    """The factor month ``k`` of a shock applies to its variable: ``(1 + m h(k)) / (1 + m h(k-1))``.
+
+    So the variable is the level it would have had without the shock times ``1 + m h(k)``
+    (clipping to the variable's bounds aside). A shock that has wiped the variable out
+    (``1 + m h(k - 1) = 0``) stays: the factor is then 1.
+
+    Args:
+        k: Months since the event's month.
+        magnitude: ``(B,)`` magnitudes.
+        profile: The shock's profile.
+
+    Returns:
+        ``(B,)`` factors.
+    """
+    now = 1.0 + magnitude * shock_level(k, profile)
+    before = 1.0 + magnitude * shock_level(k - 1, profile)
+    safe = np.where(before > 0.0, before, 1.0)
+    factor: FloatArray = np.where(before > 0.0, now / safe, 1.0)
+    return factor
+
+
+def scale_power(state: WorldState, actors: list[int], variable: str, factor: FloatArray) -> None:
+    """Multiply a power variable of the actor powers by ``factor`` in place, within its bounds.
+
+    Args:
+        state: State to modify in place.
+        actors: Power indices.
+        variable: ``credibility``, ``military_capacity``, ``attention`` (kept in [0, 1]) or
+            ``budget`` (the budget factor, kept >= 0).
+        factor: ``(B,)`` factors.
+    """
+    name = {"budget": "budget_factor", "military_capacity": "capacity"}.get(variable, variable)
+    arr = getattr(state, name)
+    arr[:, actors] = np.maximum(arr[:, actors] * factor[:, None], 0.0)
+    if name != "budget_factor":
+        np.clip(arr, 0.0, 1.0, out=arr)
+
+
 def apply_event(
     state: WorldState,
     params: Params,
@@ -532,13 +617,16 @@ def apply_event(
     targets: list[int],
     magnitude: FloatArray,
     variable: str | None = None,
+    profile: ShockProfile | None = None,
 ) -> dict[int, BoolArray]:
     """Apply one event in place.
 
     Rules (``m`` is the magnitude, per run ``(B,)``):
 
-    - ``power_shock``: the actor powers' ``variable`` is multiplied by ``1 + m`` (credibility,
-      capacity and attention clipped to [0, 1]; budget factor kept >= 0).
+    - ``power_shock``: the actor powers' ``variable`` is multiplied by ``1 + m h(0)``
+      (credibility, capacity and attention clipped to [0, 1]; budget factor kept >= 0), where
+      ``h`` is the shock's time profile (:func:`shock_level`; ``h(0) = 1`` without one); in the
+      months after, :func:`shock_factor` moves it along the profile.
     - ``security_request``: the actor state's insecurity rises by ``m``. Each target power honours
       the call when ``capacity * attention * credibility >= honour_threshold``: then trust and the
       security channel move toward 1 by ``m`` (and ``m / 2``) and credibility by ``m / 10``;
@@ -561,6 +649,7 @@ def apply_event(
         targets: Indices of the target powers or states.
         magnitude: ``(B,)`` magnitudes.
         variable: For ``power_shock``, which power variable.
+        profile: For ``power_shock``, its time profile (none: at full effect at once, for ever).
 
     Returns:
         For ``security_request``, whether each target power (by index) honoured the call,
@@ -572,11 +661,8 @@ def apply_event(
     if kind == "power_shock":
         if variable is None:
             raise ValueError("a power_shock event needs a variable")
-        name = {"budget": "budget_factor", "military_capacity": "capacity"}.get(variable, variable)
-        arr = getattr(state, name)
-        arr[:, actors] = np.maximum(arr[:, actors] * (1.0 + m2), 0.0)
-        if name != "budget_factor":
-            np.clip(arr, 0.0, 1.0, out=arr)
+        factor = 1.0 + m if profile is None else shock_factor(0, m, profile)
+        scale_power(state, actors, variable, factor)
     elif kind == "security_request":
         (s,) = actors
         state.insecurity[:, s] = np.clip(state.insecurity[:, s] + m, 0.0, 1.0)

@@ -34,6 +34,7 @@ import numpy as np
 from sim.input.scenario import LoadedScenario, Scenario, month_index, month_label
 from sim.model import dynamics
 from sim.model.compile import (
+    PROFILE_FIELDS,
     CompiledEvent,
     Reader,
     compile_events,
@@ -41,6 +42,7 @@ from sim.model.compile import (
     event_magnitudes,
     event_record,
     initial_state,
+    shock_profiles,
     to_params,
 )
 from sim.model.dynamics import BoolArray, FloatArray, IndexArray, IntArray, Params, WorldState
@@ -90,6 +92,8 @@ class Ensemble:
         state: Initial state with batch axis ``B`` (modified by :func:`simulate_ensemble`).
         events: Compiled events in firing order (magnitudes of the first scenario).
         magnitudes: Each run's magnitude of each event, ``(B, E)``.
+        profiles: Each run's time profile of each power shock that has one, by event index
+            (:func:`sim.model.compile.shock_profiles`).
         seeds: Seed of each run, ``(B,)``.
         dates: ``YYYY-MM`` label of each record, ``T + 1`` of them.
         states: State ids.
@@ -109,6 +113,7 @@ class Ensemble:
     states: list[str]
     powers: list[str]
     population: FloatArray
+    profiles: dict[int, dynamics.ShockProfile] = field(default_factory=dict)
     fired: list[tuple[int, dict[int, BoolArray]]] = field(default_factory=list)
 
     def event_logs(self) -> list[list[EventRecord]]:
@@ -256,6 +261,13 @@ def prepare(
     first = distinct[0]
     mags = np.array([[e.magnitude for e in d.events] for d in distinct], dtype=float)
     start = month_index(first.scenario.meta.start)
+    profiles = {}
+    for e, ev in enumerate(first.events):  # each distinct scenario's profile, then each run's
+        if ev.kind == "power_shock":
+            columns = [[getattr(d.events[e], f) for d in distinct] for f in PROFILE_FIELDS]
+            profile = dynamics.ShockProfile(*(np.array(c, dtype=float)[index] for c in columns))
+            if not profile.is_step():
+                profiles[e] = profile
     return Ensemble(
         params=_stack([d.params for d in distinct], index, Params),
         state=_stack([d.state for d in distinct], index, WorldState),
@@ -266,6 +278,7 @@ def prepare(
         states=list(first.scenario.state_ids),
         powers=list(first.scenario.power_ids),
         population=np.array([s.population for s in first.scenario.states], dtype=float),
+        profiles=profiles,
     )
 
 
@@ -301,6 +314,7 @@ def prepare_swept(
     params = to_params(sc, state, reader)
     events = compile_events(sc)
     magnitudes = event_magnitudes(events, reader)
+    profiles = shock_profiles(events, reader)
     unread = _unread(sc, swept, reader)
     if unread:
         raise ValueError(
@@ -319,6 +333,7 @@ def prepare_swept(
         states=list(sc.state_ids),
         powers=list(sc.power_ids),
         population=np.array([s.population for s in sc.states], dtype=float),
+        profiles=profiles,
     )
 
 
@@ -394,7 +409,7 @@ def begin_month(
     by_step: dict[int, list[int]],
     noise: FloatArray,
 ) -> tuple[dynamics.Allocation, dynamics.StateRows]:
-    """Month ``t`` up to its commit: its events fire (in place), powers allocate, states decide.
+    """Month ``t`` up to its commit: shocks move, events fire, powers allocate, states decide.
 
     Args:
         ens: The prepared batch (events and their per-run magnitudes).
@@ -406,6 +421,11 @@ def begin_month(
     Returns:
         The month's allocation and the states' new rows (to pass to ``dynamics.commit``).
     """
+    for e, profile in ens.profiles.items():  # shocks of earlier months move along their profile
+        ev = ens.events[e]
+        if ev.step < t:
+            factor = dynamics.shock_factor(t - ev.step, ens.magnitudes[:, e], profile)
+            dynamics.scale_power(state, list(ev.actors), str(ev.variable), factor)
     for e in by_step.get(t, ()):  # each fires once: recorded in ens.fired
         ev = ens.events[e]
         honoured = dynamics.apply_event(
@@ -416,6 +436,7 @@ def begin_month(
             list(ev.targets),
             ens.magnitudes[:, e],
             ev.variable,
+            ens.profiles.get(e),
         )
         ens.fired.append((e, honoured))
     alloc = dynamics.allocate(state, ens.params)

@@ -10,6 +10,7 @@ reaches Mesa's SolaraViz through :func:`solara_viz`.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -28,10 +29,12 @@ from sim.input.scenario import (
 from sim.model import dynamics
 from sim.model.compile import (
     CompiledEvent,
+    Reader,
     compile_events,
     compile_run,
     draw_noise,
     event_record,
+    shock_profiles,
 )
 from sim.model.dynamics import FloatArray
 from sim.model.metrics import Batch, EventRecord, snapshot
@@ -104,12 +107,15 @@ class StateAgent(mesa.Agent):
 class _Trigger:
     """Fires one compiled event; kept alive by the model (Mesa holds weak references)."""
 
-    def __init__(self, model: GreatGameModel, event: CompiledEvent) -> None:
+    def __init__(
+        self, model: GreatGameModel, event: CompiledEvent, profile: dynamics.ShockProfile | None
+    ) -> None:
         self.model = model
         self.event = event
+        self.profile = profile
 
     def fire(self) -> None:
-        self.model.apply(self.event)
+        self.model.apply(self.event, self.profile)
 
 
 class GreatGameModel(mesa.Model):
@@ -155,9 +161,17 @@ class GreatGameModel(mesa.Model):
         self.powers = [PowerAgent(self, i, p) for i, p in enumerate(scenario.powers)]
         self.states = [StateAgent(self, i, s) for i, s in enumerate(scenario.states)]
         self.event_log: list[EventRecord] = []
-        self._triggers = [_Trigger(self, ev) for ev in compile_events(scenario)]
+        events = compile_events(scenario)
+        self.profiles = shock_profiles(events, Reader())
+        self._triggers = [_Trigger(self, ev, self.profiles.get(e)) for e, ev in enumerate(events)]
         for trigger in self._triggers:
             self.schedule_event(trigger.fire, at=trigger.event.step + 0.5)
+        # month t's shocks move first, before its events (t + 0.5) and after the last step (t)
+        first = min((events[e].step + 1 for e in self.profiles), default=self.n_steps)
+        self._shocks = [(events[e], p) for e, p in self.profiles.items()]
+        self._movers = [partial(self.move_shocks, t) for t in range(first, self.n_steps)]
+        for t, mover in enumerate(self._movers, start=first):  # kept: Mesa holds weak references
+            self.schedule_event(mover, at=t + 0.25)
         self._records = [snapshot(self.world, self.params.channel_weights)]
 
     def month_noise(self) -> FloatArray:
@@ -165,8 +179,8 @@ class GreatGameModel(mesa.Model):
         month: FloatArray = self.noise[self.steps - 1][None]
         return month
 
-    def apply(self, event: CompiledEvent) -> None:
-        """Apply a compiled event now and log it."""
+    def apply(self, event: CompiledEvent, profile: dynamics.ShockProfile | None = None) -> None:
+        """Apply a compiled event now and log it (``profile``: a power shock's time profile)."""
         outcome = dynamics.apply_event(
             self.world,
             self.params,
@@ -175,10 +189,18 @@ class GreatGameModel(mesa.Model):
             list(event.targets),
             np.array([event.magnitude]),
             event.variable,
+            profile,
         )
         date = month_label(month_index(self.spec.meta.start) + event.step)
         honoured = {p: bool(ok[0]) for p, ok in outcome.items()}
         self.event_log.append(event_record(event, date, event.magnitude, honoured, self.power_ids))
+
+    def move_shocks(self, t: int) -> None:
+        """At the start of month ``t``: the shocks of earlier months move along their profiles."""
+        for event, profile in self._shocks:
+            if event.step < t:
+                factor = dynamics.shock_factor(t - event.step, np.array([event.magnitude]), profile)
+                dynamics.scale_power(self.world, list(event.actors), str(event.variable), factor)
 
     def step(self) -> None:
         """One month: powers allocate, states decide, the model commits and records."""
