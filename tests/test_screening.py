@@ -142,8 +142,6 @@ KNOWN_INERT = frozenset(
         "states.kazakhstan.affinity.turkey",
         "states.kazakhstan.affinity.usa",
         "states.kazakhstan.border.china",
-        "states.kazakhstan.border.russia",
-        "states.kazakhstan.ethnic_russian_share",
         "states.kyrgyzstan.affinity.china",
         "states.kyrgyzstan.affinity.russia",
         "states.kyrgyzstan.affinity.turkey",
@@ -217,3 +215,18 @@ def test_screen_command_prints_the_table_and_the_summary(tiny, capsys):
 def test_screen_command_refuses_an_unknown_scenario(capsys):
     assert main(["screen", "no_such_scenario"]) == 2
     assert "no_such_scenario" in capsys.readouterr().err
+
+
+def test_a_profile_that_cannot_act_before_the_end_is_structurally_inert(tmp_path, mini_raw):
+    war = next(e for e in mini_raw["events"] if e["id"] == "war")  # 2022-02: 10 months left
+    war.update(onset=2, persistence=ranged(20, 1, 30), decay=ranged(0.5, 0.2, 0.8))
+    loaded = load_scenario(write_yaml(tmp_path / "late.yaml", mini_raw))
+    by_path = {e.path: e for e in screen(loaded).effects}
+    decay, persistence = by_path["events.war.decay"], by_path["events.war.persistence"]
+    assert decay.inert and "after the scenario's last month" in decay.structural
+    assert persistence.effect > 0 and not persistence.structural  # at 1 the decay begins early
+
+    war.update(persistence=ranged(3, 1, 5), decay=0.0)  # no decay: persistence is idle
+    loaded = load_scenario(write_yaml(tmp_path / "flat.yaml", mini_raw))
+    persistence = next(e for e in screen(loaded).effects if e.path == "events.war.persistence")
+    assert persistence.inert and "does not decay" in persistence.structural

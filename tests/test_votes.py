@@ -140,7 +140,7 @@ def test_every_problem_is_reported_with_its_file_line_and_field(tmp_path):
 def test_an_unquoted_day_that_is_not_a_calendar_day_is_named(tmp_path):
     path = _write(tmp_path, "resolutions:\n  - {id: a, date: 2022-02-30, title: t}\n")
     (message,) = _messages(path)
-    assert message == f"{path}:2: <top level>: not a calendar day: '2022-02-30'"
+    assert message.startswith(f"{path}:2: ") and "'2022-02-30' looks like a date" in message
 
 
 def test_a_vote_cast_is_refused_with_the_date_rule(tmp_path):

@@ -326,23 +326,6 @@ def _one(
     )
 
 
-_TIMESTAMP = re.compile(r"(?<![\w.-])(\d{4})-(\d{1,2})-(\d{1,2})(?![\w.:-])")
-
-
-def _bad_days(path: Path) -> list[Problem]:
-    """Where a file holds a date-like value that is not a calendar day (PyYAML cannot read it)."""
-    problems = []
-    text = path.read_text(encoding="utf-8", errors="replace")
-    for number, line in enumerate(text.splitlines(), start=1):
-        for match in _TIMESTAMP.finditer(line.split("#", 1)[0]):
-            try:
-                dt.date(*(int(g) for g in match.groups()))
-            except ValueError:
-                message = f"not a calendar day: '{match.group(0)}'"
-                problems.append(Problem(str(path), (), message, number))
-    return problems or [Problem(str(path), (), "malformed YAML: a date that is not a calendar day")]
-
-
 def load_resolutions(path: str | Path, powers: Iterable[str] | None = None) -> list[Resolution]:
     """Load and check a resolutions file.
 
@@ -363,10 +346,7 @@ def load_resolutions(path: str | Path, powers: Iterable[str] | None = None) -> l
         known = ", ".join(bundled_resolutions()) or "none"
         message = f"no such file (bundled resolutions files, by name: {known})"
         raise ScenarioError([Problem(str(path), (), message)])
-    try:
-        src = read_yaml(path)  # also refuses duplicated keys and duplicated ids
-    except ValueError:  # PyYAML's own error for an unquoted date that is not a calendar day
-        raise ScenarioError(_bad_days(Path(path))) from None
+    src = read_yaml(path)  # also refuses duplicated keys and impossible unquoted dates
     name = str(src.path)
     data = src.data
     if not isinstance(data, dict) or SECTION not in data:

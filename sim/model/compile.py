@@ -283,7 +283,8 @@ def to_params(
             lambda: [[f"powers.{q.id}.rivalry.{p}" for p in pids] for q in powers],
         ),
         gdp_month=per_state("gdp") * 1000.0 / 12.0,
-        exposure=np.clip(border + russian[:, :, None] * kin[:, None, :], 0.0, 1.0),
+        exposure=1.0
+        - (1.0 - border) * (1.0 - np.clip(russian[:, :, None] * kin[:, None, :], 0.0, 1.0)),
         affinity=_state_power(sc, read, "affinity", 0.0),
         neutrality=per_state("neutrality"),
         peers=read.array(_peers(sc)),

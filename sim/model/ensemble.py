@@ -339,7 +339,8 @@ def prepare_swept(
 
 def _unread(sc: Scenario, swept: Mapping[str, Any], reader: Reader) -> list[str]:
     """The swept paths that no array read (a disabled event's magnitude counts as read)."""
-    inert = {f"events.{e.id}.magnitude" for e in sc.events if not e.enabled}  # never fire
+    fields = ("magnitude", *PROFILE_FIELDS)
+    inert = {f"events.{e.id}.{f}" for e in sc.events if not e.enabled for f in fields}  # never fire
     return sorted(set(swept) - reader.used - inert)
 
 
@@ -359,7 +360,9 @@ def fixed_by_batch(scenario: Scenario | LoadedScenario, paths: Sequence[str]) ->
     reader = Reader(probe, 1)
     with np.errstate(all="ignore"):  # only which paths are read; the values are placeholders
         to_params(sc, initial_state(sc, reader), reader)
-        event_magnitudes(compile_events(sc), reader)
+        events = compile_events(sc)
+        event_magnitudes(events, reader)
+        shock_profiles(events, reader)
     return _unread(sc, probe, reader)
 
 

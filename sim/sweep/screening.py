@@ -42,6 +42,7 @@ import numpy as np
 from sim.input.errors import ScenarioError
 from sim.input.params import collect_numbers, with_values
 from sim.input.scenario import LoadedScenario, Scenario
+from sim.model.compile import PROFILE_FIELDS
 from sim.model.dynamics import FloatArray
 from sim.model.ensemble import Ensemble, fixed_by_batch, prepare_swept, simulate_ensemble
 from sim.model.limits import run_bytes
@@ -203,9 +204,49 @@ def structural_reason(sc: Scenario | LoadedScenario, path: str) -> str:
     if path in STRUCTURALLY_INERT:
         return STRUCTURALLY_INERT[path]
     scenario = sc.scenario if isinstance(sc, LoadedScenario) else sc
-    disabled = {f"events.{e.id}.magnitude": e.id for e in scenario.events if not e.enabled}
+    fields = ("magnitude", *PROFILE_FIELDS)
+    disabled = {
+        f"events.{e.id}.{f}": e.id for e in scenario.events if not e.enabled for f in fields
+    }
     if path in disabled:
         return f"event {disabled[path]} is disabled (enabled: false): it never fires"
+    if not (path.startswith("events.") and path.endswith((".decay", ".persistence"))):
+        return ""
+    raw = sc.raw if isinstance(sc, LoadedScenario) else {}
+    span = next((n.range for n in collect_numbers(raw) if n.path == path), None)
+    return _late_profile(scenario, path, span)
+
+
+def _late_profile(sc: Scenario, path: str, span: tuple[float, float] | None) -> str:
+    """Why the decay or persistence of a shock's profile cannot act before the scenario ends.
+
+    The decay of a shock begins ``onset + persistence`` months after its event
+    (:func:`sim.model.dynamics.shock_level`); at or after the scenario's last month it changes
+    nothing, and neither does the persistence when there is no decay or when even the low end of
+    its range (``span``) leaves no month of decay.
+    """
+    parts = path.split(".")
+    if len(parts) != 3 or parts[0] != "events" or parts[2] not in ("decay", "persistence"):
+        return ""
+    event = next((e for e in sc.events if e.id == parts[1] and e.enabled), None)
+    if event is None:
+        return ""
+    months_left = sc.n_steps - 1 - sc.step_of(event.date)  # k of the scenario's last month
+    if parts[2] == "decay":
+        if event.onset + event.persistence >= months_left:
+            return (
+                f"event {event.id}'s decay would begin {event.onset + event.persistence:g} "
+                f"months after it, after the scenario's last month ({months_left:g} months on)"
+            )
+        return ""
+    if event.decay == 0.0:
+        return f"event {event.id} does not decay (decay 0): how long it persists cannot matter"
+    low = min([event.persistence, *(span or ())])
+    if event.onset + low >= months_left:
+        return (
+            f"event {event.id}'s decay would begin after the scenario's last month even with "
+            f"the persistence at {low:g}"
+        )
     return ""
 
 
@@ -327,7 +368,7 @@ def screen(
                     effect_high=d_high,
                     output=outputs[2 * j + top] if moved else "",
                     end=("low", "high")[top] if moved else "",
-                    structural=structural_reason(sc, p),
+                    structural=structural_reason(loaded, p),
                 )
             )
     return Screening(
