@@ -678,17 +678,6 @@ class ModelParams(_Strict):
             "model's only random element."
         ),
     )
-    anchoring: Annotated[
-        Unit,
-        Symbol(
-            r"\gamma", r"Friedkin–Johnsen pull toward the initial alignment $a^0_{sp}$ per month"
-        ),
-    ] = Field(
-        0.03,
-        description=(
-            "Monthly pull of alignment toward its initial value (Friedkin-Johnsen), in [0, 1]."
-        ),
-    )
     peer_effect: Annotated[
         Unit, Symbol(r"\varphi", r"weight of the neighbours' drift $m_{sp}$ in the adjustment")
     ] = Field(0.1, description="Weight of the neighbours' drift in the adjustment, in [0, 1].")

@@ -82,7 +82,7 @@ class Params:
     ``channel_weights`` (weights of channels in overall dependence, summing to 1, ``(B, K)``);
     the score weights ``w_bias``, ``w_dependence``, ``w_security``, ``w_threat``,
     ``w_bandwagon``, ``w_trust``, ``w_affinity``, ``w_membership``, ``w_rivalry``; the alignment
-    update ``adjustment_speed``, ``noise``, ``anchoring``, ``peer_effect``; the monthly rates
+    update ``adjustment_speed``, ``noise``, ``peer_effect``; the monthly rates
     ``trust_gain``, ``trust_loss``, ``threat_gain``, ``threat_decay``, ``dependence_gain``,
     ``dependence_decay``, ``insecurity_decay``, ``trust_recovery``; the lever scales
     ``aid_scale``, ``security_scale``, ``rhetoric_scale`` (spending, as a share of monthly GDP,
@@ -92,7 +92,7 @@ class Params:
     (share of credibility lost by a power that fails a call for help). Each is ``(B,)``.
 
     Attributes:
-        a0: Initial alignment, the Friedkin-Johnsen anchor, ``(B, S, P)``.
+        a0: Initial alignment, ``(B, S, P)`` (the status quo: see :func:`status_quo`).
         dep0: Initial dependence by channel, the level dependence relaxes to, ``(B, S, P, K)``.
         budget: Monthly budget for the region in USD million, ``(B, P)``.
         mix: Lever shares (aid, security, rhetoric), ``(B, P, 3)``.
@@ -429,8 +429,9 @@ def decide(
     - target ``a* = (1 - neutrality) sigmoid(score) + neutrality a0``;
     - peers ``m = a0 + sum_t peers[s, t] (a_tp - a0_tp)``: a state follows its neighbours'
       moves away from (or toward) a power (demonstration effect);
-    - alignment (Friedkin-Johnsen with inertia) ``a' = clip((1 - anchoring) ((1 - speed) a
-      + speed ((1 - peer_effect) a* + peer_effect m)) + anchoring a0 + noise * eps)``.
+    - alignment (partial adjustment) ``a' = clip((1 - speed) a + speed ((1 - peer_effect) a*
+      + peer_effect m) + noise * eps)``. The one pull toward the initial alignment is the
+      status-quo target (the residual); there is no separate anchor term.
 
     Args:
         state: State at the start of the month (not modified).
@@ -451,9 +452,9 @@ def decide(
     a_all = state.alignment
     peer = np.clip(a0 + (params.peers @ (a_all - params.a0))[:, rows], 0.0, 1.0)
     speed, phi = _b(params.adjustment_speed, 3), _b(params.peer_effect, 3)
-    gamma, sigma = _b(params.anchoring, 3), _b(params.noise, 3)
+    sigma = _b(params.noise, 3)
     moved = (1.0 - speed) * a_all[:, rows] + speed * ((1.0 - phi) * target + phi * peer)
-    new_a = (1.0 - gamma) * moved + gamma * a0 + sigma * noise[:, rows]
+    new_a = moved + sigma * noise[:, rows]
     return StateRows(
         rows=rows,
         alignment=np.clip(new_a, 0.0, 1.0),

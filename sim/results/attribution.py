@@ -5,15 +5,15 @@ being the state at the end of a month), the change in alignment from the end of 
 ``start`` to the end of ``end`` is split two ways:
 
 **By channel.** Each month's update of :func:`sim.model.dynamics.decide`,
-``a' = clip((1 - g) ((1 - s) a + s ((1 - f) a* + f m)) + g a0 + sigma eps)``, is written exactly
+``a' = clip((1 - s) a + s ((1 - f) a* + f m) + sigma eps)``, is written exactly
 as ``a' - a = anchoring + target + peers + noise + bounds`` with
 
-- ``anchoring = g (a0 - a) + (1 - g) s (1 - f) (a*0 - a)``: the pull back toward the initial
-  alignment (anchoring, and the status-quo target ``a*0 = (1 - n) sigmoid(L) + n a0`` with
-  ``L`` the status-quo score, which makes ``a*0 = a0``);
-- ``peers = (1 - g) s f (m - a)``; ``noise = sigma eps``; ``bounds``: what clipping to [0, 1]
+- ``anchoring = s (1 - f) (a*0 - a)``: the pull back toward the status-quo target
+  ``a*0 = (1 - n) sigmoid(L) + n a0`` with ``L`` the status-quo score, which makes ``a*0 = a0``
+  (the model's one anchoring mechanism);
+- ``peers = s f (m - a)``; ``noise = sigma eps``; ``bounds``: what clipping to [0, 1]
   removed (zero unless the update left the interval);
-- ``target = (1 - g) s (1 - f) (a* - a*0) = (1 - g) s (1 - f) (1 - n) (sigmoid(x) - sigmoid(L))``
+- ``target = s (1 - f) (a* - a*0) = s (1 - f) (1 - n) (sigmoid(x) - sigmoid(L))``
   split over the score's terms (:func:`sim.model.dynamics.score_components`: ``dependence``,
   ``security``, ``trust``, ``threat``, ``membership``, ``rivalry``) in proportion to each term's
   change from the status quo, i.e. each term's change times the secant slope of the sigmoid
@@ -128,9 +128,8 @@ def channel_contributions(
     a0 = params.a0[:, s, p]
     n = params.neutrality[:, s]
     target0 = (1.0 - n) / (1.0 + np.exp(-logit0)) + n * a0
-    gamma, speed = params.anchoring, params.adjustment_speed
-    phi, sigma = params.peer_effect, params.noise
-    pull = (1.0 - gamma) * speed * (1.0 - phi)
+    speed, phi, sigma = params.adjustment_speed, params.peer_effect, params.noise
+    pull = speed * (1.0 - phi)
     by_step = events_by_step(ens)
     out = {name: np.zeros(n_b) for name in CHANNELS}
     start = end = None
@@ -155,8 +154,8 @@ def channel_contributions(
                 out[k] += scale * deltas[k]
             m = np.clip(a0 + (params.peers @ (world.alignment - params.a0))[:, s, p], 0.0, 1.0)
             pieces = {
-                "peers": (1.0 - gamma) * speed * phi * (m - a),
-                "anchoring": gamma * (a0 - a) + pull * (target0 - a),
+                "peers": speed * phi * (m - a),
+                "anchoring": pull * (target0 - a),
                 "noise": sigma * noise[:, t, s, p],
             }
             raw = a + sum(scale * deltas[k] for k in TARGET_TERMS) + sum(pieces.values())

@@ -66,6 +66,7 @@ from sim.input.unvotes import (
     load_un_votes,
     un_votes_dir,
 )
+from sim.model.dynamics import FloatArray, IntArray
 from sim.model.metrics import VOTES
 
 if TYPE_CHECKING:
@@ -95,8 +96,6 @@ __all__ = [
     "training_table",
 ]
 
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
 
 MODEL_FILE = "vote_model.json"
 """The fitted coefficients, in ``seeds/data/`` (:func:`sim.input.unvotes.un_votes_dir`)."""
