@@ -69,7 +69,7 @@ def test_every_field_of_the_schema_is_a_parameter_with_its_bounds_and_symbol():
     assert sorted(p.path for p in PARAMS) == sorted(expected)
     by_path = {p.path: p for p in PARAMS}
     assert by_path["model.noise"].low == 0.0 and by_path["model.noise"].high == 0.5
-    assert by_path["model.weights.bias"].low == -10.0
+    assert by_path["model.weights.affinity"].low == 0.0
     assert by_path["model.channel_weights.trade"].high == 1000.0
     assert by_path["model.drift_scale"].default == ModelParams().drift_scale
     for p in PARAMS:

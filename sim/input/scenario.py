@@ -549,15 +549,6 @@ class State(_Strict):
 class Weights(_Strict):
     """Weights of the state's scoring of each power (see ``sim.model.dynamics.decide``)."""
 
-    bias: Annotated[
-        float, *_num(-10.0, 10.0), Symbol("w_0", r"constant of $\mathrm{score}_{sp}$")
-    ] = Field(
-        -1.0,
-        description=(
-            "Constant of the score, in [-10, 10]; the status-quo calibration absorbs it, so it "
-            "does not change trajectories."
-        ),
-    )
     dependence: Annotated[
         float,
         *_num(0.0, 10.0),
@@ -603,8 +594,22 @@ class Weights(_Strict):
         float, *_num(0.0, 10.0), Symbol(r"w_\tau", r"weight of trust, as $2\tau_{sp} - 1$")
     ] = Field(1.0, description="Weight of trust, entered as 2 x trust - 1, in [0, 10].")
     affinity: Annotated[
-        float, *_num(0.0, 10.0), Symbol(r"w_\psi", r"weight of identity affinity $\psi_{sp}$")
-    ] = Field(1.0, description="Weight of identity affinity, in [0, 10].")
+        float,
+        *_num(0.0, 10.0),
+        Symbol(
+            r"w_\psi",
+            r"how much identity affinity $\psi_{sp}$ amplifies (or damps) trust's response to "
+            r"courting and aid: factor $\max(0, 1 + w_\psi \psi_{sp})$",
+        ),
+    ] = Field(
+        1.0,
+        description=(
+            "How much identity affinity amplifies (positive affinity) or damps (negative) a "
+            "state's trust response to a power's courting and aid: the response is multiplied "
+            "by max(0, 1 + weight x affinity), in [0, 10]. Affinity is not a term of the score "
+            "(there the status-quo calibration cancelled it)."
+        ),
+    )
     membership: Annotated[
         float, *_num(0.0, 10.0), Symbol("w_M", r"weight of the institutional tie $M_{sp}$")
     ] = Field(0.5, description="Weight of the institutional tie (shared blocs), in [0, 10].")

@@ -80,7 +80,7 @@ class Params:
 
     The model parameters of the bundled schema (see ``docs/ODD.md``, Section 7.14):
     ``channel_weights`` (weights of channels in overall dependence, summing to 1, ``(B, K)``);
-    the score weights ``w_bias``, ``w_dependence``, ``w_security``, ``w_threat``,
+    the score weights ``w_dependence``, ``w_security``, ``w_threat``,
     ``w_bandwagon``, ``w_trust``, ``w_affinity``, ``w_membership``, ``w_rivalry``; the alignment
     update ``adjustment_speed``, ``noise``, ``peer_effect``; the monthly rates
     ``trust_gain``, ``trust_loss``, ``threat_gain``, ``threat_decay``, ``dependence_gain``,
@@ -319,7 +319,8 @@ def relations(
 
     tau = state.trust[:, rows]
     tau = tau + _b(params.trust_recovery, 3) * (params.trust0[:, rows] - tau)
-    tau = nudge(tau, _b(params.trust_gain, 3) * np.clip(d_court + d_aid, -1.0, 1.0))
+    receptive = np.maximum(0.0, 1.0 + _b(params.w_affinity, 3) * params.affinity[:, rows])
+    tau = nudge(tau, _b(params.trust_gain, 3) * np.clip(d_court + d_aid, -1.0, 1.0) * receptive)
     tau = nudge(tau, -_b(params.trust_loss, 3) * np.maximum(d_threat, 0.0) * exposure)
 
     theta = state.threat[:, rows]
@@ -368,7 +369,7 @@ def score_components(
     changes of alignment over them.
 
     Returns:
-        ``bias, dependence, security, trust, affinity, membership, rivalry, threat``, each
+        ``dependence, security, trust, membership, rivalry, threat``, each
         ``(B, len(rows), P)``.
     """
     overall = (dep @ params.channel_weights[:, None, :, None])[..., 0]
@@ -381,13 +382,10 @@ def score_components(
     resent = (state.alignment @ params.rivalry)[:, rows] / n_powers
     insecurity = state.insecurity[:, rows, None]
     w = {name: _b(value, 3) for name, value in params.model.items() if name.startswith("w_")}
-    shape = np.broadcast_shapes(overall.shape, (1, 1, 1))
     return {
-        "bias": np.broadcast_to(w["w_bias"], shape).copy(),
         "dependence": w["w_dependence"] * overall,
         "security": w["w_security"] * (1.0 + insecurity) * value,
         "trust": w["w_trust"] * (2.0 * tau - 1.0),
-        "affinity": w["w_affinity"] * params.affinity[:, rows],
         "membership": w["w_membership"] * state.membership[:, rows],
         "rivalry": -w["w_rivalry"] * resent,
         "threat": theta * (w["w_bandwagon"] * overall * (1.0 - alt) - w["w_threat"] * alt),
@@ -410,7 +408,9 @@ def decide(
     and power ``p`` (rates per month; ``nudge`` moves a share of the way toward 1 or 0):
 
     - trust relaxes toward its initial level at ``trust_recovery``, then
-      ``tau <- nudge(tau, trust_gain * (d_court + d_aid))`` and
+      ``tau <- nudge(tau, trust_gain * (d_court + d_aid) * max(0, 1 + w_affinity affinity))``
+      (a state with affinity to a power, by language, kinship or history, takes its courting
+      and aid more to heart; one averse to it less) and
       ``tau <- nudge(tau, -trust_loss * max(d_threats, 0) * exposure)``;
     - threat relaxes toward its initial level at ``threat_decay``, then
       ``theta <- nudge(theta, threat_gain * d_threats * exposure)``;
@@ -420,8 +420,8 @@ def decide(
       overall dependence ``dep = sum_k channel_weights_k D_k``;
     - security value ``v = D_security * credibility * capacity * attention``; the best
       alternative ``alt`` = best ``(v + dep) / 2`` among the other powers;
-    - score ``= w_bias + w_dependence dep + w_security (1 + insecurity) v + w_trust (2 tau - 1)
-      + w_affinity affinity + w_membership membership - w_rivalry R + theta (w_bandwagon dep
+    - score ``= w_dependence dep + w_security (1 + insecurity) v + w_trust (2 tau - 1)
+      + w_membership membership - w_rivalry R + theta (w_bandwagon dep
       (1 - alt) - w_threat alt) + residual`` where ``R = sum_q rivalry[q, p] a_sq / (P - 1)``:
       high threat with credible alternatives repels (balancing), high threat with high
       dependence and no alternative attracts (bandwagoning); ``residual`` (see
