@@ -568,11 +568,11 @@ class Weights(_Strict):
     threat: Annotated[
         float,
         *_num(0.0, 10.0),
-        Symbol(r"w_\theta", r"balancing: threat $\theta_{sp}$ × best alternative repels"),
+        Symbol(r"w_\theta", r"balancing: threat $\theta_{sp}$ × alternatives repels"),
     ] = Field(
         2.0,
         description=(
-            "Balancing: how much threat times the state's best alternative repels it from the "
+            "Balancing: how much threat times the state's alternatives repels it from the "
             "power, in [0, 10]."
         ),
     )
@@ -581,12 +581,12 @@ class Weights(_Strict):
         *_num(0.0, 10.0),
         Symbol(
             "w_B",
-            r"bandwagoning: threat × dependence $\bar D_{sp}$ × (1 − best alternative) attracts",
+            r"bandwagoning: threat × dependence $\bar D_{sp}$ × (1 − alternatives) attracts",
         ),
     ] = Field(
         1.0,
         description=(
-            "Bandwagoning: how much threat times dependence times (1 - best alternative) "
+            "Bandwagoning: how much threat times dependence times (1 - alternatives) "
             "draws the state to the power, in [0, 10]."
         ),
     )

@@ -36,6 +36,7 @@ __all__ = [
     "StateRows",
     "WorldState",
     "allocate",
+    "alternatives",
     "apply_event",
     "commit",
     "decide",
@@ -294,13 +295,27 @@ def lever_effects(
     return e_aid, e_sec, courting, threats
 
 
-def _best_other(x: FloatArray) -> FloatArray:
-    """For each power, the largest value among the *other* powers (last axis)."""
-    if x.shape[-1] < 2:
+def alternatives(x: FloatArray) -> FloatArray:
+    """For each power, the chance that at least one *other* power is there for the state.
+
+    ``alt_p = 1 - prod_{q != p} (1 - x_q)`` over the last axis (a noisy-or): each other power
+    with value ``x_q`` in [0, 1] is a chance of support of its own, so two middling alternatives
+    are worth more than one, and the state has no alternative only when no other power offers
+    anything. With a single power there is none (0).
+
+    Args:
+        x: ``(..., P)`` values in [0, 1] of each power as an alternative.
+
+    Returns:
+        ``(..., P)`` in [0, 1].
+    """
+    n = x.shape[-1]
+    if n < 2:
         return np.zeros_like(x)
-    top2 = -np.partition(-x, 1, axis=-1)[..., :2]
-    first, second = top2[..., :1], top2[..., 1:2]
-    return np.where(x >= first, second, first)
+    absent = np.broadcast_to(1.0 - x[..., None, :], (*x.shape, n))  # [..., p, q] = 1 - x_q
+    others = np.where(np.eye(n, dtype=bool), 1.0, absent)  # the state's own p left out
+    result: FloatArray = 1.0 - np.prod(others, axis=-1)
+    return result
 
 
 def relations(
@@ -375,7 +390,7 @@ def score_components(
     overall = (dep @ params.channel_weights[:, None, :, None])[..., 0]
     reliability = state.credibility * state.capacity * state.attention  # (B, P)
     value = dep[..., SECURITY] * reliability[:, None, :]
-    alt = _best_other(0.5 * (value + overall))
+    alt = alternatives(0.5 * (value + overall))
     n_powers = max(state.alignment.shape[-1] - 1, 1)
     # matmul over every state, then the rows: the same kernel shapes whatever ``rows`` is, so
     # a Mesa agent's row equals the ensemble's bit for bit (and matmul beats einsum here)
@@ -419,7 +434,8 @@ def decide(
       ``dependence_gain * d_aid`` and ``dependence_gain * d_security``;
       overall dependence ``dep = sum_k channel_weights_k D_k``;
     - security value ``v = D_security * credibility * capacity * attention``; the best
-      alternative ``alt`` = best ``(v + dep) / 2`` among the other powers;
+      alternatives ``alt = 1 - prod_{q != p} (1 - (v_q + dep_q) / 2)``
+      (:func:`alternatives`: the chance that some other power is there for the state);
     - score ``= w_dependence dep + w_security (1 + insecurity) v + w_trust (2 tau - 1)
       + w_membership membership - w_rivalry R + theta (w_bandwagon dep
       (1 - alt) - w_threat alt) + residual`` where ``R = sum_q rivalry[q, p] a_sq / (P - 1)``:
