@@ -242,6 +242,25 @@ def test_probabilities_on_hand_set_coefficients():
     np.testing.assert_allclose(many[2, 1], p)
 
 
+def test_the_fit_recovers_known_coefficients_from_synthetic_votes():
+    """Known answer: votes drawn from a multinomial logit with set coefficients are fitted back."""
+    rng = np.random.default_rng(11)
+    n, k = 20_000, 3
+    x = np.column_stack([np.ones(n), rng.normal(size=(n, k - 1))])  # const + two features
+    truth = np.array(
+        [[-0.5, 1.0, 0.0], [-1.0, -1.5, 0.8], [-2.0, 0.0, -1.0]]
+    )  # abstain, no, absent
+    p = vm.probabilities(truth, x)
+    y = np.array([rng.choice(4, p=row) for row in p])
+    coef, loglik = vm.fit_multinomial(x, y, ridge=1e-3)
+    np.testing.assert_allclose(coef, truth, atol=0.08)
+    assert loglik == pytest.approx(-vm.log_loss(vm.probabilities(coef, x), y) * n)
+    slack = 0.5e-3 * float(np.sum(truth[:, 1:] ** 2))  # what the ridge may cost the fit
+    assert loglik >= -vm.log_loss(p, y) * n - slack  # the optimum fits about as well as the truth
+    with pytest.raises(ValueError, match="positive ridge"):
+        vm.fit_multinomial(x, y, ridge=0.0)
+
+
 def test_month_for_reads_the_record_before_the_day():
     assert vm.month_for("2022-03-02") == "2022-02"
     assert vm.month_for("2022-03-31") == "2022-03"
