@@ -13,7 +13,9 @@ seed (to 1e-9; in practice bit for bit) because:
   Philox4x32-10 keyed by the seed): :func:`noise_blocks` computes it for the whole batch with
   the very function that :func:`sim.model.compile.draw_noise` calls for the model's one run;
 - events of month ``i`` fire, in the model's order (date, then file order), after ``i`` steps
-  and before the step of month ``i``, with each run's own magnitude;
+  and before the step of month ``i``, with each run's own magnitude; before them, the power
+  shocks of earlier months move along their time profiles (:func:`begin_month`, and the model's
+  ``move_shocks`` at the same point of the month);
 - the state at the start of a month is the same for every agent (synchronous update), so one
   call over all powers and all states equals the agents' calls over their own column or row.
 
@@ -338,7 +340,7 @@ def prepare_swept(
 
 
 def _unread(sc: Scenario, swept: Mapping[str, Any], reader: Reader) -> list[str]:
-    """The swept paths that no array read (a disabled event's magnitude counts as read)."""
+    """The swept paths that no array read (the numbers of a disabled event count as read)."""
     fields = ("magnitude", *PROFILE_FIELDS)
     inert = {f"events.{e.id}.{f}" for e in sc.events if not e.enabled for f in fields}  # never fire
     return sorted(set(swept) - reader.used - inert)
