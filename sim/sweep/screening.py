@@ -16,9 +16,11 @@ difference of 1, the full range of an indicator). A number whose effect is exact
 
 An inert number is either a defect of the model (a mechanism that cancels the number, or a cap
 it never gets past) or structural, for a reason that the number's place in the scenario makes
-plain: the magnitude of a disabled event (it never fires), or a path listed in
-:data:`STRUCTURALLY_INERT` with its reason. ``tests/test_screening.py`` requires every inert
-number of every bundled scenario to be structural.
+plain: a number of a disabled event (it never fires), the decay of a shock that would begin
+only after the scenario's last month or the persistence of one that does not decay, or a path
+listed in :data:`STRUCTURALLY_INERT` with its reason. ``tests/test_screening.py`` lists the
+numbers of the bundled scenarios that are inert without such a reason (the defects model v2 is
+removing) and fails on any other.
 
 The numbers screened are the default parameter set of a sweep spec
 (:func:`sim.sweep.spec.validate_spec` without ``parameters``), plus those that the default set
@@ -41,7 +43,7 @@ import numpy as np
 
 from sim.input.errors import ScenarioError
 from sim.input.params import collect_numbers, with_values
-from sim.input.scenario import LoadedScenario, Scenario
+from sim.input.scenario import Event, LoadedScenario, Scenario
 from sim.model.compile import PROFILE_FIELDS
 from sim.model.dynamics import FloatArray
 from sim.model.ensemble import Ensemble, fixed_by_batch, prepare_swept, simulate_ensemble
@@ -63,8 +65,9 @@ __all__ = [
 STRUCTURALLY_INERT: dict[str, str] = {}
 """Scenario path to the reason why that number cannot move any output, whatever the model's
 equations: a known, intended inertness, not a defect. A number listed here may be inert in the
-screening test (``tests/test_screening.py``); any other inert number fails it. Magnitudes of
-disabled events need no entry (:func:`structural_reason` knows them)."""
+screening test (``tests/test_screening.py``); any other inert number fails it unless the test
+lists it as a known defect. The numbers of disabled events and late shock profiles need no
+entry (:func:`structural_reason` knows them)."""
 
 MAX_BATCH_BYTES = 2 * 2**30
 """Most estimated memory of one batch of the screening (:func:`sim.model.limits.run_bytes`); a
@@ -77,8 +80,8 @@ OUTCOME_DIFFERENCE = 1.0
 ROUNDING = 1e-12
 """Effects above zero but below this are reported apart (:attr:`Screening.negligible`): rounding
 error of 64-bit arithmetic on outputs of order one, the trace of a mechanism that cancels the
-number in exact arithmetic (such as a residual fitted to the initial state). They are not inert:
-the screening test looks for exact zeros only."""
+number in exact arithmetic (such as a residual fitted to the initial state). They are not
+:attr:`Effect.inert`, but the screening test counts them as no effect."""
 
 
 @dataclass(frozen=True)
@@ -194,45 +197,42 @@ def structural_reason(sc: Scenario | LoadedScenario, path: str) -> str:
     """Why the number at ``path`` cannot move any output by construction, or ``""``.
 
     Args:
-        sc: The scenario.
+        sc: The scenario (a loaded one also gives the ranges of a shock's persistence).
         path: A scenario path.
 
     Returns:
-        The reason in :data:`STRUCTURALLY_INERT`, or for the magnitude of a disabled event,
-        that it never fires; else an empty string.
+        The reason in :data:`STRUCTURALLY_INERT`; for a number of a disabled event, that it
+        never fires; for the decay or persistence of a shock that cannot act before the
+        scenario ends, why (:func:`_late_profile`); else an empty string.
     """
     if path in STRUCTURALLY_INERT:
         return STRUCTURALLY_INERT[path]
-    scenario = sc.scenario if isinstance(sc, LoadedScenario) else sc
-    fields = ("magnitude", *PROFILE_FIELDS)
-    disabled = {
-        f"events.{e.id}.{f}": e.id for e in scenario.events if not e.enabled for f in fields
-    }
-    if path in disabled:
-        return f"event {disabled[path]} is disabled (enabled: false): it never fires"
-    if not (path.startswith("events.") and path.endswith((".decay", ".persistence"))):
+    parts = path.split(".")
+    if len(parts) != 3 or parts[0] != "events":
         return ""
-    raw = sc.raw if isinstance(sc, LoadedScenario) else {}
-    span = next((n.range for n in collect_numbers(raw) if n.path == path), None)
-    return _late_profile(scenario, path, span)
+    scenario = sc.scenario if isinstance(sc, LoadedScenario) else sc
+    event = next((e for e in scenario.events if e.id == parts[1]), None)
+    if event is None:
+        return ""
+    if not event.enabled and parts[2] in ("magnitude", *PROFILE_FIELDS):
+        return f"event {event.id} is disabled (enabled: false): it never fires"
+    if event.enabled and parts[2] in ("decay", "persistence"):
+        raw = sc.raw if isinstance(sc, LoadedScenario) else {}
+        span = next((n.range for n in collect_numbers(raw) if n.path == path), None)
+        return _late_profile(scenario, event, parts[2], span)
+    return ""
 
 
-def _late_profile(sc: Scenario, path: str, span: tuple[float, float] | None) -> str:
-    """Why the decay or persistence of a shock's profile cannot act before the scenario ends.
+def _late_profile(sc: Scenario, event: Event, name: str, span: tuple[float, float] | None) -> str:
+    """Why the ``name`` (decay or persistence) of a shock cannot act before the scenario ends.
 
     The decay of a shock begins ``onset + persistence`` months after its event
     (:func:`sim.model.dynamics.shock_level`); at or after the scenario's last month it changes
     nothing, and neither does the persistence when there is no decay or when even the low end of
     its range (``span``) leaves no month of decay.
     """
-    parts = path.split(".")
-    if len(parts) != 3 or parts[0] != "events" or parts[2] not in ("decay", "persistence"):
-        return ""
-    event = next((e for e in sc.events if e.id == parts[1] and e.enabled), None)
-    if event is None:
-        return ""
     months_left = sc.n_steps - 1 - sc.step_of(event.date)  # k of the scenario's last month
-    if parts[2] == "decay":
+    if name == "decay":
         if event.onset + event.persistence >= months_left:
             return (
                 f"event {event.id}'s decay would begin {event.onset + event.persistence:g} "
