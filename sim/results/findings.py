@@ -19,37 +19,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from sim.results.tables import variable_array
+
 __all__ = ["crossovers", "influence_changes", "largest_change", "patron_changes", "summary"]
 
 _Q = (0.05, 0.5, 0.95)
-
-
-def _array(table: pd.DataFrame, variable: str, *keys: str) -> tuple[np.ndarray, list[str], list]:
-    """A variable as ``(runs, records, *ids)``, with the records' dates and the ids of each key.
-
-    Args:
-        table: A long results table.
-        variable: The variable.
-        *keys: ``"power"``, or ``"state", "power"``: the id columns, in array order.
-
-    Returns:
-        The array, the ``YYYY-MM`` date of each record, and one id list per key (table order).
-    """
-    rows = table[table["variable"] == variable]
-    if rows.empty:
-        raise ValueError(f"no {variable} rows in the table")
-    runs = sorted(rows["run"].unique())
-    steps = sorted(rows["step"].unique())
-    dates = rows.drop_duplicates("step").set_index("step")["date"].astype(str).loc[steps].tolist()
-    rows = rows.assign(**{k: rows[k].astype(str) for k in keys})
-    ids = [list(dict.fromkeys(rows[k])) for k in keys]
-    *index, column = keys
-    wide = rows.pivot_table(
-        index=["run", "step", *index], columns=column, values="value", observed=True
-    )
-    full = pd.MultiIndex.from_product([runs, steps, *ids[:-1]], names=wide.index.names)
-    cube = wide.reindex(full)[ids[-1]].to_numpy()
-    return cube.reshape(len(runs), len(steps), *(len(i) for i in ids)), dates, ids
 
 
 def influence_changes(table: pd.DataFrame) -> pd.DataFrame:
@@ -59,7 +33,7 @@ def influence_changes(table: pd.DataFrame) -> pd.DataFrame:
         ``power, start, end, change, change_p5, change_p95``: medians across runs, and the 90%
         interval of the per-run change.
     """
-    cube, _, (powers,) = _array(table, "influence", "power")
+    cube, _, (powers,) = variable_array(table, "influence", "power")
     start, end = cube[:, 0], cube[:, -1]
     change = end - start
     low, mid, high = np.quantile(change, _Q, axis=0)
@@ -78,7 +52,7 @@ def influence_changes(table: pd.DataFrame) -> pd.DataFrame:
 
 def _alignment(table: pd.DataFrame) -> tuple[np.ndarray, list[str], list[str], list[str]]:
     """Alignment as ``(runs, records, states, powers)``, with dates, states and powers."""
-    cube, dates, (states, powers) = _array(table, "alignment", "state", "power")
+    cube, dates, (states, powers) = variable_array(table, "alignment", "state", "power")
     return cube, dates, states, powers
 
 

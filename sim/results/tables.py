@@ -22,7 +22,7 @@ import pandas as pd
 
 from sim.model.metrics import DERIVED, RECORDED, Batch
 
-__all__ = ["COLUMNS", "VARIABLES", "events_table", "long_table"]
+__all__ = ["COLUMNS", "VARIABLES", "events_table", "long_table", "variable_array"]
 
 COLUMNS = ("run", "seed", "step", "date", "state", "power", "variable", "value")
 """The long table's columns, in order."""
@@ -96,3 +96,33 @@ def events_table(batch: Batch, runs: Sequence[int] | np.ndarray | None = None) -
         for entry in log
     ]
     return pd.DataFrame(rows, columns=list(EVENT_COLUMNS))
+
+
+def variable_array(
+    table: pd.DataFrame, variable: str, *keys: str
+) -> tuple[np.ndarray, list[str], list]:
+    """A variable of a long table as ``(runs, records, *ids)``: the inverse of :func:`long_table`.
+
+    Args:
+        table: A long results table.
+        variable: The variable.
+        *keys: ``"power"``, or ``"state", "power"``: the id columns, in array order.
+
+    Returns:
+        The array, the ``YYYY-MM`` date of each record, and one id list per key (table order).
+    """
+    rows = table[table["variable"] == variable]
+    if rows.empty:
+        raise ValueError(f"no {variable} rows in the table")
+    runs = sorted(rows["run"].unique())
+    steps = sorted(rows["step"].unique())
+    dates = rows.drop_duplicates("step").set_index("step")["date"].astype(str).loc[steps].tolist()
+    rows = rows.assign(**{k: rows[k].astype(str) for k in keys})
+    ids = [list(dict.fromkeys(rows[k])) for k in keys]
+    *index, column = keys
+    wide = rows.pivot_table(
+        index=["run", "step", *index], columns=column, values="value", observed=True
+    )
+    full = pd.MultiIndex.from_product([runs, steps, *ids[:-1]], names=wide.index.names)
+    cube = wide.reindex(full)[ids[-1]].to_numpy()
+    return cube.reshape(len(runs), len(steps), *(len(i) for i in ids)), dates, ids

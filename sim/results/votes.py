@@ -68,6 +68,7 @@ from sim.input.unvotes import (
 )
 from sim.model.dynamics import FloatArray, IntArray
 from sim.model.metrics import VOTES
+from sim.results.tables import variable_array
 
 if TYPE_CHECKING:
     from sim.results.folder import RunFolder
@@ -799,7 +800,11 @@ def predict_folder(
             f"{', '.join(powers)})"
         )
         raise ScenarioError([Problem(str(run.path / SCENARIO), ("powers",), message)])
-    months = sorted(table["date"].astype(str).unique())
+    cube, months, (table_states, table_powers) = variable_array(
+        table, "alignment", "state", "power"
+    )  # (runs, records, states, powers), one pivot for every resolution
+    cube = cube[:, :, [table_states.index(s) for s in states]]
+    cube = cube[..., [table_powers.index(p) for p in powers]]
     first, last = _month_end(months[0]), _month_end(months[-1])
     problems = []
     for res in resolutions:
@@ -822,17 +827,13 @@ def predict_folder(
             )
     if problems:
         raise ScenarioError(problems)
-    align = table[table["variable"] == "alignment"]
-    runs = sorted(align["run"].unique())
+    n_runs = cube.shape[0]
     neutrality = np.array([s.neutrality for s in scenario.states])
     out = []
     for res in resolutions:
         month = month_for(res.date)
-        at = align[align["date"].astype(str) == month].pivot_table(
-            index=["run", "state"], columns="power", values="value", observed=True
-        )
-        cube = np.stack([at.loc[r].loc[states, powers].to_numpy() for r in runs])  # (R, S, P)
-        profile = {p: cube[:, :, j] for j, p in enumerate(powers)}
+        at = cube[:, months.index(month)]  # (R, S, P)
+        profile = {p: at[:, :, j] for j, p in enumerate(powers)}
         p = vote_model.probabilities(profile, neutrality[None, :], res).mean(axis=0)  # (S, 4)
         out.append(
             {
@@ -843,7 +844,7 @@ def predict_folder(
                 "condemns": res.condemns,
                 "measure": res.measure,
                 "month": month,
-                "runs": len(runs),
+                "runs": n_runs,
                 "states": {
                     s: {
                         "vote": VOTES[int(p[i].argmax())],
@@ -856,6 +857,6 @@ def predict_folder(
     return {
         "results": str(run.path),
         "model": str(vote_model.path) if vote_model.path is not None else None,
-        "runs": len(runs),
+        "runs": n_runs,
         "resolutions": out,
     }
