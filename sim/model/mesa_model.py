@@ -4,7 +4,7 @@ The agents are thin: a power allocates its budget, a state decides its relations
 the array functions of :mod:`sim.model.dynamics` on their own row (a batch of one run), so the
 Mesa model and the ensemble engine (:mod:`sim.model.ensemble`, no Mesa) share one copy of the
 equations. Nothing else in :mod:`sim.model` imports Mesa; the dashboard (:mod:`sim.viz.dashboard`)
-reaches Mesa's SolaraViz through :func:`solara_viz`.
+reaches Mesa's SolaraViz controls through :func:`model_controller` and :func:`watch_steps`.
 """
 
 from __future__ import annotations
@@ -39,7 +39,14 @@ from sim.model.compile import (
 from sim.model.dynamics import FloatArray
 from sim.model.metrics import Batch, EventRecord, snapshot
 
-__all__ = ["GreatGameModel", "PowerAgent", "StateAgent", "mesa_engine", "solara_viz"]
+__all__ = [
+    "GreatGameModel",
+    "PowerAgent",
+    "StateAgent",
+    "mesa_engine",
+    "model_controller",
+    "watch_steps",
+]
 
 
 class PowerAgent(mesa.Agent):
@@ -247,35 +254,51 @@ def mesa_engine(scenarios: Sequence[Scenario], seeds: Sequence[int]) -> Batch:
     )
 
 
-def solara_viz(
+def model_controller(
     model: Any,
-    components: list[Any],
     model_params: dict[str, Any],
-    name: str,
     play_interval: int = 300,
+    render_interval: int = 1,
 ) -> Any:
-    """Mesa's SolaraViz page of a model: step, play, pause and reset controls around components.
+    """Mesa's ``ModelController`` of a model: its Reset, play/pause and Step buttons.
 
-    ``mesa.visualization`` (and the solara and altair packages it needs, the ``dashboard``
-    extra) is imported here on first call, so that running the model never pays for it and the
-    viz layer reaches Mesa only through this module.
+    Step and play step the model and then bump Mesa's update counter (``force_update``), which
+    redraws the components that :func:`watch_steps`; Reset builds the model again from
+    ``model_params``. ``mesa.visualization`` (and the solara and altair packages it needs, the
+    ``dashboard`` extra) is imported here on first call, so that running the model never pays
+    for it and the viz layer reaches Mesa only through this module. Call it while a Solara
+    component renders: the intervals are that component's state (``solara.use_reactive``).
 
     Args:
-        model: A :class:`GreatGameModel` or a ``solara.Reactive`` holding one.
-        components: SolaraViz components, ``(function of the model, page index)`` pairs.
-        model_params: Keyword arguments with which SolaraViz's Reset builds the model again.
-        name: Title of the page.
+        model: A ``solara.Reactive`` holding a :class:`GreatGameModel` (or a subclass).
+        model_params: Keyword arguments with which Reset builds the model again.
         play_interval: Milliseconds between steps while playing.
+        render_interval: Steps per press of Step (and per redraw while playing).
 
     Returns:
-        The SolaraViz element.
+        The ModelController element.
     """
-    from mesa.visualization import SolaraViz
+    import solara
+    from mesa.visualization.solara_viz import ModelController
 
-    return SolaraViz(
+    return ModelController(
         model,
-        components=components,
-        model_params=model_params,
-        name=name,
-        play_interval=play_interval,
+        model_parameters=model_params,
+        play_interval=solara.use_reactive(play_interval),
+        render_interval=solara.use_reactive(render_interval),
+        use_threads=solara.use_reactive(False),
     )
+
+
+def watch_steps() -> int:
+    """Subscribe the Solara component now rendering to Mesa's update counter.
+
+    The component is drawn again after each step of :func:`model_controller` (as SolaraViz's
+    own components are: they call ``update_counter.get()``).
+
+    Returns:
+        The counter's value (the number of redraws asked for so far).
+    """
+    from mesa.visualization.utils import update_counter
+
+    return int(update_counter.get())

@@ -1,20 +1,24 @@
 """``greatgame dashboard``: watch a run month by month and turn its knobs, in the browser.
 
-The page is Mesa's SolaraViz (:func:`sim.model.mesa_model.solara_viz`, the one place the viz layer
-reaches Mesa) around the Mesa model :class:`~sim.model.mesa_model.GreatGameModel`: SolaraViz's
-sidebar steps, plays, pauses and resets the run; this module adds the figures and the knobs.
+The page is laid out here from Mesa's SolaraViz building blocks around the Mesa model
+:class:`~sim.model.mesa_model.GreatGameModel`: Mesa's ``ModelController`` (Reset, play/pause,
+Step: :func:`sim.model.mesa_model.model_controller`) steps the run, and the views that show the
+model subscribe to Mesa's update counter (:func:`sim.model.mesa_model.watch_steps`), so they are
+drawn again after each step. The Mesa adapter is the one place the viz layer reaches Mesa.
 
+- **Controls and Knobs** (sidebar): Mesa's controls; a power's monthly budget, credibility and
+  threat intensity, the model's noise and the seed: moving one reruns the scenario at once, up
+  to the month shown.
 - **Single run** (first tab): the state x power alignment heatmap of the month and the
   trajectories so far (:func:`~sim.viz.plotting.plot_heatmap`,
   :func:`~sim.viz.plotting.plot_alignment_grid` on the long table of ``model.record()``), what
   each power spent on each lever in the month (``model.allocation``) and the events of the month
   with their outcomes (``model.event_log``).
 - **Ensemble** (second tab): fan charts (median, 50% and 90% bands) over replicates from the fast
-  engine, or a results folder's recorded runs, or a sweep point's replicates; choosing a run
-  replays it in the single-run view from its recorded seed (and a sweep point's values,
-  :func:`sim.input.params.with_values`).
-- **Knobs** (sidebar): a power's monthly budget, credibility and threat intensity, the model's
-  noise and the seed; moving one reruns the scenario at once, up to the month shown.
+  engine, or a results folder's recorded runs, or a sweep point's replicates; the runs at the
+  edges of the fan for a chosen state and power (:func:`edge_runs`) and a chooser of any run.
+  *Replay* replays a run in the Single run tab from month 0, from its recorded seed (and a sweep
+  point's values, :func:`sim.input.params.with_values`), and switches to that tab.
 
 What the dashboard opens (:func:`open_source`) is a scenario, a results folder or a sweep folder;
 :func:`serve` runs the Solara server on localhost.
@@ -34,12 +38,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import solara
+import solara.lab
 from matplotlib.figure import Figure
 
 from sim.input.params import with_values
 from sim.input.scenario import LoadedScenario, Scenario
 from sim.model.engines import simulate
-from sim.model.mesa_model import GreatGameModel, solara_viz
+from sim.model.mesa_model import GreatGameModel, model_controller, watch_steps
 from sim.results.runner import replicate_seeds
 from sim.results.tables import long_table
 from sim.viz.plotting import plot_alignment_grid, plot_heatmap, plot_influence
@@ -52,6 +57,7 @@ __all__ = [
     "Replay",
     "Settings",
     "Source",
+    "edge_runs",
     "event_rows",
     "knobs",
     "open_source",
@@ -65,6 +71,18 @@ LEVERS = ("aid", "security", "rhetoric", "threat_level")
 """The fields of this month's allocation (``model.allocation``), in table order."""
 MAX_RUNS_LISTED = 1000
 """Runs offered for replay at most (a sweep's first ones)."""
+EDGES = (
+    ("lowest", 0.0),
+    ("5th percentile", 0.05),
+    ("median", 0.5),
+    ("95th percentile", 0.95),
+    ("highest", 1.0),
+)
+"""The runs at the edges of a fan (:func:`edge_runs`): label and quantile of final alignment."""
+TABS = ("Single run", "Ensemble")
+"""The main area's tabs, in order."""
+PLAY_INTERVAL_MS = 300
+"""Milliseconds between months while playing."""
 
 
 @dataclass(frozen=True)
@@ -263,7 +281,7 @@ class Settings:
 
 
 class DashboardModel(GreatGameModel):
-    """The Mesa model of the current settings (what SolaraViz's Reset builds again).
+    """The Mesa model of the current settings (what the Reset of Mesa's controls builds again).
 
     Args:
         settings: The session's settings (read when the model is built).
@@ -310,6 +328,49 @@ def event_rows(model: GreatGameModel) -> list[dict[str, Any]]:
     """The events that fired in the month just simulated, with their outcomes."""
     month = model.steps - 1
     return [dict(e) for e in model.event_log if e["step"] == month]
+
+
+def edge_runs(
+    table: pd.DataFrame, runs: list[Replay], state: str, power: str
+) -> list[tuple[str, Replay, float]]:
+    """The runs at the edges of the fan of one state-power pair, by final alignment.
+
+    The runs with the lowest, 5th-percentile, median, 95th-percentile and highest alignment of
+    ``state`` to ``power`` at their last record (:data:`EDGES`): the quantile ``q`` of ``n``
+    runs is the run at position ``round(q (n - 1))`` (halves up) in the order of final
+    alignment (ties by run number). A run at several positions is listed once, its labels
+    joined (``"lowest, 5th percentile"`` of three runs).
+
+    Args:
+        table: A long table (:func:`sim.results.tables.long_table`); its run ``k`` is
+            ``runs[k]`` (runs past the end of ``runs`` are left out).
+        runs: The runs of the table, in run order.
+        state: State id.
+        power: Power id.
+
+    Returns:
+        ``(label, run, final alignment)`` from the lowest to the highest; empty if no run of
+        ``runs`` has that pair.
+    """
+    rows = table[
+        (table["variable"] == "alignment")
+        & (table["state"] == state)
+        & (table["power"] == power)
+        & (table["run"] < len(runs))
+    ]
+    if rows.empty:
+        return []
+    last = rows.loc[rows.groupby("run", observed=True)["step"].idxmax()]
+    ranked = last.sort_values(["value", "run"], kind="stable")
+    chosen: dict[int, list[str]] = {}
+    for label, q in EDGES:
+        position = int(np.floor(q * (len(ranked) - 1) + 0.5))
+        chosen.setdefault(position, []).append(label)
+    out = []
+    for position, labels in chosen.items():
+        row = ranked.iloc[position]
+        out.append((", ".join(labels), runs[int(row["run"])], float(row["value"])))
+    return out
 
 
 def _month(model: GreatGameModel) -> str:
@@ -398,8 +459,7 @@ def _events_card(model: GreatGameModel) -> solara.Element:
 def MonthView(model: GreatGameModel) -> solara.Element:
     """The month of the single run: where it stands, the heatmap, what the powers spent.
 
-    A plain function, not a component: SolaraViz wraps it in one that draws it again after each
-    step.
+    A plain function, not a component: :func:`SingleRun` draws it again after each step.
     """
     with solara.Column(style={"padding": "8px"}) as main:
         _status(model)
@@ -416,11 +476,62 @@ def RunSoFar(model: GreatGameModel) -> solara.Element:
     return main
 
 
+@solara.component
+def SingleRun(model: solara.Reactive[Any]) -> solara.Element:
+    """The Single run tab: :func:`MonthView` and :func:`RunSoFar` side by side.
+
+    Drawn again after each step of Mesa's controls (:func:`~sim.model.mesa_model.watch_steps`)
+    and whenever the model is rebuilt (knobs, Reset, Replay).
+    """
+    watch_steps()
+    current = model.value
+    with solara.Columns([1, 1]) as main:
+        MonthView(current)
+        RunSoFar(current)
+    return main
+
+
 @dataclass
 class _EnsembleView:
     table: pd.DataFrame
     runs: list[Replay]
     note: str
+
+
+@dataclass(frozen=True)
+class _Choices:
+    """What the Ensemble tab shows; the page keeps them, so they outlive a visit to another tab.
+
+    Attributes:
+        replicates: Replicates of a scenario's ensemble.
+        root: Their root seed.
+        point: The sweep point shown (a sweep folder's).
+        state: Name of the state of the edge runs.
+        power: Name of the power of the edge runs.
+    """
+
+    replicates: solara.Reactive[int]
+    root: solara.Reactive[int]
+    point: solara.Reactive[int]
+    state: solara.Reactive[str]
+    power: solara.Reactive[str]
+
+    @classmethod
+    def of(cls, source: Source) -> _Choices:
+        """The first choices: 50 replicates from root seed 0, the first point, state and power."""
+        scenario = source.loaded.scenario
+        return cls(
+            solara.reactive(50),
+            solara.reactive(0),
+            solara.reactive(_points(source)[0]),
+            solara.reactive(scenario.states[0].name),
+            solara.reactive(scenario.powers[0].name),
+        )
+
+
+def _points(source: Source) -> list[int]:
+    """The sweep points of a source's runs (``[0]`` unless it is a sweep)."""
+    return sorted({r.group for r in source.runs}) or [0]
 
 
 def _ensemble(settings: Settings, replicates: int, root: int, point: int) -> _EnsembleView:
@@ -498,40 +609,61 @@ def Knobs(model: solara.Reactive[Any], settings: Settings) -> solara.Element:
 
 
 @solara.component
-def Ensemble(model: solara.Reactive[Any], settings: Settings) -> solara.Element:
-    """Fan charts over replicates and a run chooser that replays a run in the single-run view."""
-    source = settings.source
-    replicates = solara.use_reactive(50)
-    root = solara.use_reactive(0)
-    points = sorted({r.group for r in source.runs}) or [0]
-    point = solara.use_reactive(points[0])
-    message = solara.use_reactive("")
-    key = (tuple(sorted(settings.changed().items())), replicates.value, root.value, point.value)
-    view = solara.use_memo(
-        lambda: _ensemble(settings, replicates.value, root.value, point.value), [key]
-    )
-    labels = [r.label for r in view.runs]
-    choice = solara.use_reactive(labels[0] if labels else "")
+def Ensemble(
+    model: solara.Reactive[Any],
+    settings: Settings,
+    choices: _Choices,
+    tab: solara.Reactive[int],
+) -> solara.Element:
+    """Fan charts over replicates, the runs at the fan's edges and a chooser of any run.
 
-    def replay() -> None:
-        run = next(r for r in view.runs if r.label == choice.value)
+    *Replay* rebuilds the single-run model from the run at month 0 (its seed; a recorded run's
+    or a sweep point's values, a scenario's replicate the knobs' values) and switches to the
+    Single run tab.
+    """
+    source = settings.source
+    scenario = source.loaded.scenario
+    _ = model.value  # drawn again when the knobs rebuild the model: the ensemble follows them
+    state_ids = {s.name: s.id for s in scenario.states}
+    power_ids = {p.name: p.id for p in scenario.powers}
+    points = _points(source)
+    key = (
+        tuple(sorted(settings.changed().items())),
+        choices.replicates.value,
+        choices.root.value,
+        choices.point.value,
+    )
+    view = solara.use_memo(
+        lambda: _ensemble(
+            settings, choices.replicates.value, choices.root.value, choices.point.value
+        ),
+        [key],
+    )
+    pair = (state_ids[choices.state.value], power_ids[choices.power.value])
+    edges = solara.use_memo(lambda: edge_runs(view.table, view.runs, *pair), [key, pair])
+    labels = [r.label for r in view.runs]
+    choice = solara.use_reactive("")
+    chosen = choice.value if choice.value in labels else (labels[0] if labels else "")
+
+    def replay(run: Replay) -> None:
         if source.runs:
             fresh = Settings.replay(source, run)
             settings.values, settings.fixed = fresh.values, fresh.fixed
         settings.seed, settings.label = run.seed, f"replay of {run.label}"
         _rerun(model, settings, steps=0)
-        message.value = (
-            f"Replaying {run.label} in the Single run tab from month 0: press Step or ▶."
-        )
+        tab.value = TABS.index("Single run")
+
+    def replay_chosen() -> None:
+        replay(next(r for r in view.runs if r.label == chosen))
 
     with solara.Column(style={"padding": "8px"}) as main:
-        solara.Text(f"Ensemble: {view.note}; median with 50% and 90% bands.")
+        solara.Text(f"Ensemble: {view.note}; median with 50% and 90% bands.", classes=["gg-note"])
         with solara.Row():
             if source.kind == "scenario":
-                solara.SliderInt("replicates", value=replicates, min=5, max=500, step=5)
-                solara.InputInt("root seed", value=root)
+                solara.SliderInt("replicates", value=choices.replicates, min=5, max=500, step=5)
+                solara.InputInt("root seed", value=choices.root)
             if source.kind == "sweep":
-                solara.Select("sweep point", values=points, value=point)
+                solara.Select("sweep point", values=points, value=choices.point)
         with solara.Columns([3, 2]):
             _image(_png(lambda: plot_alignment_grid(view.table)), "gg-fan", "fan charts")
             _image(
@@ -539,12 +671,45 @@ def Ensemble(model: solara.Reactive[Any], settings: Settings) -> solara.Element:
                 "gg-influence",
                 "influence fan chart",
             )
+        with solara.Card("Runs at the edges of the fan (final alignment)"):
+            with solara.Row():
+                solara.Select("state", values=list(state_ids), value=choices.state)
+                solara.Select("power", values=list(power_ids), value=choices.power)
+            with solara.Column(classes=["gg-edges"]):
+                for label, run, value in edges:
+                    with solara.Row(classes=["gg-edge"], style={"align-items": "center"}):
+                        solara.Text(
+                            f"{label}: {run.label}, final alignment {value:.3f}",
+                            classes=["gg-edge-label"],
+                        )
+                        solara.Button(
+                            "Replay", on_click=lambda run=run: replay(run), color="primary"
+                        )
         with solara.Row():
-            solara.Select("run to replay", values=labels, value=choice)
-            solara.Button("Replay in the single-run view", on_click=replay, color="primary")
-        if message.value:
-            solara.Info(message.value)
+            solara.Select("run to replay", values=labels, value=chosen, on_value=choice.set)
+            solara.Button("Replay in the single-run view", on_click=replay_chosen, color="primary")
     return main
+
+
+@solara.component
+def Controls(model: solara.Reactive[Any], settings: Settings) -> solara.Element:
+    """Mesa's controls of the session's model; their Reset builds it again from ``settings``.
+
+    Mesa's controller remembers that a run has ended (its play and Step buttons stay disabled):
+    when a running model replaces an ended one (a replay from the Ensemble tab), a fresh
+    controller is drawn.
+    """
+    shown = solara.use_ref(model.value)
+    generation = solara.use_ref(0)
+    if model.value is not shown.current:
+        if model.value.running and not shown.current.running:
+            generation.current += 1
+        shown.current = model.value
+    # keyed: a new key draws the card, and the controller in it, afresh (keying the controller
+    # itself would not: the card's children compare equal whatever their keys)
+    with solara.Card("Controls").key(f"controls-{generation.current}") as card:
+        model_controller(model, {"settings": settings}, play_interval=PLAY_INTERVAL_MS)
+    return card
 
 
 def current_source() -> Source:
@@ -560,23 +725,28 @@ _SOURCE: Source | None = None
 
 @solara.component
 def Page() -> None:
-    """The dashboard page (what ``solara run sim.viz.dashboard`` serves)."""
+    """The dashboard page (what ``solara run sim.viz.dashboard`` serves).
+
+    Mesa's controls and the knobs in the sidebar, the tabs of :data:`TABS` in the main area
+    (only the shown tab is drawn; the Ensemble tab's choices are kept here).
+    """
     source = current_source()
     settings = solara.use_memo(lambda: Settings.first(source), [])
     model = solara.use_memo(lambda: solara.reactive(DashboardModel(settings)), [])
-
-    def ensemble(m: GreatGameModel) -> solara.Element:
-        return Ensemble(model, settings)
-
-    with solara.Sidebar():
+    choices = solara.use_memo(lambda: _Choices.of(source), [])
+    tab = solara.use_reactive(0)
+    title = f"greatgame dashboard: {source.name}"
+    solara.Title(title)
+    with solara.AppBar():
+        solara.AppBarTitle(f"{title} ({source.kind} {source.path})")
+    with solara.Sidebar(), solara.Column():
+        Controls(model, settings)
         Knobs(model, settings)
-    solara.Title(f"greatgame dashboard: {source.name}")
-    solara_viz(
-        model,
-        components=[(MonthView, 0), (RunSoFar, 0), (ensemble, 1)],
-        model_params={"settings": settings},
-        name=f"greatgame dashboard: {source.name} ({source.kind} {source.path})",
-    )
+    with solara.lab.Tabs(value=tab, lazy=True):
+        with solara.lab.Tab(TABS[0]):
+            SingleRun(model)
+        with solara.lab.Tab(TABS[1]):
+            Ensemble(model, settings, choices, tab)
 
 
 def serve(arg: str | Path | None, port: int, open_browser: bool) -> int:
