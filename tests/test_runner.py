@@ -39,6 +39,7 @@ def test_run_table_is_tidy_and_matches_the_model(mini_path):
         "threat",
         "dependence",
         "credibility",
+        "attention",
         "hedging",
         "primary_patron",
         "influence",

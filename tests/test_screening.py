@@ -150,13 +150,15 @@ KNOWN_INERT_BY_SCENARIO = {
     "no_csto_intervention": (KNOWN_INERT - {"model.credibility_penalty"})
     | {"model.honour_threshold"},
     "no_war": KNOWN_INERT
-    | {"powers.russia.strategy.courting"}
-    | {f"states.{s}.affinity.russia" for s in STATES},
+    | {"powers.russia.strategy.courting", "model.entry_rate"}
+    | {f"states.{s}.affinity.russia" for s in STATES}
+    | {f"powers.{p}.strategy.entry_response" for p in ("china", "usa", "turkey", "iran", "eu")},
 }
 """Where a scenario differs: without the CSTO deployment the honour threshold decides nothing
 and a broken promise never happens; without the war Russia courts nobody and its courting and aid
 never change, so the states' affinity to Russia (which scales their response to that change)
-has nothing to act on."""
+has nothing to act on; and no power loses reliability (the one call for help is honoured at
+both ends of every range), so no power has room to enter and the entry numbers act on nothing."""
 
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])

@@ -366,6 +366,15 @@ class Strategy(_Strict):
             "doubles the power's effort toward the state."
         ),
     )
+    entry_response: Unit = Field(
+        0.0,
+        description=(
+            "Opportunism, in [0, 1]: the share of the room left by weakened powers that this "
+            "power moves into, as extra attention (0 = it never enters). The room is the "
+            "region's initial alignment with each other power times the share of that power's "
+            "reliability lost since the start."
+        ),
+    )
     priorities: dict[Ident, Weight] = Field(
         default_factory=dict,
         description=(
@@ -400,8 +409,9 @@ class Power(_Strict):
     )
     attention: Unit = Field(
         description=(
-            "Share of the budget actually deployed in the region, in [0, 1]; also part of "
-            "reliability."
+            "Share of the budget actually deployed in the region at the start, in [0, 1]; "
+            "`power_shock` events on `attention` scale it, and opportunistic entry "
+            "(`strategy.entry_response`) adds to what is deployed. Part of reliability."
         )
     )
     credibility: Unit = Field(
@@ -808,6 +818,21 @@ class ModelParams(_Strict):
         description=(
             "Share of credibility lost per unit of severity when a call for help is not "
             "honoured, in [0, 1]."
+        ),
+    )
+    entry_rate: Annotated[
+        Unit,
+        Symbol(
+            r"r_e",
+            r"monthly speed at which a power's opportunistic entry $e_p$ moves toward "
+            r"$o_p O_p$",
+        ),
+    ] = Field(
+        0.1,
+        description=(
+            "Monthly speed, in [0, 1], at which a power's opportunistic entry moves toward its "
+            "entry response times the room left by weakened powers (it recedes at the same "
+            "speed when the room closes)."
         ),
     )
 

@@ -274,6 +274,7 @@ def to_params(
         threat_intensity=per_strategy("threat_intensity"),
         court_response=response("court"),
         punish_response=response("punish"),
+        entry_response=per_strategy("entry_response"),
         priority=read.array(
             [[s.priorities.get(sid, 1.0) for s in strat] for sid in sids],
             lambda: [[f"powers.{p.id}.strategy.priorities.{sid}" for p in powers] for sid in sids],
@@ -295,6 +296,7 @@ def to_params(
         base_courting=zeros,
         base_threats=zeros,
         residual=zeros,
+        reliability0=start.credibility * start.capacity * start.attention,
         model=model_arrays(sc.model, read),
     )
     return status_quo(params, start)
@@ -353,6 +355,7 @@ def initial_state(sc: Scenario, reader: Reader | None = None) -> WorldState:
         credibility=_per_power(sc, read, "credibility"),
         capacity=_per_power(sc, read, "military_capacity"),
         attention=_per_power(sc, read, "attention"),
+        entry=read.array(np.zeros(n_p)),
         budget_factor=read.array(np.ones(n_p)),
         extra_aid=read.array(np.zeros((n_s, n_p))),
         extra_security=read.array(np.zeros((n_s, n_p))),

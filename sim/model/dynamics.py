@@ -7,7 +7,8 @@ One month (step) does, in this order:
 
 1. the power shocks of earlier months move along their time profiles (:func:`shock_factor`),
    then events dated this month fire (:func:`apply_event`), before anything else;
-2. every power allocates its budget (:func:`allocate`) from the state at the start of the month;
+2. every power decides how far to move into the room left by weakened powers (:func:`enter`),
+   then allocates its budget (:func:`allocate`) from the state at the start of the month;
 3. every state updates trust, threat and dependence from what it received, scores every power
    and moves its alignment part-way toward the target (:func:`decide`), all from the state at the
    start of the month (synchronous update, so the order of agents never matters);
@@ -40,10 +41,13 @@ __all__ = [
     "apply_event",
     "commit",
     "decide",
+    "deployed",
+    "enter",
     "hedging_index",
     "lever_effects",
     "nudge",
     "relations",
+    "reliability",
     "scale_power",
     "score_components",
     "shock_factor",
@@ -90,7 +94,8 @@ class Params:
     that reaches 63% of a lever's full effect); ``drift_scale`` (drift from the initial
     alignment that doubles a responsive power's effort); ``honour_threshold`` (capacity x
     attention x credibility needed to honour a call for help) and ``credibility_penalty``
-    (share of credibility lost by a power that fails a call for help). Each is ``(B,)``.
+    (share of credibility lost by a power that fails a call for help); ``entry_rate`` (monthly
+    speed of opportunistic entry, :func:`enter`). Each is ``(B,)``.
 
     Attributes:
         a0: Initial alignment, ``(B, S, P)`` (the status quo: see :func:`status_quo`).
@@ -101,6 +106,8 @@ class Params:
         threat_intensity: Strength of threatening rhetoric, ``(B, P)``.
         court_response: Responsiveness when the strategy courts drifting states, ``(B, P)``.
         punish_response: Responsiveness when the strategy punishes drifting states, ``(B, P)``.
+        entry_response: Opportunism: share of the room left by weakened powers that the power
+            moves into (:func:`enter`), ``(B, P)``.
         priority: Allocation weight of each state for each power, ``(B, S, P)``.
         rivalry: ``rivalry[b, q, p]``, how much power q resents alignment with p, ``(B, P, P)``.
         gdp_month: Monthly GDP in USD million, ``(B, S)``.
@@ -112,6 +119,7 @@ class Params:
         base_aid, base_security, base_courting, base_threats: Lever effects of the status quo
             (see :func:`status_quo`), ``(B, S, P)``.
         residual: Score residual making the initial alignment the initial target, ``(B, S, P)``.
+        reliability0: Each power's initial credibility x capacity x attention, ``(B, P)``.
         model: The model parameters by array name (see above).
     """
 
@@ -123,6 +131,7 @@ class Params:
     threat_intensity: FloatArray
     court_response: FloatArray
     punish_response: FloatArray
+    entry_response: FloatArray
     priority: FloatArray
     rivalry: FloatArray
     gdp_month: FloatArray
@@ -137,6 +146,7 @@ class Params:
     base_courting: FloatArray
     base_threats: FloatArray
     residual: FloatArray
+    reliability0: FloatArray
     model: dict[str, FloatArray]
 
     def __getattr__(self, name: str) -> FloatArray:
@@ -163,7 +173,11 @@ class WorldState:
         insecurity: A state's security need after crises, ``(B, S)`` in [0, 1].
         credibility: ``(B, P)`` in [0, 1].
         capacity: Military capacity, ``(B, P)`` in [0, 1].
-        attention: Share of the regional budget actually deployed, ``(B, P)`` in [0, 1].
+        attention: Share of the regional budget deployed as planned (shocks scale it),
+            ``(B, P)`` in [0, 1].
+        entry: Opportunistic entry, the share of the attention not yet deployed that the power
+            deploys on top to fill the room left by weakened powers (:func:`enter`), ``(B, P)``
+            in [0, 1].
         budget_factor: Multiplier on the monthly budget after shocks, ``(B, P)``, >= 0.
         extra_aid: One-off aid (USD million) landing this month, ``(B, S, P)``.
         extra_security: One-off security aid (USD million) landing this month, ``(B, S, P)``.
@@ -178,6 +192,7 @@ class WorldState:
     credibility: FloatArray
     capacity: FloatArray
     attention: FloatArray
+    entry: FloatArray
     budget_factor: FloatArray
     extra_aid: FloatArray
     extra_security: FloatArray
@@ -235,10 +250,66 @@ def _b(x: FloatArray, ndim: int) -> FloatArray:
     return x.reshape(x.shape + (1,) * (ndim - 1))
 
 
+def deployed(state: WorldState, powers: slice | int = slice(None)) -> FloatArray:
+    """Attention actually deployed: ``alpha + e (1 - alpha)``, planned attention plus entry.
+
+    Args:
+        state: The state.
+        powers: Which powers (all by default).
+
+    Returns:
+        ``(B, len(powers))`` in [0, 1] (``(B,)`` for one index).
+    """
+    alpha = state.attention[:, powers]
+    result: FloatArray = alpha + state.entry[:, powers] * (1.0 - alpha)
+    return result
+
+
+def reliability(state: WorldState) -> FloatArray:
+    """Each power's reliability as a protector: credibility x capacity x deployed, ``(B, P)``."""
+    result: FloatArray = state.credibility * state.capacity * deployed(state)
+    return result
+
+
+def enter(state: WorldState, params: Params, powers: slice = slice(None)) -> FloatArray:
+    """Powers decide how far to move into the room that weakened powers leave.
+
+    For power ``q``, the share of its planned reliability lost since the start is
+    ``loss_q = max(0, 1 - c_q kappa_q alpha_q / R0_q)`` (credibility, capacity and planned
+    attention against their initial product; entry is left out, so no power's entry feeds
+    another's); the room it leaves is ``room_q = loss_q * mean_s a0_sq``, its loss times the
+    region's initial alignment with it. Power ``p`` sees ``O_p = min(1, sum_{q != p} room_q)``
+    and moves its entry toward ``o_p O_p`` (``o_p`` its ``entry_response``) at
+    ``entry_rate`` a month: ``e_p <- e_p + r_e (o_p O_p - e_p)``. When the room closes (the
+    weakened power recovers) the entry recedes at the same speed. In the initial state nothing is
+    lost, so without shocks nobody enters.
+
+    Args:
+        state: State at the start of the month, after its events (not modified).
+        params: Fixed parameters.
+        powers: Which powers decide (all by default; a Mesa power agent passes its own). Each
+            reads the others' credibility, capacity and attention, never their entry, so the
+            order in which powers decide does not matter.
+
+    Returns:
+        The new entry of the selected powers, ``(B, len(powers))``.
+    """
+    planned = state.credibility * state.capacity * state.attention
+    r0 = params.reliability0
+    kept = np.divide(planned, r0, out=np.ones_like(planned), where=r0 > 0)
+    room = np.maximum(1.0 - kept, 0.0) * params.a0.mean(axis=1)  # (B, P)
+    opening = np.minimum(room.sum(axis=1, keepdims=True) - room, 1.0)
+    e = state.entry[:, powers]
+    rate = _b(params.entry_rate, 2)
+    result: FloatArray = e + rate * (params.entry_response[:, powers] * opening[:, powers] - e)
+    return result
+
+
 def allocate(state: WorldState, params: Params, powers: slice = slice(None)) -> Allocation:
     """Powers split their monthly budget over states and levers.
 
-    For power ``p`` and state ``s``: spending ``E_p = budget_p * budget_factor_p * attention_p``;
+    For power ``p`` and state ``s``: spending ``E_p = budget_p * budget_factor_p * deployed_p``
+    (:func:`deployed`: attention with opportunistic entry);
     drift ``d_sp = max(0, a0_sp - a_sp)``; weight
     ``w_sp = priority_sp * (1 + court_response_p * d_sp / drift_scale)`` normalised over states;
     aid, security and rhetoric spending are ``E_p * mix_p[lever] * w_sp``. Threatening rhetoric is
@@ -254,7 +325,7 @@ def allocate(state: WorldState, params: Params, powers: slice = slice(None)) -> 
         The allocation of the selected powers, ``(B, S, len(powers))`` each.
     """
     p = powers
-    spend = params.budget[:, p] * state.budget_factor[:, p] * state.attention[:, p]  # (B, P)
+    spend = params.budget[:, p] * state.budget_factor[:, p] * deployed(state, p)  # (B, P)
     drift = np.clip(params.a0[:, :, p] - state.alignment[:, :, p], 0.0, 1.0)
     scaled = drift / _b(params.drift_scale, 3)
     weight = params.priority[:, :, p] * (1.0 + params.court_response[:, None, p] * scaled)
@@ -388,8 +459,7 @@ def score_components(
         ``(B, len(rows), P)``.
     """
     overall = (dep @ params.channel_weights[:, None, :, None])[..., 0]
-    reliability = state.credibility * state.capacity * state.attention  # (B, P)
-    value = dep[..., SECURITY] * reliability[:, None, :]
+    value = dep[..., SECURITY] * reliability(state)[:, None, :]
     alt = alternatives(0.5 * (value + overall))
     n_powers = max(state.alignment.shape[-1] - 1, 1)
     # matmul over every state, then the rows: the same kernel shapes whatever ``rows`` is, so
@@ -433,7 +503,7 @@ def decide(
       moves the investment channel and security aid the security channel by
       ``dependence_gain * d_aid`` and ``dependence_gain * d_security``;
       overall dependence ``dep = sum_k channel_weights_k D_k``;
-    - security value ``v = D_security * credibility * capacity * attention``; the best
+    - security value ``v = D_security * reliability`` (:func:`reliability`); the best
       alternatives ``alt = 1 - prod_{q != p} (1 - (v_q + dep_q) / 2)``
       (:func:`alternatives`: the chance that some other power is there for the state);
     - score ``= w_dependence dep + w_security (1 + insecurity) v + w_trust (2 tau - 1)
@@ -645,7 +715,7 @@ def apply_event(
       ``h`` is the shock's time profile (:func:`shock_level`; ``h(0) = 1`` without one); in the
       months after, :func:`shock_factor` moves it along the profile.
     - ``security_request``: the actor state's insecurity rises by ``m``. Each target power honours
-      the call when ``capacity * attention * credibility >= honour_threshold``: then trust and the
+      the call when its :func:`reliability` ``>= honour_threshold``: then trust and the
       security channel move toward 1 by ``m`` (and ``m / 2``) and credibility by ``m / 10``;
       otherwise trust falls by share ``m`` and credibility by share ``credibility_penalty * m``.
     - ``border_conflict``: both states' insecurity rises by ``m``; trust in every power falls by
@@ -684,8 +754,7 @@ def apply_event(
         (s,) = actors
         state.insecurity[:, s] = np.clip(state.insecurity[:, s] + m, 0.0, 1.0)
         for p in targets:
-            reliability = state.capacity[:, p] * state.attention[:, p] * state.credibility[:, p]
-            ok = reliability >= params.honour_threshold
+            ok = reliability(state)[:, p] >= params.honour_threshold
             outcome[p] = ok
             trust = state.trust[:, s, p]
             sec = state.dependence[:, s, p, SECURITY]

@@ -414,7 +414,7 @@ def begin_month(
     by_step: dict[int, list[int]],
     noise: FloatArray,
 ) -> tuple[dynamics.Allocation, dynamics.StateRows]:
-    """Month ``t`` up to its commit: shocks move, events fire, powers allocate, states decide.
+    """Month ``t`` up to its commit: shocks, events, powers enter and allocate, states decide.
 
     Args:
         ens: The prepared batch (events and their per-run magnitudes).
@@ -444,6 +444,7 @@ def begin_month(
             ens.profiles.get(e),
         )
         ens.fired.append((e, honoured))
+    state.entry = dynamics.enter(state, ens.params)
     alloc = dynamics.allocate(state, ens.params)
     return alloc, dynamics.decide(state, ens.params, alloc, noise)
 

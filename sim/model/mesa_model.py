@@ -69,9 +69,16 @@ class PowerAgent(mesa.Agent):
         """Current credibility in [0, 1]."""
         return float(self.model.world.credibility[0, self.index])
 
+    @property
+    def entry(self) -> float:
+        """This month's opportunistic entry in [0, 1] (its choice: see ``dynamics.enter``)."""
+        return float(self.model.world.entry[0, self.index])
+
     def step(self) -> None:
-        """Allocate this month's budget (writes this power's column of the allocation)."""
+        """Decide this month's entry, then allocate the budget (this power's column)."""
         cols = slice(self.index, self.index + 1)
+        world = self.model.world
+        world.entry[:, cols] = dynamics.enter(world, self.model.params, powers=cols)
         mine = dynamics.allocate(self.model.world, self.model.params, powers=cols)
         alloc = self.model.allocation
         for name in ("aid", "security", "rhetoric", "threat_level"):

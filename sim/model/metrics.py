@@ -27,7 +27,14 @@ from typing import TypedDict
 
 import numpy as np
 
-from sim.model.dynamics import FloatArray, IndexArray, IntArray, WorldState, hedging_index
+from sim.model.dynamics import (
+    FloatArray,
+    IndexArray,
+    IntArray,
+    WorldState,
+    deployed,
+    hedging_index,
+)
 
 __all__ = [
     "DERIVED",
@@ -49,6 +56,7 @@ RECORDED: dict[str, str] = {
     "threat": "state-power",
     "dependence": "state-power",
     "credibility": "power",
+    "attention": "power",
 }
 """Variables recorded every month and their index kind."""
 DERIVED: dict[str, str] = {
@@ -67,8 +75,9 @@ def snapshot(state: WorldState, channel_weights: FloatArray) -> dict[str, FloatA
         channel_weights: ``(B, K)`` weights giving overall dependence.
 
     Returns:
-        ``alignment``, ``trust``, ``threat``, ``dependence`` as ``(B, S, P)`` and ``credibility``
-        as ``(B, P)``.
+        ``alignment``, ``trust``, ``threat``, ``dependence`` as ``(B, S, P)``; ``credibility``
+        and ``attention`` (deployed, with opportunistic entry: ``dynamics.deployed``) as
+        ``(B, P)``.
     """
     return {
         "alignment": state.alignment.copy(),
@@ -76,6 +85,7 @@ def snapshot(state: WorldState, channel_weights: FloatArray) -> dict[str, FloatA
         "threat": state.threat.copy(),
         "dependence": np.einsum("bspk,bk->bsp", state.dependence, channel_weights),
         "credibility": state.credibility.copy(),
+        "attention": deployed(state),
     }
 
 
