@@ -98,6 +98,10 @@ def test_influence_hedging_and_heatmap(table):
     rows = table[(table.variable == "alignment") & (table.date.astype(str) == "2022-06")]
     want = rows[(rows.state == "beta") & (rows.power == "north")]["value"].median()
     assert mat[1, 0] == pytest.approx(want)
+    runs = table["run"].nunique()
+    assert runs > 1 and ax.get_title().endswith(f"(median of {runs} runs)")
+    one = plotting.plot_heatmap(table[table["run"] == 0], "2022-06")
+    assert one.get_title() == "alignment at the end of 2022-06 (single run)"
     with pytest.raises(ValueError, match="months run from"):
         plotting.plot_heatmap(table, "2030-01")
     fig = plotting.plot_heatmap_grid(table, n=4)

@@ -182,8 +182,12 @@ def _bands(
     ax.plot(x, stats[(name, 0.5)], color=colour, lw=1.8, label=label)
 
 
+def _run_count(table: pd.DataFrame) -> int:
+    return int(table["run"].nunique()) if "run" in table else 1
+
+
 def _note(table: pd.DataFrame) -> str:
-    runs = table["run"].nunique() if "run" in table else 1
+    runs = _run_count(table)
     return f"median of {runs} runs; bands 50% and 90%" if runs > 1 else "single run"
 
 
@@ -402,6 +406,8 @@ def plot_heatmap(
 ) -> Axes:
     """States x powers heatmap of the median of a variable at the end of a month.
 
+    The title says over how many runs the median is taken, or that the table holds a single run.
+
     Args:
         table: A tidy results table.
         date: ``YYYY-MM``.
@@ -428,7 +434,9 @@ def plot_heatmap(
             v = values[i, j]
             ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=8,
                     color="white" if v > 0.6 else "black")  # fmt: skip
-    ax.set_title(f"{variable} at the end of {date} (median)")
+    runs = _run_count(table)
+    what = f"median of {runs} runs" if runs > 1 else "single run"
+    ax.set_title(f"{variable} at the end of {date} ({what})")
     if colorbar:
         ax.figure.colorbar(im, ax=ax, label=f"{variable} (0-1)", shrink=0.9)
     return ax
