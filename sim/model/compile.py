@@ -15,7 +15,14 @@ import numpy as np
 
 from sim.input.modelparams import model_parameters
 from sim.input.scenario import CHANNELS, EVENT_RULES, ModelParams, Scenario
-from sim.model.dynamics import FloatArray, Params, ShockProfile, WorldState, status_quo
+from sim.model.dynamics import (
+    FloatArray,
+    Params,
+    ShockProfile,
+    WorldState,
+    planned_reliability,
+    status_quo,
+)
 from sim.model.metrics import EventRecord
 from sim.model.noise import standard_normals
 
@@ -296,7 +303,7 @@ def to_params(
         base_courting=zeros,
         base_threats=zeros,
         residual=zeros,
-        reliability0=start.credibility * start.capacity * start.attention,
+        reliability0=planned_reliability(start),
         model=model_arrays(sc.model, read),
     )
     return status_quo(params, start)

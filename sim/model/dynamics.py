@@ -46,6 +46,7 @@ __all__ = [
     "hedging_index",
     "lever_effects",
     "nudge",
+    "planned_reliability",
     "relations",
     "reliability",
     "scale_power",
@@ -119,7 +120,7 @@ class Params:
         base_aid, base_security, base_courting, base_threats: Lever effects of the status quo
             (see :func:`status_quo`), ``(B, S, P)``.
         residual: Score residual making the initial alignment the initial target, ``(B, S, P)``.
-        reliability0: Each power's initial credibility x capacity x attention, ``(B, P)``.
+        reliability0: Each power's :func:`planned_reliability` in the initial state, ``(B, P)``.
         model: The model parameters by array name (see above).
     """
 
@@ -265,6 +266,16 @@ def deployed(state: WorldState, powers: slice | int = slice(None)) -> FloatArray
     return result
 
 
+def planned_reliability(state: WorldState) -> FloatArray:
+    """Credibility x capacity x planned attention (entry left out), ``(B, P)``.
+
+    :func:`enter` compares it with its value in the initial state (``Params.reliability0``,
+    computed by this same function, so that nothing counts as lost at the start).
+    """
+    result: FloatArray = state.credibility * state.capacity * state.attention
+    return result
+
+
 def reliability(state: WorldState) -> FloatArray:
     """Each power's reliability as a protector: credibility x capacity x deployed, ``(B, P)``."""
     result: FloatArray = state.credibility * state.capacity * deployed(state)
@@ -294,7 +305,7 @@ def enter(state: WorldState, params: Params, powers: slice = slice(None)) -> Flo
     Returns:
         The new entry of the selected powers, ``(B, len(powers))``.
     """
-    planned = state.credibility * state.capacity * state.attention
+    planned = planned_reliability(state)
     r0 = params.reliability0
     kept = np.divide(planned, r0, out=np.ones_like(planned), where=r0 > 0)
     room = np.maximum(1.0 - kept, 0.0) * params.a0.mean(axis=1)  # (B, P)
