@@ -88,7 +88,10 @@ def test_a_knob_reruns_the_scenario_and_the_month_shows_spending_and_events():
     east = table[(table["power"] == "East") & (table["lever"] != "threat level")]
     assert (east["total"] == 0).all()
     assert (table[table["power"] == "North"]["total"] > 0).any()
-    assert [e["id"] for e in event_rows(advanced(settings, 5))] == ["package"]  # dated 2022-05
+    rows = event_rows(advanced(settings, 5))
+    assert [e["id"] for e in rows if e["type"] != "decision"] == ["package"]  # dated 2022-05
+    decisions = [e for e in rows if e["type"] == "decision"]
+    assert all(e["who"] in ("alpha", "beta", "gamma") and e["why"] for e in decisions)
 
 
 def _long(finals: list[float], steps: int = 3) -> pd.DataFrame:
@@ -392,7 +395,7 @@ def test_the_page_shows_the_states_and_a_slider_changes_the_figures(browser, das
     assert _src(driver, "gg-trajectories") != lines
     slider = driver.find_elements("css selector", ".gg-knobs [role='slider']")[-1]
     assert slider.get_attribute("aria-valuenow") != before
-    assert "Events of 2022-04" in body.text or "Events of 2022-04" in driver.page_source
+    assert "Events and decisions of 2022-04" in (body.text + driver.page_source)
     if os.environ.get("GREATGAME_SCREENSHOT") == "1":
         SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
         driver.save_screenshot(str(SCREENSHOT))

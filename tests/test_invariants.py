@@ -117,9 +117,11 @@ def test_bounded_finite_nonnegative_and_events_once(sc, seed):
     traj = model.record()
     for name, values in {**traj.values, **traj.derived()}.items():
         assert np.all(np.isfinite(values)), name
-        if name != "influence":
+        if name == "stance":  # a choice: distance, neutral or rapprochement
+            assert np.all(np.isin(values, (-1.0, 0.0, 1.0))), name
+        elif name != "influence":
             assert np.all((values >= 0) & (values <= 1)), name
-    ids = [e["id"] for e in traj.events[0]]
+    ids = [e["id"] for e in traj.events[0] if e["type"] != "decision"]
     assert sorted(ids) == sorted(e.id for e in sc.events)
 
 

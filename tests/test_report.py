@@ -206,3 +206,23 @@ def test_the_findings_read_in_a_browser_match_the_runs(results, tmp_path):
     channels = seen.tables["attribution-channel"][1:]
     assert len(channels) >= 5 and all(r[1][0] in "+-" for r in channels)
     assert len(seen.tables["counterfactual"]) > 1
+
+
+def test_report_lists_the_states_decisions_as_events_csv_has_them(results, report):
+    import pandas as pd
+
+    from sim.results.folder import read_events
+
+    log = read_events(results)
+    decisions = log[log["type"] == "decision"]
+    assert not decisions.empty  # the mini scenario's war makes its states take stances
+    text = report.read_text(encoding="utf-8")
+    assert '<h2 id="decisions">Decisions of the states</h2>' in text
+    section = text.split('<h2 id="decisions">')[1].split("<h2")[0]
+    runs = log["run"].nunique()
+    for (who, what), group in decisions.groupby(["who", "outcome"]):
+        first = group.groupby("run")["step"].min()
+        step = int(pd.Series(first).median())
+        date = pd.Period("2022-01", "M") + step  # mini starts 2022-01: step t is that month
+        row = f"<td>{who}</td><td>{what}</td><td>{first.size} of {runs}</td><td>{date}</td>"
+        assert row in re.sub(r">\s+<", "><", section), row

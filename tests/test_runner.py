@@ -40,6 +40,8 @@ def test_run_table_is_tidy_and_matches_the_model(mini_path):
         "dependence",
         "credibility",
         "attention",
+        "stance",
+        "participation",
         "hedging",
         "primary_patron",
         "influence",

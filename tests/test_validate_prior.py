@@ -16,7 +16,7 @@ from conftest import DATA, ROOT
 from sim.cli import main
 from sim.input.evidence import load_verified
 from sim.results import validation
-from sim.results.validation import FACTS, Context, prior_pass_rates, validate
+from sim.results.validation import FACT_KEYS, FACTS, Context, prior_pass_rates, validate
 
 BASELINE = ROOT / "scenarios" / "baseline_2022.yaml"
 KEYS = ["prior", "seed", "replicates", "facts", "all_pass_rate"]
@@ -45,7 +45,7 @@ def test_the_json_has_its_shape_and_consistent_counts(prior8):
     assert (prior8["prior"], prior8["seed"], prior8["replicates"]) == (8, 4, 3)
     assert prior8["design"] == "lhs" and prior8["parameters"] > 0
     facts = prior8["facts"]
-    assert [f["key"] for f in facts] == list("abcdefgh")[: len(FACTS)]
+    assert [f["key"] for f in facts] == list(FACT_KEYS)[: len(FACTS)]
     for f in facts:
         assert set(f) == {"key", "claim", "passed", "n", "rate"}
         assert f["n"] == 8 and 0 <= f["passed"] <= 8 and isinstance(f["passed"], int)
@@ -71,7 +71,7 @@ def test_the_table_has_a_row_per_fact_and_records_seed_and_design(capsys):
     out = capsys.readouterr().out
     assert "4-point Latin hypercube" in out and "seed 9: design seed" in out
     rows = [line for line in out.splitlines() if line.startswith("(")]
-    assert [r[1] for r in rows] == list("abcdefgh")[: len(FACTS)]
+    assert [r[1] for r in rows] == list(FACT_KEYS)[: len(FACTS)]
     assert all(r.rstrip().endswith("/4") and "%" in r for r in rows)
     assert "all facts pass at" in out
 

@@ -5,7 +5,7 @@ from conftest import ROOT
 
 from sim.cli import main
 from sim.input.evidence import load_verified
-from sim.results.validation import FACTS, validate
+from sim.results.validation import FACT_KEYS, FACTS, validate
 
 BASELINE = ROOT / "scenarios" / "baseline_2022.yaml"
 
@@ -16,12 +16,12 @@ def baseline_results():
 
 
 def test_every_fact_is_measured(baseline_results):
-    assert [r.key for r in baseline_results] == list("abcdefgh")
-    assert len(FACTS) == 8
+    assert [r.key for r in baseline_results] == list(FACT_KEYS)
+    assert len(FACTS) == 9
     assert all(r.measured and r.threshold for r in baseline_results)
 
 
-@pytest.mark.parametrize("key", list("abcdefgh"))
+@pytest.mark.parametrize("key", list(FACT_KEYS))
 def test_baseline_passes_fact(baseline_results, key):
     result = next(r for r in baseline_results if r.key == key)
     assert result.passed, f"({key}) {result.claim}: {result.measured} (needs {result.threshold})"
@@ -49,7 +49,7 @@ def test_removing_the_war_shock_breaks_facts(tmp_path):
 def test_validate_cli_prints_table_and_exit_status(capsys):
     assert main(["validate", str(BASELINE), "-r", "30"]) == 0
     out = capsys.readouterr().out
-    assert out.count("PASS") == 8 and "8 passed, 0 failed" in out
+    assert out.count("PASS") == 9 and "9 passed, 0 failed" in out
 
 
 def test_validate_shows_its_progress_per_variant_when_asked(mini_path, capsys):

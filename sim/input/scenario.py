@@ -431,7 +431,8 @@ class Power(_Strict):
         default_factory=list,
         description=(
             "Ids of the blocs the power leads or belongs to (e.g. csto, eaeu, sco, cis, ots); "
-            "a state's institutional tie to the power is the share of these it belongs to."
+            "a state's initial participation in the power's blocs is the share of these it "
+            "belongs to."
         ),
     )
     strategy: Strategy = Field(description="How the power spends its budget and reacts to drift.")
@@ -506,7 +507,7 @@ class State(_Strict):
         default_factory=list,
         description=(
             "Ids of the blocs the state belongs to (e.g. csto, eaeu, sco, cis, ots); they give "
-            "its institutional tie to each power."
+            "its initial participation in each power's blocs."
         ),
     )
     neighbours: list[Ident] = Field(
@@ -621,8 +622,8 @@ class Weights(_Strict):
         ),
     )
     membership: Annotated[
-        float, *_num(0.0, 10.0), Symbol("w_M", r"weight of the institutional tie $M_{sp}$")
-    ] = Field(0.5, description="Weight of the institutional tie (shared blocs), in [0, 10].")
+        float, *_num(0.0, 10.0), Symbol("w_M", r"weight of bloc participation $M_{sp}$")
+    ] = Field(0.5, description="Weight of participation in the power's blocs, in [0, 10].")
     rivalry: Annotated[
         float, *_num(0.0, 10.0), Symbol("w_R", r"weight of rivals' resentment $R_{sp}$")
     ] = Field(
@@ -835,6 +836,68 @@ class ModelParams(_Strict):
             "speed when the room closes)."
         ),
     )
+    stance_threshold: Annotated[
+        Unit,
+        Symbol(
+            r"\delta_\sigma",
+            r"margin by which the pull $\pi$ (judged minus initial alignment) must exceed its "
+            r"cost for a state to take a public stance",
+        ),
+    ] = Field(
+        0.03,
+        description=(
+            "How far, in [0, 1], a state's own judgement of a power (its target alignment) must "
+            "have moved from the initial alignment, beyond the cost of saying so, before it takes "
+            "a public stance of distance or rapprochement."
+        ),
+    )
+    stance_cost: Annotated[
+        Unit,
+        Symbol(
+            r"\kappa_\sigma",
+            r"cost of a stance per unit of dependence on the power (distance) or of its rivals' "
+            r"resentment (rapprochement)",
+        ),
+    ] = Field(
+        0.05,
+        description=(
+            "Cost, in [0, 1], of a public stance: per unit of overall dependence on the power "
+            "for a distancing, per unit of its rivals' resentment for a rapprochement."
+        ),
+    )
+    stance_effect: Annotated[
+        Unit,
+        Symbol(r"\eta_\sigma", r"one-off move of the state's own trust when its stance changes"),
+    ] = Field(
+        0.1,
+        description=(
+            "Share, in [0, 1], by which a change of public stance moves the state's own trust "
+            "in the power, once, in the direction of the change."
+        ),
+    )
+    participation_rate: Annotated[
+        Unit,
+        Symbol(r"r_m", r"monthly speed of bloc participation toward the level its stance sets"),
+    ] = Field(
+        0.05,
+        description=(
+            "Monthly speed, in [0, 1], at which a state's participation in a power's blocs "
+            "moves toward the level its stance sets."
+        ),
+    )
+    participation_shift: Annotated[
+        Unit,
+        Symbol(
+            r"\mu_\sigma",
+            r"share by which a distancing (rapprochement) lowers (raises) the participation level",
+        ),
+    ] = Field(
+        0.3,
+        description=(
+            "Share, in [0, 1], by which a stance of distance lowers (of rapprochement raises) "
+            "the level of participation in the power's blocs from its initial level."
+        ),
+    )
 
 
 class EventType(StrEnum):
@@ -916,7 +979,7 @@ EVENT_RULES: dict[str, dict[str, Any]] = {
         "actors": "state",
         "targets": "power",
         "magnitude": (-1.0, 1.0),
-        "meaning": "change in the institutional tie (membership, drills, treaties)",
+        "meaning": "change in bloc participation (drills, summits, treaties)",
     },
 }
 

@@ -21,6 +21,7 @@ from sim.model.dynamics import (
     ShockProfile,
     WorldState,
     planned_reliability,
+    stance_name,
     status_quo,
 )
 from sim.model.metrics import EventRecord
@@ -32,6 +33,7 @@ __all__ = [
     "Reader",
     "compile_events",
     "compile_run",
+    "decision_record",
     "draw_noise",
     "event_magnitudes",
     "event_record",
@@ -57,6 +59,7 @@ class CompiledEvent:
         onset: For ``power_shock``, months to full effect (``Event.onset``).
         persistence: For ``power_shock``, months at full effect after the onset.
         decay: For ``power_shock``, share of the remaining shock that fades each month after.
+        who: The ids of the actors, comma-separated (the ``who`` of ``events.csv``).
     """
 
     id: str
@@ -69,6 +72,7 @@ class CompiledEvent:
     onset: float = 0.0
     persistence: float = 0.0
     decay: float = 0.0
+    who: str = ""
 
 
 def event_record(
@@ -99,6 +103,39 @@ def event_record(
         "outcome": "; ".join(
             f"{'honoured' if ok else 'not honoured'} by {powers[p]}" for p, ok in honoured.items()
         ),
+        "who": event.who,
+        "why": "",
+    }
+
+
+def decision_record(
+    step: int, date: str, state: str, power: str, stance: float, pull: float, cost: float
+) -> EventRecord:
+    """One run's log entry for a change of a state's public stance (same text from every engine).
+
+    Args:
+        step: Month of the decision (months after ``meta.start``).
+        date: Its ``YYYY-MM`` month.
+        state: The deciding state's id.
+        power: The power the stance is toward.
+        stance: The new stance, -1, 0 or +1.
+        pull: ``a*_judged - a0``, how far the state's judgement of the power has moved.
+        cost: The cost of a stance in the direction of the pull.
+
+    Returns:
+        The entry of ``events.csv`` (type ``decision``, id ``stance``).
+    """
+    name = stance_name(stance)
+    what = "neutral toward" if name == "neutral" else f"{name} {'from' if stance < 0 else 'with'}"
+    return {
+        "step": step,
+        "date": date,
+        "id": "stance",
+        "type": "decision",
+        "magnitude": float(stance),
+        "outcome": f"{what} {power}",
+        "who": state,
+        "why": f"target moved {pull:+.3f} from the start against a cost of {cost:.3f}",
     }
 
 
@@ -304,6 +341,7 @@ def to_params(
         base_threats=zeros,
         residual=zeros,
         reliability0=planned_reliability(start),
+        membership0=start.membership.copy(),
         model=model_arrays(sc.model, read),
     )
     return status_quo(params, start)
@@ -358,6 +396,7 @@ def initial_state(sc: Scenario, reader: Reader | None = None) -> WorldState:
         threat=_state_power(sc, read, "threat"),
         dependence=dependence,
         membership=read.array(_membership(sc)),
+        stance=read.array(np.zeros((n_s, n_p))),
         insecurity=read.array(np.zeros(n_s)),
         credibility=_per_power(sc, read, "credibility"),
         capacity=_per_power(sc, read, "military_capacity"),
@@ -432,6 +471,7 @@ def compile_events(sc: Scenario) -> list[CompiledEvent]:
                 onset=ev.onset,
                 persistence=ev.persistence,
                 decay=ev.decay,
+                who=", ".join(ev.actors),
             )
         )
     return sorted(out, key=lambda e: e.step)

@@ -9,8 +9,10 @@ One month (step) does, in this order:
    then events dated this month fire (:func:`apply_event`), before anything else;
 2. every power decides how far to move into the room left by weakened powers (:func:`enter`),
    then allocates its budget (:func:`allocate`) from the state at the start of the month;
-3. every state updates trust, threat and dependence from what it received, scores every power
-   and moves its alignment part-way toward the target (:func:`decide`), all from the state at the
+3. every state updates trust, threat and dependence from what it received (and from the public
+   stance it took last month), scores every power, moves its alignment part-way toward the target,
+   adjusts its participation in each power's blocs and decides its public stance toward each
+   power for the next month (:func:`decide`, :func:`choose_stance`), all from the state at the
    start of the month (synchronous update, so the order of agents never matters);
 4. the new rows are committed (:func:`commit`).
 
@@ -39,6 +41,7 @@ __all__ = [
     "allocate",
     "alternatives",
     "apply_event",
+    "choose_stance",
     "commit",
     "decide",
     "deployed",
@@ -53,6 +56,7 @@ __all__ = [
     "score_components",
     "shock_factor",
     "shock_level",
+    "stance_name",
     "status_quo",
 ]
 
@@ -69,6 +73,8 @@ SECURITY = 3
 """Index of the security channel in the dependence axis (see ``sim.input.scenario.CHANNELS``)."""
 INVESTMENT = 4
 """Index of the investment channel."""
+STANCES = ("distance", "neutral", "rapprochement")
+"""Names of the public stances -1, 0 and +1 (see :func:`choose_stance`)."""
 
 
 @dataclass
@@ -96,7 +102,9 @@ class Params:
     alignment that doubles a responsive power's effort); ``honour_threshold`` (capacity x
     attention x credibility needed to honour a call for help) and ``credibility_penalty``
     (share of credibility lost by a power that fails a call for help); ``entry_rate`` (monthly
-    speed of opportunistic entry, :func:`enter`). Each is ``(B,)``.
+    speed of opportunistic entry, :func:`enter`); ``stance_threshold``, ``stance_cost``,
+    ``stance_effect``, ``participation_rate`` and ``participation_shift`` (the public stance and
+    bloc participation, :func:`choose_stance`). Each is ``(B,)``.
 
     Attributes:
         a0: Initial alignment, ``(B, S, P)`` (the status quo: see :func:`status_quo`).
@@ -121,6 +129,8 @@ class Params:
             (see :func:`status_quo`), ``(B, S, P)``.
         residual: Score residual making the initial alignment the initial target, ``(B, S, P)``.
         reliability0: Each power's :func:`planned_reliability` in the initial state, ``(B, P)``.
+        membership0: Initial participation in each power's blocs, the level participation
+            relaxes to under a neutral stance, ``(B, S, P)``.
         model: The model parameters by array name (see above).
     """
 
@@ -148,6 +158,7 @@ class Params:
     base_threats: FloatArray
     residual: FloatArray
     reliability0: FloatArray
+    membership0: FloatArray
     model: dict[str, FloatArray]
 
     def __getattr__(self, name: str) -> FloatArray:
@@ -170,7 +181,11 @@ class WorldState:
         trust: ``(B, S, P)`` in [0, 1].
         threat: Perceived threat, ``(B, S, P)`` in [0, 1].
         dependence: ``(B, S, P, K)`` in [0, 1].
-        membership: Institutional tie, ``(B, S, P)`` in [0, 1].
+        membership: Participation in the power's blocs (drills, summits, treaties), ``(B, S, P)``
+            in [0, 1]; a reversible level that follows the state's stance (:func:`decide`).
+        stance: The public stance each state has taken toward each power, -1 (distance),
+            0 (neutral) or +1 (rapprochement), ``(B, S, P)``; chosen by :func:`choose_stance`
+            at the end of a month, it acts in the months after.
         insecurity: A state's security need after crises, ``(B, S)`` in [0, 1].
         credibility: ``(B, P)`` in [0, 1].
         capacity: Military capacity, ``(B, P)`` in [0, 1].
@@ -189,6 +204,7 @@ class WorldState:
     threat: FloatArray
     dependence: FloatArray
     membership: FloatArray
+    stance: FloatArray
     insecurity: FloatArray
     credibility: FloatArray
     capacity: FloatArray
@@ -222,13 +238,22 @@ class Allocation:
 
 @dataclass
 class StateRows:
-    """New values for some states' rows, produced by :func:`decide`."""
+    """New values for some states' rows, produced by :func:`decide`.
+
+    Besides the new variables it carries why each stance was chosen: ``pull``, how far the
+    state's target alignment has moved from its initial alignment (``a* - a0``), and ``cost``,
+    the cost of taking a stance in that direction (see :func:`choose_stance`).
+    """
 
     rows: slice
     alignment: FloatArray
     trust: FloatArray
     threat: FloatArray
     dependence: FloatArray
+    membership: FloatArray
+    stance: FloatArray
+    pull: FloatArray
+    cost: FloatArray
 
 
 def nudge(x: FloatArray, m: FloatArray | float) -> FloatArray:
@@ -452,6 +477,21 @@ def _score(
     return total
 
 
+def _overall(dep: FloatArray, params: Params) -> FloatArray:
+    """Overall dependence ``sum_k channel_weights_k D_k``, ``dep`` without its channel axis."""
+    overall: FloatArray = (dep @ params.channel_weights[:, None, :, None])[..., 0]
+    return overall
+
+
+def _resentment(state: WorldState, params: Params, rows: slice) -> FloatArray:
+    """``R_sp = sum_q rivalry[q, p] a_sq / (P - 1)``: p's rivals' anger at the state's ties."""
+    n_powers = max(state.alignment.shape[-1] - 1, 1)
+    # matmul over every state, then the rows: the same kernel shapes whatever ``rows`` is, so
+    # a Mesa agent's row equals the ensemble's bit for bit (and matmul beats einsum here)
+    resent: FloatArray = (state.alignment @ params.rivalry)[:, rows] / n_powers
+    return resent
+
+
 def score_components(
     state: WorldState,
     params: Params,
@@ -469,13 +509,10 @@ def score_components(
         ``dependence, security, trust, membership, rivalry, threat``, each
         ``(B, len(rows), P)``.
     """
-    overall = (dep @ params.channel_weights[:, None, :, None])[..., 0]
+    overall = _overall(dep, params)
     value = dep[..., SECURITY] * reliability(state)[:, None, :]
     alt = alternatives(0.5 * (value + overall))
-    n_powers = max(state.alignment.shape[-1] - 1, 1)
-    # matmul over every state, then the rows: the same kernel shapes whatever ``rows`` is, so
-    # a Mesa agent's row equals the ensemble's bit for bit (and matmul beats einsum here)
-    resent = (state.alignment @ params.rivalry)[:, rows] / n_powers
+    resent = _resentment(state, params, rows)
     insecurity = state.insecurity[:, rows, None]
     w = {name: _b(value, 3) for name, value in params.model.items() if name.startswith("w_")}
     return {
@@ -486,6 +523,51 @@ def score_components(
         "rivalry": -w["w_rivalry"] * resent,
         "threat": theta * (w["w_bandwagon"] * overall * (1.0 - alt) - w["w_threat"] * alt),
     }
+
+
+def choose_stance(
+    pull: FloatArray,
+    dependence: FloatArray,
+    resentment: FloatArray,
+    previous: FloatArray,
+    params: Params,
+) -> tuple[FloatArray, FloatArray]:
+    """Each state's public stance toward each power: distance (-1), neutral (0), rapprochement (+1).
+
+    The state weighs how far its own judgement of power ``p`` has moved since the start,
+    ``pull = a*_judged - a0`` (its target alignment without the part its own bloc
+    participation contributes, see :func:`decide`), against the cost of saying so in public:
+    distancing from ``p`` risks what the state depends on ``p`` for,
+    ``cost = stance_cost * dep_sp`` (overall dependence); a rapprochement with ``p`` angers
+    ``p``'s rivals, ``cost = stance_cost * R_sp`` (:func:`_resentment`). With
+    ``margin = |pull| - cost``, the state takes the stance ``sign(pull)`` when
+    ``margin > stance_threshold`` and holds a stance it has taken while ``margin > 0``
+    (hysteresis: a public turn needs a clear reason, and is not taken back on a small wobble);
+    otherwise it is neutral.
+
+    Args:
+        pull: ``a*_judged - a0``, ``(B, S, P)``.
+        dependence: Overall dependence on each power, ``(B, S, P)``.
+        resentment: ``R_sp``, ``(B, S, P)``.
+        previous: The stance held so far, ``(B, S, P)``.
+        params: Fixed parameters (``stance_threshold``, ``stance_cost``).
+
+    Returns:
+        ``(stance, cost)``: the new stance and the cost of a stance in the direction of the
+        pull, each ``(B, S, P)``.
+    """
+    direction = np.sign(pull)
+    cost = _b(params.stance_cost, 3) * np.where(pull < 0.0, dependence, resentment)
+    margin = np.abs(pull) - cost
+    adopt = margin > _b(params.stance_threshold, 3)
+    hold = (previous == direction) & (margin > 0.0)
+    stance: FloatArray = np.where(adopt | hold, direction, 0.0)
+    return stance, cost
+
+
+def stance_name(value: float) -> str:
+    """``distance``, ``neutral`` or ``rapprochement`` for a stance of -1, 0 or +1."""
+    return STANCES[round(value) + 1]
 
 
 def decide(
@@ -528,7 +610,16 @@ def decide(
       moves away from (or toward) a power (demonstration effect);
     - alignment (partial adjustment) ``a' = clip((1 - speed) a + speed ((1 - peer_effect) a*
       + peer_effect m) + noise * eps)``. The one pull toward the initial alignment is the
-      status-quo target (the residual); there is no separate anchor term.
+      status-quo target (the residual); there is no separate anchor term;
+    - participation in each power's blocs follows the stance held so far, ``sigma``:
+      ``m' = m + participation_rate (nudge(m0, participation_shift sigma) - m)``, so a state
+      that distances itself takes part less (fewer drills, lower-level delegations) and comes
+      back when it turns neutral again;
+    - the state judges each power without the part its own participation contributes,
+      ``a*_judged = (1 - neutrality) sigmoid(score - w_membership (m - m0)) + neutrality a0``,
+      and chooses its stance from ``pull = a*_judged - a0`` (:func:`choose_stance`); a change of
+      stance is a public signal that moves its own trust once,
+      ``tau' = nudge(tau', stance_effect (sigma' - sigma))``.
 
     Args:
         state: State at the start of the month (not modified).
@@ -546,6 +637,17 @@ def decide(
     neutral = params.neutrality[:, rows, None]
     a0 = params.a0[:, rows]
     target = (1.0 - neutral) / (1.0 + np.exp(-score)) + neutral * a0
+    membership = state.membership[:, rows]
+    previous = state.stance[:, rows]
+    own = _b(params.w_membership, 3) * (membership - params.membership0[:, rows])
+    judged = (1.0 - neutral) / (1.0 + np.exp(own - score)) + neutral * a0
+    pull = judged - a0
+    stance, cost = choose_stance(
+        pull, _overall(dep, params), _resentment(state, params, rows), previous, params
+    )
+    tau = nudge(tau, _b(params.stance_effect, 3) * (stance - previous))
+    level = nudge(params.membership0[:, rows], _b(params.participation_shift, 3) * previous)
+    membership = membership + _b(params.participation_rate, 3) * (level - membership)
     a_all = state.alignment
     peer = np.clip(a0 + (params.peers @ (a_all - params.a0))[:, rows], 0.0, 1.0)
     speed, phi = _b(params.adjustment_speed, 3), _b(params.peer_effect, 3)
@@ -558,6 +660,10 @@ def decide(
         trust=tau,
         threat=theta,
         dependence=dep,
+        membership=membership,
+        stance=stance,
+        pull=pull,
+        cost=cost,
     )
 
 
@@ -609,7 +715,7 @@ def commit(state: WorldState, updates: list[StateRows], params: Params) -> World
     Returns:
         The state at the end of the month (a new object; ``state`` is not modified).
     """
-    names = ("alignment", "trust", "threat", "dependence")
+    names = ("alignment", "trust", "threat", "dependence", "membership", "stance")
     if len(updates) == 1 and updates[0].alignment.shape == state.alignment.shape:
         # one update of every row (the ensemble engine): its arrays are fresh, take them as they are
         rows = {name: getattr(updates[0], name) for name in names}

@@ -41,6 +41,7 @@ from sim.model.compile import (
     Reader,
     compile_events,
     compile_run,
+    decision_record,
     event_magnitudes,
     event_record,
     initial_state,
@@ -104,6 +105,9 @@ class Ensemble:
         fired: What :func:`simulate_ensemble` saw fire: each event's index into ``events``
             with, for a call for help, whether each asked power honoured it in each run,
             ``{power index: (B,) booleans}``.
+        decisions: The states' changes of public stance that :func:`simulate_ensemble` saw when
+            it kept trajectories: month, then run, state and power indices, new stance, pull
+            and cost, one array each.
     """
 
     params: Params
@@ -117,10 +121,25 @@ class Ensemble:
     population: FloatArray
     profiles: dict[int, dynamics.ShockProfile] = field(default_factory=dict)
     fired: list[tuple[int, dict[int, BoolArray]]] = field(default_factory=list)
+    decisions: list[tuple[int, tuple[IndexArray, ...], FloatArray, FloatArray, FloatArray]] = field(
+        default_factory=list
+    )
+
+    def note_decisions(self, t: int, before: FloatArray, rows: dynamics.StateRows) -> None:
+        """Keep month ``t``'s changes of stance (``before``: the stance at its start)."""
+        changed = np.nonzero(rows.stance != before)
+        if changed[0].size:
+            self.decisions.append(
+                (t, changed, rows.stance[changed], rows.pull[changed], rows.cost[changed])
+            )
 
     def event_logs(self) -> list[list[EventRecord]]:
-        """Each run's event log, as the Mesa model writes it (from :attr:`fired`)."""
-        logs: list[list[EventRecord]] = [[] for _ in range(len(self.seeds))]
+        """Each run's event log as the Mesa model writes it (:attr:`fired`, :attr:`decisions`).
+
+        In each month the scenario's events come first, then the states' decisions, by state
+        and then power, as the Mesa model logs them.
+        """
+        logs: list[list[tuple[int, int, EventRecord]]] = [[] for _ in range(len(self.seeds))]
         for e, honoured in self.fired:
             ev = self.events[e]
             date = self.dates[ev.step + 1]
@@ -128,8 +147,14 @@ class Ensemble:
             oks = {p: ok.tolist() for p, ok in honoured.items()}
             for b, log in enumerate(logs):
                 ok_b = {p: bool(v[b]) for p, v in oks.items()}
-                log.append(event_record(ev, date, mags[b], ok_b, self.powers))
-        return logs
+                log.append((ev.step, 0, event_record(ev, date, mags[b], ok_b, self.powers)))
+        for t, (runs, states, powers), stance, pull, cost in self.decisions:
+            date = self.dates[t + 1]
+            columns = (runs, states, powers, stance, pull, cost)
+            for b, s, p, new, why, price in zip(*(c.tolist() for c in columns), strict=True):
+                record = decision_record(t, date, self.states[s], self.powers[p], new, why, price)
+                logs[b].append((t, 1, record))
+        return [[entry for _, _, entry in sorted(log, key=lambda x: x[:2])] for log in logs]
 
     @property
     def n_steps(self) -> int:
@@ -479,6 +504,8 @@ def simulate_ensemble(ens: Ensemble, keep: Keep = "trajectories") -> dict[str, F
         start_alignment = state.alignment.copy()
     for t in range(n_t):
         _, rows = begin_month(ens, state, t, by_step, noise[:, t])
+        if keep == "trajectories":
+            ens.note_decisions(t, state.stance, rows)
         state = dynamics.commit(state, [rows], params)
         if keep == "trajectories":
             for k, v in snapshot(state, cw).items():

@@ -32,6 +32,7 @@ from sim.model.compile import (
     Reader,
     compile_events,
     compile_run,
+    decision_record,
     draw_noise,
     event_record,
     shock_profiles,
@@ -103,6 +104,21 @@ class StateAgent(mesa.Agent):
     def alignment(self) -> dict[str, float]:
         """Current alignment toward each power, by power id."""
         row = self.model.world.alignment[0, self.index]
+        return dict(zip(self.model.power_ids, row.tolist(), strict=True))
+
+    @property
+    def stance(self) -> dict[str, str]:
+        """Its current public stance toward each power, by power id.
+
+        ``distance``, ``neutral`` or ``rapprochement``: its own choice (``dynamics.choose_stance``).
+        """
+        row = self.model.world.stance[0, self.index].tolist()
+        return {p: dynamics.stance_name(v) for p, v in zip(self.model.power_ids, row, strict=True)}
+
+    @property
+    def participation(self) -> dict[str, float]:
+        """Its current participation in each power's blocs, in [0, 1], by power id."""
+        row = self.model.world.membership[0, self.index]
         return dict(zip(self.model.power_ids, row.tolist(), strict=True))
 
     def step(self) -> None:
@@ -221,10 +237,34 @@ class GreatGameModel(mesa.Model):
         self.agents_by_type[PowerAgent].do("step")
         self.pending = []
         self.agents_by_type[StateAgent].do("step")
+        before = self.world.stance
         self.world = dynamics.commit(self.world, self.pending, self.params)
+        self._log_decisions(before)
         self._records.append(snapshot(self.world, self.params.channel_weights))
         if self.steps >= self.n_steps:
             self.running = False
+
+    def _log_decisions(self, before: FloatArray) -> None:
+        """Log this month's changes of stance (``before``: the stance at the start of the month)."""
+        t = self.steps - 1
+        date = month_label(month_index(self.spec.meta.start) + t)
+        why = {name: np.zeros_like(before) for name in ("pull", "cost")}
+        for up in self.pending:
+            for name, arr in why.items():
+                arr[:, up.rows] = getattr(up, name)
+        new = self.world.stance
+        for s, p in zip(*np.nonzero(new[0] != before[0]), strict=True):
+            self.event_log.append(
+                decision_record(
+                    t,
+                    date,
+                    self.state_ids[s],
+                    self.power_ids[p],
+                    float(new[0, s, p]),
+                    float(why["pull"][0, s, p]),
+                    float(why["cost"][0, s, p]),
+                )
+            )
 
     def run(self) -> Batch:
         """Run every month of the scenario and return its record (a batch of one)."""

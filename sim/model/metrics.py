@@ -57,6 +57,8 @@ RECORDED: dict[str, str] = {
     "dependence": "state-power",
     "credibility": "power",
     "attention": "power",
+    "stance": "state-power",
+    "participation": "state-power",
 }
 """Variables recorded every month and their index kind."""
 DERIVED: dict[str, str] = {
@@ -75,9 +77,10 @@ def snapshot(state: WorldState, channel_weights: FloatArray) -> dict[str, FloatA
         channel_weights: ``(B, K)`` weights giving overall dependence.
 
     Returns:
-        ``alignment``, ``trust``, ``threat``, ``dependence`` as ``(B, S, P)``; ``credibility``
-        and ``attention`` (deployed, with opportunistic entry: ``dynamics.deployed``) as
-        ``(B, P)``.
+        ``alignment``, ``trust``, ``threat``, ``dependence``, ``stance`` (-1 distance, 0
+        neutral, +1 rapprochement) and ``participation`` (in the power's blocs: the state's
+        ``membership``) as ``(B, S, P)``; ``credibility`` and ``attention`` (deployed, with
+        opportunistic entry: ``dynamics.deployed``) as ``(B, P)``.
     """
     return {
         "alignment": state.alignment.copy(),
@@ -86,6 +89,8 @@ def snapshot(state: WorldState, channel_weights: FloatArray) -> dict[str, FloatA
         "dependence": np.einsum("bspk,bk->bsp", state.dependence, channel_weights),
         "credibility": state.credibility.copy(),
         "attention": deployed(state),
+        "stance": state.stance.copy(),
+        "participation": state.membership.copy(),
     }
 
 
@@ -126,7 +131,10 @@ class EventRecord(TypedDict):
         id: Event id from the scenario.
         type: Event type.
         magnitude: Its magnitude.
-        outcome: What came of it (which powers honoured a call for help), or ``""``.
+        outcome: What came of it (which powers honoured a call for help; for a decision, the
+            stance taken), or ``""``.
+        who: The actors' ids (for a decision, the deciding state).
+        why: For a decision, the numbers behind it; ``""`` for a scenario event.
     """
 
     step: int
@@ -135,6 +143,8 @@ class EventRecord(TypedDict):
     type: str
     magnitude: float
     outcome: str
+    who: str
+    why: str
 
 
 def summarize(

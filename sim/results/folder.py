@@ -10,7 +10,8 @@ traceback. Layout of a results folder::
 
     results.parquet   the long table (sim.results.tables.long_table): run, seed, step, date, state,
                       power, variable, value
-    events.csv        the event log: run, seed, step, date, id, type, magnitude, outcome
+    events.csv        the event log: run, seed, step, date, id, type, magnitude, outcome, who,
+                      why (scenario events and the states' decisions, type "decision")
     scenario.yaml     the scenario as run (extends resolved)
     manifest.json     provenance: tool "greatgame run", seeds, replicates, ... (written last)
 """

@@ -28,7 +28,18 @@ COLUMNS = ("run", "seed", "step", "date", "state", "power", "variable", "value")
 """The long table's columns, in order."""
 VARIABLES: dict[str, str] = {**RECORDED, **DERIVED}
 """Every variable of the long table and its index kind (``state-power``, ``state``, ``power``)."""
-EVENT_COLUMNS = ("run", "seed", "step", "date", "id", "type", "magnitude", "outcome")
+EVENT_COLUMNS = (
+    "run",
+    "seed",
+    "step",
+    "date",
+    "id",
+    "type",
+    "magnitude",
+    "outcome",
+    "who",
+    "why",
+)
 """The event log's columns, in order."""
 
 

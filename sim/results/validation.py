@@ -37,6 +37,7 @@ from sim.results.runner import replicate_seeds, simulate_replicates
 
 __all__ = [
     "FACTS",
+    "FACT_KEYS",
     "VARIANTS",
     "Context",
     "FactRate",
@@ -150,7 +151,7 @@ class FactResult:
     """The outcome of one fact.
 
     Attributes:
-        key: Short label, (a) to (h).
+        key: Short label, (a) to (i).
         claim: The stylized fact, from the seed documents.
         measured: What the runs gave.
         threshold: What passing requires.
@@ -280,6 +281,33 @@ def _fact_h(c: Context) -> FactResult:
     )
 
 
+_DISTANCING = ("kazakhstan", "kyrgyzstan", "tajikistan")
+"""The states that the seeds show distancing themselves from Russia in public in 2022: Tokayev's
+refusal at the St Petersburg forum to recognise the Donbas republics (June), Kyrgyzstan's
+cancelled CSTO drills (October), Rahmon's rebuke of Putin (October)."""
+
+
+def _fact_i(c: Context) -> FactResult:
+    stance = c.runs().values["stance"]
+    ru = c.p("russia")
+    year = slice(c.at("2022-01"), c.at("2022-12") + 1)
+    shares, parts = [], []
+    for state in _DISTANCING:
+        share = float((stance[:, year, c.s(state), ru] == -1.0).any(axis=1).mean())
+        shares.append(share)
+        parts.append(f"{state[:3]} {share:.0%}")
+    quiet = float((stance[:, :, c.s("turkmenistan")] == 0.0).all(axis=(1, 2)).mean())
+    return FactResult(
+        "i",
+        "Kazakhstan, Kyrgyzstan and Tajikistan each distance themselves from Russia in public "
+        "during 2022; neutral Turkmenistan takes no public stance toward any power",
+        f"distance from Russia in 2022: {'; '.join(parts)}; Turkmenistan without a stance "
+        f"{quiet:.0%}",
+        "each of the three in >= 50% of runs, Turkmenistan stanceless in >= 50%",
+        min(shares) >= 0.5 and quiet >= 0.5,
+    )
+
+
 FACTS: list[Callable[[Context], FactResult]] = [
     _fact_a,
     _fact_b,
@@ -289,8 +317,11 @@ FACTS: list[Callable[[Context], FactResult]] = [
     _fact_f,
     _fact_g,
     _fact_h,
+    _fact_i,
 ]
-"""The stylized facts, in the order of the issue that asked for them."""
+"""The stylized facts, in the order of the issues that asked for them."""
+FACT_KEYS = "abcdefghi"
+"""Their labels, in that order."""
 
 
 def validate(
@@ -324,7 +355,7 @@ def _measure(ctx: Context) -> list[FactResult]:
         try:
             out.append(fact(ctx))
         except (ValueError, IndexError) as exc:
-            key = "abcdefgh"[i]
+            key = FACT_KEYS[i]
             out.append(FactResult(key, "(not applicable)", f"cannot measure: {exc}", "-", False))
     return out
 
@@ -334,7 +365,7 @@ class FactRate:
     """How often one fact held over the points of a design.
 
     Attributes:
-        key: The fact's label, (a) to (h).
+        key: The fact's label, (a) to (i).
         claim: The stylized fact.
         passed: Points at which it held.
         n: Points.

@@ -9,9 +9,10 @@ only by the number changed, and they are all advanced together by the ensemble e
 
 The effect of a number is the largest absolute difference, between its low or high run and the
 baseline run, over every recorded output: each variable of :attr:`sim.model.metrics.Batch.values`
-(alignment, trust, threat, dependence, credibility) at every record, state and power, and the
-outcome of each event that fired (who honoured a call for help; a changed outcome counts as a
-difference of 1, the full range of an indicator). A number whose effect is exactly ``0.0`` is
+(alignment, trust, threat, dependence, credibility, attention, participation, stance) at every
+record, state and power, and the outcome of each event that fired (who honoured a call for help;
+a changed outcome, or a changed public stance, counts as a difference of 1, the full range of an
+indicator). A number whose effect is exactly ``0.0`` is
 *inert*: at either end of its range nothing recorded changes by a single bit.
 
 An inert number is either a defect of the model (a mechanism that cancels the number, or a cap
@@ -52,6 +53,7 @@ from sim.results.runner import replicate_seeds
 from sim.sweep.spec import default_parameters, strip_provenance
 
 __all__ = [
+    "DECISIONS",
     "MAX_BATCH_BYTES",
     "OUTCOME_DIFFERENCE",
     "ROUNDING",
@@ -76,6 +78,10 @@ need about 0.1 GiB, one batch."""
 
 OUTCOME_DIFFERENCE = 1.0
 """The difference a changed event outcome counts for."""
+DECISIONS = frozenset({"stance"})
+"""Recorded variables that are choices (a state's public stance, -1, 0 or +1): a changed choice
+counts as a changed event outcome, :data:`OUTCOME_DIFFERENCE`, not as the distance between the
+choices."""
 
 ROUNDING = 1e-12
 """Effects above zero but below this are reported apart (:attr:`Screening.negligible`): rounding
@@ -309,6 +315,8 @@ def _differences(values: dict[str, FloatArray], ens: Ensemble) -> tuple[FloatArr
             d = np.abs(runs - base)
         both_nan = np.isnan(runs) & np.isnan(base)
         d = np.where(both_nan, 0.0, np.where(np.isnan(d), np.inf, d))  # nan in one run only: inf
+        if name in DECISIONS:  # a changed choice counts as a changed outcome, whatever its size
+            d = np.where(d > 0.0, OUTCOME_DIFFERENCE, 0.0)
         at = d.argmax(axis=1)
         top = d[np.arange(n), at]
         for b in np.flatnonzero(top > best).tolist():
@@ -316,7 +324,7 @@ def _differences(values: dict[str, FloatArray], ens: Ensemble) -> tuple[FloatArr
     labels = [_label(ens, *w) if w else "" for w in where]
     for e, honoured in ens.fired:  # the outcome of an event: who honoured a call for help
         for ok in honoured.values():
-            for b in np.flatnonzero((ok[1:] != ok[0]) & (best < OUTCOME_DIFFERENCE)).tolist():
+            for b in np.flatnonzero((ok[1:] != ok[0]) & (best <= OUTCOME_DIFFERENCE)).tolist():
                 best[b], labels[b] = OUTCOME_DIFFERENCE, f"events.{ens.events[e].id}.outcome"
     return best, labels
 

@@ -325,7 +325,10 @@ def spending(model: GreatGameModel) -> pd.DataFrame:
 
 
 def event_rows(model: GreatGameModel) -> list[dict[str, Any]]:
-    """The events that fired in the month just simulated, with their outcomes."""
+    """The events that fired in the month just simulated, then the states' decisions.
+
+    Events come with their outcomes, decisions (type ``decision``) with who and why.
+    """
     month = model.steps - 1
     return [dict(e) for e in model.event_log if e["step"] == month]
 
@@ -446,11 +449,14 @@ def _spending_card(model: GreatGameModel) -> solara.Element:
 
 
 def _events_card(model: GreatGameModel) -> solara.Element:
-    with solara.Card(f"Events of {_month(model)}") as card:
+    with solara.Card(f"Events and decisions of {_month(model)}") as card:
         rows = event_rows(model)
         if not rows:
-            solara.Text("No event this month.")
+            solara.Text("No event and no decision this month.")
         for e in rows:
+            if e["type"] == "decision":  # a state's choice, with its reason
+                solara.Text(f"{e['who']} decides: {e['outcome']} ({e['why']})")
+                continue
             outcome = f": {e['outcome']}" if e["outcome"] else ""
             solara.Text(f"{e['id']} ({e['type']}, magnitude {e['magnitude']:g}){outcome}")
     return card

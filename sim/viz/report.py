@@ -16,6 +16,7 @@ import json
 from pathlib import Path
 from typing import Any, NamedTuple
 
+import numpy as np
 import pandas as pd
 
 from sim.input.errors import OutputError, Problem, ScenarioError, did_you_mean
@@ -285,15 +286,39 @@ def _provenance(doc: dict) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["parameter", "value", "provenance", "note"])
 
 
-def _events(run: RunFolder) -> pd.DataFrame:
-    log = read_events(run.path)
+def _events(log: pd.DataFrame, runs: int) -> pd.DataFrame:
+    """The scenario's events that fired, with their outcomes and in how many runs."""
+    log = log[log["type"] != "decision"]
     if log.empty:
         return log
-    runs = log["run"].nunique()
     grouped = log.groupby(["date", "id", "type", "magnitude", "outcome"], sort=False).size()
     out = grouped.rename("runs").reset_index()
     out["runs"] = out["runs"].map(lambda n: f"{n} of {runs}")
     return out
+
+
+def _decisions(log: pd.DataFrame, runs: int, months: list[str]) -> pd.DataFrame:
+    """The states' decisions: each stance a state took, in how many runs, and first when.
+
+    One row per state and stance taken (for example *distance from russia*): the runs in which
+    the state took it at least once, and the month it first took it in the median such run.
+    """
+    log = log[log["type"] == "decision"]
+    if log.empty:
+        return pd.DataFrame(columns=["state", "decision", "runs", "first taken (median run)"])
+    first = log.groupby(["who", "outcome", "run"], sort=False)["step"].min().reset_index()
+    rows = []
+    for (who, what), group in first.groupby(["who", "outcome"], sort=False):
+        step = int(np.median(group["step"]))  # the month of step t is record t + 1
+        rows.append(
+            {
+                "state": who,
+                "decision": what,
+                "runs": f"{group['run'].nunique()} of {runs}",
+                "first taken (median run)": months[step + 1],
+            }
+        )
+    return pd.DataFrame(rows)
 
 
 def _pct(x: float) -> str:
@@ -441,7 +466,10 @@ def report_html(
     from sim.viz import plotting
 
     run = read_run_folder(folder)
-    events = _events(run)
+    log = read_events(run.path)
+    n_runs = run.table["run"].nunique()
+    events = _events(log, n_runs)
+    decisions = _decisions(log, n_runs, _months(run.table))
     folder, table, doc, manifest = run.path, run.table, run.doc, run.manifest
     meta = doc.get("meta") or {}
     name = run.name
@@ -503,6 +531,16 @@ def report_html(
     else:
         parts.append(
             "<p>Every event that fired, with its outcome and in how many runs.</p>" + _table(events)
+        )
+    parts.append('<h2 id="decisions">Decisions of the states</h2>')
+    if decisions.empty:
+        parts.append("<p>No state changed its public stance toward any power.</p>")
+    else:
+        parts.append(
+            "<p>Each public stance a state took toward a power (its own decision, docs/ODD.md "
+            "Section 7.8), in how many runs, and the month it first took it in the median run "
+            "that did. The reasons of each run are in <code>events.csv</code> (column "
+            "<code>why</code>).</p>" + _table(decisions)
         )
     prov = _provenance(doc)
     parts.append("<h2>Parameters and their provenance</h2>")
