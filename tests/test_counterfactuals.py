@@ -114,7 +114,7 @@ def test_unanswered_call_costs_russia_kazakhstan_in_2022():
         load_scenario(ROOT / "scenarios" / "no_csto_intervention.yaml"), rng=0
     ).run()
     request = next(e for e in outcome.events[0] if e["id"] == "kz_unrest_csto_request")
-    assert request["outcome"] == "not honoured by russia"
+    assert request["outcome"] == "kazakhstan asks russia: refused"
     # observed 0.777 -> 0.683 in March 2022, 0.635 -> 0.586 at the end of 2023
     assert effect("no_csto_intervention", "alignment", "2022-03", "russia", "kazakhstan") < -0.03
     assert effect("no_csto_intervention", "alignment", "2023-12", "russia", "kazakhstan") < -0.015

@@ -109,7 +109,7 @@ def test_event_outcomes_match_mesa_model(mini_path):
     assert ens.magnitudes.shape == (2, len(ens.events))
     mesa_logs = [GreatGameModel(sc, rng=1).run().events[0] for sc in (loaded.scenario, weak)]
     outcomes = [next(e["outcome"] for e in log if e["id"] == "unrest") for log in mesa_logs]
-    assert outcomes == ["honoured by north", "not honoured by north"]
+    assert outcomes == ["alpha asks north: honoured", "alpha asks north: refused"]
     got = simulate([loaded.scenario, weak], [1, 1], engine="ensemble")
     want = simulate([loaded.scenario, weak], [1, 1], engine="mesa")
     np.testing.assert_allclose(got.values["trust"], want.values["trust"], rtol=0, atol=TOL)

@@ -1,10 +1,12 @@
 """Opportunistic entry: a power moves into the room a weakened power leaves (issue 14 item 2).
 
 ``dynamics.enter`` is checked against a hand computation, then on the mini scenario: nobody
-enters without a shock, a rival's lost credibility draws the other power in (more attention,
-more spending), the entry recedes when the weakened power recovers, both engines agree, and the
-Mesa power agents expose their entry. On the baseline, the powers whose scripted attention
-events the mechanism replaced deploy more attention with the war than without it.
+enters without a shock, a refused call for help is such a shock, a rival's lost credibility
+draws the other power in (more attention, more spending), the entry recedes when the weakened
+power recovers, both engines agree, and the Mesa power agents expose their entry. On the
+baseline, the powers whose scripted attention events the mechanism replaced deploy more
+attention with the war than without it, and without the war only as much as Russia's refusal
+of a call for help opens for them.
 """
 
 import numpy as np
@@ -50,9 +52,21 @@ def test_entry_follows_the_room_left_by_a_weakened_power(tmp_path, mini_raw):
 
 
 def test_without_a_shock_nobody_enters(tmp_path, mini_raw):
+    next(e for e in mini_raw["events"] if e["id"] == "clash")["enabled"] = False
     sc = _mini(tmp_path, mini_raw, enabled=False)
     attention = simulate([sc], [1], "ensemble").values["attention"][0]
     np.testing.assert_array_equal(attention, np.broadcast_to([0.9, 0.6], attention.shape))
+
+
+def test_a_refused_call_for_help_is_a_shock_that_draws_the_rival_in(tmp_path, mini_raw):
+    sc = _mini(tmp_path, mini_raw, enabled=False)  # no war; the border clash stays
+    run = simulate([sc], [1], "ensemble")
+    clash = sc.step_of("2022-09") + 1  # record 0 is the start
+    alpha, north = sc.state_ids.index("alpha"), sc.power_ids.index("north")
+    assert run.values["request"][0, clash, alpha, north] == -1.0  # North refuses Alpha
+    east = run.values["attention"][0, :, sc.power_ids.index("east")]
+    np.testing.assert_array_equal(east[:clash], 0.6)  # nothing before the refusal
+    assert np.all(np.diff(east[clash - 1 :]) > 0)  # East moves in after it
 
 
 def test_a_rival_s_weakness_draws_a_power_in_and_its_recovery_lets_it_recede(tmp_path, mini_raw):
@@ -84,11 +98,15 @@ def test_both_engines_agree_and_the_mesa_powers_expose_their_entry(tmp_path, min
 def test_the_war_draws_the_other_powers_into_the_region():
     base = load_scenario(resolve_scenario("baseline_2022")).scenario
     peace = load_scenario(resolve_scenario("no_war")).scenario
+    calm = peace.model_copy(  # no war, and no call for help that Russia could refuse
+        update={"events": [e for e in peace.events if e.id != "kg_tj_border_war"]}
+    )
     attention = np.stack(
-        [simulate([sc], [1], "ensemble").values["attention"][0, -1] for sc in (base, peace)]
+        [simulate([sc], [1], "ensemble").values["attention"][0, -1] for sc in (base, peace, calm)]
     )  # December 2023
     for power in ("china", "usa", "turkey", "iran", "eu"):
         p = base.power_ids.index(power)
         planned = next(q.attention for q in base.powers if q.id == power)
-        assert attention[0, p] > planned + 0.01, power  # with the war: more than planned
-        assert attention[1, p] == pytest.approx(planned, abs=1e-12), power  # without: as planned
+        assert attention[0, p] > attention[1, p] + 0.01, power  # the war draws it in further
+        assert attention[1, p] > planned, power  # Russia's refusal of Kyrgyzstan draws it in
+        assert attention[2, p] == pytest.approx(planned, abs=1e-12), power  # neither: as planned

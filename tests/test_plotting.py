@@ -117,7 +117,7 @@ def test_difference_of_a_folder_with_itself_is_zero_and_of_a_counterfactual_is_n
     diff = difference(base, cf, "alignment", scenario="no_menace")
     assert diff["paired"].all()  # same root seed, so the runs pair by seed
     end = diff[(diff.date == "2022-12") & (diff.state == "alpha") & (diff.power == "north")]
-    assert end["q50"].item() > 0.003  # without the threat alpha stays closer to north
+    assert end["q50"].item() > 1e-3  # without the threat alpha stays closer to north
     before = diff[diff.date < "2022-10"]
     assert np.abs(before[["q05", "q95"]].to_numpy()).max() < 1e-12  # nothing changes before it
     assert list(dict.fromkeys(diff["state"])) == ["alpha", "beta", "gamma"]  # scenario order

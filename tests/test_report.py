@@ -39,7 +39,9 @@ def test_report_is_self_contained_with_question_parameters_events_and_manifest(r
     for heading in ("Observables", "Event log", "Parameters and their provenance", "Manifest"):
         assert f"<h2>{heading}</h2>" in text
     assert "powers.north.credibility" in text  # parameters listed by path
-    assert "honoured by north" in text or "not honoured by north" in text  # the event log
+    assert (
+        "alpha asks north: honoured" in text or "alpha asks north: refused" in text
+    )  # the event log
     assert "&quot;root_seed&quot;: 2" in text  # the manifest (escaped)
 
 

@@ -42,6 +42,7 @@ def test_run_table_is_tidy_and_matches_the_model(mini_path):
         "attention",
         "stance",
         "participation",
+        "request",
         "hedging",
         "primary_patron",
         "influence",

@@ -8,6 +8,7 @@ screening test itself: no ranged number of a bundled scenario is inert unless it
 """
 
 import json
+import math
 
 import numpy as np
 import pytest
@@ -22,6 +23,7 @@ from sim.results.runner import replicate_seeds
 from sim.sweep.screening import (
     OUTCOME_DIFFERENCE,
     ROUNDING,
+    numbers_per_batch,
     screen,
 )
 from sim.sweep.spec import strip_provenance, validate_spec
@@ -115,7 +117,8 @@ def test_on_the_baseline_a_number_known_to_matter_moves_outputs(baseline):
     plan = validate_spec({"scenario": str(baseline.path), "design": "lhs", "samples": 1})
     paths = [e.path for e in baseline.effects]
     assert len(paths) == len(set(paths)) and set(plan.parameters) <= set(paths)
-    assert baseline.runs == 2 * len(paths) + 1
+    batches = math.ceil(len(paths) / numbers_per_batch(loaded.scenario))
+    assert baseline.runs == 2 * len(paths) + batches  # each batch has its own baseline run
     # and every other ranged number is listed with the reason it is not
     ranges = {n.path for n in collect_numbers(loaded.raw) if n.range}
     assert ranges == set(paths) | set(baseline.not_screened)
@@ -126,7 +129,6 @@ def test_on_the_baseline_a_number_known_to_matter_moves_outputs(baseline):
 
 KNOWN_INERT = frozenset(
     {
-        "model.credibility_penalty",
         "powers.china.kin_minority_weight",
         "powers.eu.kin_minority_weight",
         "powers.eu.strategy.threat_intensity",
@@ -147,18 +149,21 @@ These are *not* structurally inert; none is listed in ``STRUCTURALLY_INERT``."""
 STATES = ("kazakhstan", "kyrgyzstan", "tajikistan", "uzbekistan", "turkmenistan")
 
 KNOWN_INERT_BY_SCENARIO = {
-    "no_csto_intervention": (KNOWN_INERT - {"model.credibility_penalty"})
-    | {"model.honour_threshold"},
+    "no_csto_intervention": KNOWN_INERT | {"model.honour_threshold", "model.honour_stakes"},
     "no_war": KNOWN_INERT
-    | {"powers.russia.strategy.courting", "model.entry_rate"}
-    | {f"states.{s}.affinity.russia" for s in STATES}
-    | {f"powers.{p}.strategy.entry_response" for p in ("china", "usa", "turkey", "iran", "eu")},
+    | {"powers.russia.strategy.courting"}
+    | {"model.honour_threshold", "model.request_cost"}
+    | {f"states.{s}.affinity.russia" for s in STATES},
 }
-"""Where a scenario differs: without the CSTO deployment the honour threshold decides nothing
-and a broken promise never happens; without the war Russia courts nobody and its courting and aid
-never change, so the states' affinity to Russia (which scales their response to that change)
-has nothing to act on; and no power loses reliability (the one call for help is honoured at
-both ends of every range), so no power has room to enter and the entry numbers act on nothing."""
+"""Where a scenario differs: without the CSTO deployment no power answers any call at either end
+of the threshold's range (0.6 to 1, above every honour value the scenario reaches), so the
+threshold and the weight of stakes in the honour value decide nothing. Without the war Russia
+stays the reliable patron: the states in crisis ask it at both ends of the request cost's range,
+and its answers are the same at both ends of the threshold's (it answers Kazakhstan, and in the
+border war it backs Tajikistan, whom it values more, and so refuses Kyrgyzstan whatever the
+threshold); and without the war Russia courts nobody and its courting and aid never change, so
+the states' affinity to Russia (which scales their response to that change) has nothing to act
+on."""
 
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])

@@ -40,7 +40,11 @@ def test_factors_multiply_to_the_level_and_a_wiped_out_variable_stays():
 
 @pytest.fixture
 def shaped(tmp_path, mini_raw):
-    """mini.yaml with North's war shock (credibility -0.3 in 2022-02) built up and decaying."""
+    """mini.yaml with North's war shock (credibility -0.3 in 2022-02) built up and decaying.
+
+    The border clash is off: a call for help that North refused would cost it credibility too.
+    """
+    next(e for e in mini_raw["events"] if e["id"] == "clash")["enabled"] = False
     war = next(e for e in mini_raw["events"] if e["id"] == "war")
     war.update(
         onset=2,

@@ -800,12 +800,47 @@ class ModelParams(_Strict):
         ),
     )
     honour_threshold: Annotated[
-        Unit, Symbol("H", r"reliability $c \kappa \alpha$ needed to honour a call for help")
+        Unit,
+        Symbol(
+            "H",
+            r"honour value $h = (1 - k_h) c \kappa \alpha + k_h a_{sp}$ needed to answer a call "
+            r"for help",
+        ),
     ] = Field(
         0.3,
         description=(
-            "Reliability (credibility x capacity x attention) a power needs to honour a call "
-            "for help, in [0, 1]."
+            "Honour value (reliability, credibility x capacity x attention, mixed with the "
+            "caller's alignment by honour_stakes) a power needs to answer a call for help, in "
+            "[0, 1]."
+        ),
+    )
+    honour_stakes: Annotated[
+        Unit,
+        Symbol(
+            "k_h",
+            r"weight of the caller's alignment with the power (what it stands to lose) against "
+            r"its reliability when it decides to answer a call",
+        ),
+    ] = Field(
+        0.3,
+        description=(
+            "Weight, in [0, 1], of what an asked power stands to lose (the calling state's "
+            "alignment with it) against what it can do (its reliability) when it decides "
+            "whether to answer a call for help."
+        ),
+    )
+    request_cost: Annotated[
+        float,
+        *_num(0.0, 5.0),
+        Symbol(
+            r"c_r",
+            r"cost of asking a power for help per unit of its rivals' anger $R_{sp}$",
+        ),
+    ] = Field(
+        0.2,
+        description=(
+            "Cost, per unit of the anger of a power's rivals, of asking that power for help in a "
+            "crisis, weighed against the protection it can give, in [0, 5]."
         ),
     )
     credibility_penalty: Annotated[
@@ -903,11 +938,12 @@ class ModelParams(_Strict):
 class EventType(StrEnum):
     """Kind of dated event: who may act and be targeted, and what the magnitude means.
 
-    One of power_shock, security_request, border_conflict, threat, summit, aid_package,
+    One of power_shock, crisis, security_request, border_conflict, threat, summit, aid_package,
     arms_deal, diplomatic_signal, institutional; each kind's rule is in ``EVENT_RULES``.
     """
 
     power_shock = "power_shock"
+    crisis = "crisis"
     security_request = "security_request"
     border_conflict = "border_conflict"
     threat = "threat"
@@ -929,19 +965,29 @@ EVENT_RULES: dict[str, dict[str, Any]] = {
         "h the shock's time profile (`onset`, `persistence`, `decay`; by default 1: whole at "
         "once, for ever)",
     },
+    "crisis": {
+        "n_actors": 1,
+        "actors": "state",
+        "targets": None,
+        "magnitude": (0.0, 1.0),
+        "meaning": "severity of a crisis (unrest, an attack) in which the state decides whom to "
+        "ask for help, or nobody, and the asked power whether to answer",
+    },
     "security_request": {
         "n_actors": 1,
         "actors": "state",
         "targets": "power",
         "magnitude": (0.0, 1.0),
-        "meaning": "severity of a crisis in which the state asks the targets for help",
+        "meaning": "severity of a crisis in which the state asks the targets for help (the "
+        "scenario fixes whom it asks; a `crisis` lets the state decide)",
     },
     "border_conflict": {
         "n_actors": 2,
         "actors": "state",
         "targets": None,
         "magnitude": (0.0, 1.0),
-        "meaning": "severity of an armed clash between the actor states",
+        "meaning": "severity of an armed clash between the actor states; each decides whom to "
+        "ask for help, as in a `crisis`, and a power asked by both backs at most one",
     },
     "threat": {
         "n_actors": 1,

@@ -79,7 +79,8 @@ def event_record(
     event: CompiledEvent,
     date: str,
     magnitude: float,
-    honoured: dict[int, bool],
+    calls: Sequence[tuple[int, int, bool]],
+    states: Sequence[str],
     powers: Sequence[str],
 ) -> EventRecord:
     """One run's log entry for an event that fired (the same text from every engine).
@@ -88,11 +89,14 @@ def event_record(
         event: The event.
         date: Its ``YYYY-MM`` month.
         magnitude: Its magnitude in this run.
-        honoured: For a call for help, whether each asked power (by index) honoured it.
+        calls: For a crisis, a call for help or a border war, each call in this run: the calling
+            state, the power it asked (-1: nobody) and whether that power answered (by index).
+        states: State ids.
         powers: Power ids.
 
     Returns:
-        The entry of ``events.csv``.
+        The entry of ``events.csv``; its outcome reads, for instance, ``kazakhstan asks russia:
+        honoured`` or ``kazakhstan asks nobody``.
     """
     return {
         "step": event.step,
@@ -101,7 +105,9 @@ def event_record(
         "type": event.kind,
         "magnitude": magnitude,
         "outcome": "; ".join(
-            f"{'honoured' if ok else 'not honoured'} by {powers[p]}" for p, ok in honoured.items()
+            f"{states[s]} asks "
+            + ("nobody" if p < 0 else f"{powers[p]}: {'honoured' if ok else 'refused'}")
+            for s, p, ok in calls
         ),
         "who": event.who,
         "why": "",
@@ -397,6 +403,7 @@ def initial_state(sc: Scenario, reader: Reader | None = None) -> WorldState:
         dependence=dependence,
         membership=read.array(_membership(sc)),
         stance=read.array(np.zeros((n_s, n_p))),
+        request=read.array(np.zeros((n_s, n_p))),
         insecurity=read.array(np.zeros(n_s)),
         credibility=_per_power(sc, read, "credibility"),
         capacity=_per_power(sc, read, "military_capacity"),

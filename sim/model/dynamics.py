@@ -35,18 +35,22 @@ __all__ = [
     "IndexArray",
     "IntArray",
     "Params",
+    "Request",
     "ShockProfile",
     "StateRows",
     "WorldState",
     "allocate",
     "alternatives",
+    "answer_requests",
     "apply_event",
+    "choose_request",
     "choose_stance",
     "commit",
     "decide",
     "deployed",
     "enter",
     "hedging_index",
+    "honour_value",
     "lever_effects",
     "nudge",
     "planned_reliability",
@@ -186,6 +190,9 @@ class WorldState:
         stance: The public stance each state has taken toward each power, -1 (distance),
             0 (neutral) or +1 (rapprochement), ``(B, S, P)``; chosen by :func:`choose_stance`
             at the end of a month, it acts in the months after.
+        request: The answer to each state's latest call for help, by the power it asked: +1
+            honoured, -1 refused, 0 not asked (:func:`choose_request`, :func:`answer_requests`),
+            ``(B, S, P)``; a new crisis replaces the state's row.
         insecurity: A state's security need after crises, ``(B, S)`` in [0, 1].
         credibility: ``(B, P)`` in [0, 1].
         capacity: Military capacity, ``(B, P)`` in [0, 1].
@@ -205,6 +212,7 @@ class WorldState:
     dependence: FloatArray
     membership: FloatArray
     stance: FloatArray
+    request: FloatArray
     insecurity: FloatArray
     credibility: FloatArray
     capacity: FloatArray
@@ -254,6 +262,21 @@ class StateRows:
     stance: FloatArray
     pull: FloatArray
     cost: FloatArray
+
+
+@dataclass(frozen=True)
+class Request:
+    """A state's call for help in one event, per run (what :func:`apply_event` returns).
+
+    Attributes:
+        state: Index of the calling state.
+        asked: The power it asked in each run, ``(B,)`` (-1: it asked nobody).
+        honoured: Whether that power answered, ``(B,)`` (False where nobody was asked).
+    """
+
+    state: int
+    asked: IndexArray
+    honoured: BoolArray
 
 
 def nudge(x: FloatArray, m: FloatArray | float) -> FloatArray:
@@ -570,6 +593,129 @@ def stance_name(value: float) -> str:
     return STANCES[round(value) + 1]
 
 
+def choose_request(state: WorldState, params: Params, s: int, severity: FloatArray) -> IndexArray:
+    """Whom state ``s`` asks for help in a crisis of severity ``m``, or nobody.
+
+    Help is worth what the power can deliver where the state is tied to it for security:
+    ``value_p = m * D_security[s, p] * reliability_p`` (:func:`reliability`; without a security
+    tie there is no treaty, base or habit of working together that lets help arrive in time).
+    Turning to ``p`` angers ``p``'s rivals, ``cost_p = request_cost * R_sp``
+    (:func:`_resentment`). The state asks the power with the largest ``value_p - cost_p`` when
+    that is above 0 (the first in file order on a tie), and nobody otherwise: a mild crisis, or
+    one where every possible helper is weak or resented, the state handles alone.
+
+    Args:
+        state: State of the world when the crisis breaks (not modified).
+        params: Fixed parameters (``request_cost``).
+        s: Index of the state in crisis.
+        severity: The crisis's severity ``m`` in each run, ``(B,)``.
+
+    Returns:
+        The power asked in each run, ``(B,)`` (-1: nobody).
+    """
+    value = severity[:, None] * state.dependence[:, s, :, SECURITY] * reliability(state)
+    cost = _b(params.request_cost, 2) * _resentment(state, params, slice(s, s + 1))[:, 0]
+    net = value - cost
+    best = net.argmax(axis=1)
+    chosen: IndexArray = np.where(net[np.arange(len(best)), best] > 0.0, best, -1)
+    return chosen
+
+
+def honour_value(state: WorldState, params: Params, s: int, asked: IndexArray) -> FloatArray:
+    """How much answering state ``s`` is worth to the power it asked, per run.
+
+    ``h = (1 - honour_stakes) * reliability_p + honour_stakes * a_sp``: what the power can do
+    (its :func:`reliability`: credibility, capacity, deployed attention) and what it stands to
+    lose if the state drifts away (the state's alignment with it). In [0, 1].
+
+    Args:
+        state: State of the world when the call is made (not modified).
+        params: Fixed parameters (``honour_stakes``).
+        s: Index of the calling state.
+        asked: The power asked in each run, ``(B,)``, all >= 0.
+
+    Returns:
+        ``(B,)``.
+    """
+    runs = np.arange(len(asked))
+    k = params.honour_stakes
+    value: FloatArray = (1.0 - k) * reliability(state)[runs, asked] + k * state.alignment[
+        runs, s, asked
+    ]
+    return value
+
+
+def answer_requests(
+    state: WorldState,
+    params: Params,
+    callers: list[int],
+    asked: list[IndexArray],
+    severity: FloatArray,
+) -> list[Request]:
+    """The asked powers decide whether to answer the calls for help, and the answers act.
+
+    A power answers a call when its :func:`honour_value` is at least ``honour_threshold``. A
+    power asked by more than one state in the same event (both sides of a border war) backs at
+    most one: the one it values most (the first caller on a tie); the others it refuses. All the
+    answers are decided from the state of the world before any of them acts. Then, with ``m`` the
+    severity, for the calling state ``s`` and the asked power ``p``:
+
+    - answered: ``tau_sp <- nudge(tau_sp, m)``, ``D_security <- nudge(D_security, m / 2)``,
+      ``c_p <- nudge(c_p, m / 10)``;
+    - refused: ``tau_sp <- nudge(tau_sp, -m)``, ``c_p <- nudge(c_p, -credibility_penalty m)``;
+    - nobody asked: nothing beyond the crisis itself.
+
+    The state's row of ``state.request`` records the answer (+1, -1) under the asked power.
+
+    Args:
+        state: State to modify in place.
+        params: Fixed parameters (``honour_threshold``, ``credibility_penalty``).
+        callers: Indices of the calling states (one entry per call).
+        asked: The power each call goes to in each run, ``(B,)`` each (-1: nobody).
+        severity: ``(B,)``.
+
+    Returns:
+        One :class:`Request` per call, in the order of ``callers``.
+    """
+    runs = np.arange(len(severity))
+    values = [
+        np.where(p >= 0, honour_value(state, params, s, np.maximum(p, 0)), -np.inf)
+        for s, p in zip(callers, asked, strict=True)
+    ]
+    answered = [
+        (p >= 0) & (v >= params.honour_threshold) for p, v in zip(asked, values, strict=True)
+    ]
+    for i, (p_i, v_i) in enumerate(zip(asked, values, strict=True)):
+        for j, (p_j, v_j) in enumerate(zip(asked, values, strict=True)):
+            if j != i and callers[j] != callers[i]:
+                beaten = (v_j > v_i) | ((v_j == v_i) & (j < i))
+                answered[i] = answered[i] & ~((p_j == p_i) & beaten)
+    m = severity
+    for s in set(callers):
+        state.request[:, s] = 0.0
+    for s, p, ok in zip(callers, asked, answered, strict=True):
+        made = p >= 0
+        q = np.maximum(p, 0)
+        trust = state.trust[runs, s, q]
+        sec = state.dependence[runs, s, q, SECURITY]
+        cred = state.credibility[runs, q]
+        penalty = params.credibility_penalty
+        state.trust[runs, s, q] = np.where(
+            made, np.where(ok, nudge(trust, m), nudge(trust, -m)), trust
+        )
+        state.dependence[runs, s, q, SECURITY] = np.where(ok, nudge(sec, m / 2), sec)
+        state.credibility[runs, q] = np.where(
+            made, np.where(ok, nudge(cred, m / 10), nudge(cred, -penalty * m)), cred
+        )
+        state.request[runs, s, q] = np.where(
+            made, np.where(ok, 1.0, -1.0), state.request[runs, s, q]
+        )
+    return [
+        Request(state=s, asked=p, honoured=ok)
+        for s, p, ok in zip(callers, asked, answered, strict=True)
+    ]
+
+
 def decide(
     state: WorldState,
     params: Params,
@@ -822,7 +968,7 @@ def apply_event(
     magnitude: FloatArray,
     variable: str | None = None,
     profile: ShockProfile | None = None,
-) -> dict[int, BoolArray]:
+) -> list[Request]:
     """Apply one event in place.
 
     Rules (``m`` is the magnitude, per run ``(B,)``):
@@ -831,12 +977,13 @@ def apply_event(
       (credibility, capacity and attention clipped to [0, 1]; budget factor kept >= 0), where
       ``h`` is the shock's time profile (:func:`shock_level`; ``h(0) = 1`` without one); in the
       months after, :func:`shock_factor` moves it along the profile.
-    - ``security_request``: the actor state's insecurity rises by ``m``. Each target power honours
-      the call when its :func:`reliability` ``>= honour_threshold``: then trust and the
-      security channel move toward 1 by ``m`` (and ``m / 2``) and credibility by ``m / 10``;
-      otherwise trust falls by share ``m`` and credibility by share ``credibility_penalty * m``.
-    - ``border_conflict``: both states' insecurity rises by ``m``; trust in every power falls by
-      share ``m * min(D_security of the two states)``: a patron of both sides protected neither.
+    - ``crisis``: the actor state's insecurity rises by ``m``; it decides whom to ask for help,
+      or nobody (:func:`choose_request`), and the asked power decides whether to answer
+      (:func:`answer_requests`, which also applies what follows from the answer).
+    - ``security_request``: as ``crisis``, but the scenario fixes whom the state asks: every
+      target power (a counterfactual such as "what if it had asked China").
+    - ``border_conflict``: both states' insecurity rises by ``m``; each decides whom to ask, as
+      in a crisis, and a power asked by both sides backs at most one of them.
     - ``threat``: targets' threat from the actor rises by ``m * exposure``, trust falls by share
       ``trust_loss * m * exposure``.
     - ``summit``: targets' trust in the actor moves by ``trust_gain * m`` (nudge, signed).
@@ -856,39 +1003,26 @@ def apply_event(
         profile: For ``power_shock``, its time profile (none: at full effect at once, for ever).
 
     Returns:
-        For ``security_request``, whether each target power (by index) honoured the call,
-        ``(B,)`` booleans; empty for other events.
+        The calls for help the event led to (``crisis``, ``security_request``,
+        ``border_conflict``), in the order of the calling states; empty for other events.
     """
     m = np.asarray(magnitude, dtype=float)
-    m2 = m[:, None]
-    outcome: dict[int, BoolArray] = {}
+    requests: list[Request] = []
     if kind == "power_shock":
         if variable is None:
             raise ValueError("a power_shock event needs a variable")
         factor = 1.0 + m if profile is None else shock_factor(0, m, profile)
         scale_power(state, actors, variable, factor)
-    elif kind == "security_request":
-        (s,) = actors
-        state.insecurity[:, s] = np.clip(state.insecurity[:, s] + m, 0.0, 1.0)
-        for p in targets:
-            ok = reliability(state)[:, p] >= params.honour_threshold
-            outcome[p] = ok
-            trust = state.trust[:, s, p]
-            sec = state.dependence[:, s, p, SECURITY]
-            cred = state.credibility[:, p]
-            state.trust[:, s, p] = np.where(ok, nudge(trust, m), nudge(trust, -m))
-            state.dependence[:, s, p, SECURITY] = np.where(ok, nudge(sec, m / 2), sec)
-            state.credibility[:, p] = np.where(
-                ok, nudge(cred, m / 10), nudge(cred, -params.credibility_penalty * m)
-            )
-    elif kind == "border_conflict":
-        s1, s2 = actors
-        patron = np.minimum(
-            state.dependence[:, s1, :, SECURITY], state.dependence[:, s2, :, SECURITY]
-        )
-        for s in (s1, s2):
+    elif kind in ("crisis", "security_request", "border_conflict"):
+        for s in actors:
             state.insecurity[:, s] = np.clip(state.insecurity[:, s] + m, 0.0, 1.0)
-            state.trust[:, s] = nudge(state.trust[:, s], -m2 * patron)
+        if kind == "security_request":  # the scenario says whom the state asks
+            callers = [actors[0]] * len(targets)
+            asked = [np.full(len(m), p, dtype=np.intp) for p in targets]
+        else:  # each state decides whom to ask, all from the same state of the world
+            callers = list(actors)
+            asked = [choose_request(state, params, s, m) for s in callers]
+        requests = answer_requests(state, params, callers, asked, m)
     elif kind == "threat":
         (p,) = actors
         for s in targets:
@@ -911,7 +1045,7 @@ def apply_event(
                 arr[:, s, p] = nudge(arr[:, s, p], m)
     else:
         raise ValueError(f"unknown event type {kind!r}")
-    return outcome
+    return requests
 
 
 def hedging_index(alignment: FloatArray) -> FloatArray:

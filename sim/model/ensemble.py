@@ -48,7 +48,7 @@ from sim.model.compile import (
     shock_profiles,
     to_params,
 )
-from sim.model.dynamics import BoolArray, FloatArray, IndexArray, IntArray, Params, WorldState
+from sim.model.dynamics import FloatArray, IndexArray, IntArray, Params, WorldState
 from sim.model.metrics import Batch, EventRecord, snapshot, summarize
 from sim.model.noise import standard_normals
 
@@ -103,8 +103,8 @@ class Ensemble:
         powers: Power ids.
         population: ``(S,)`` populations of the first scenario.
         fired: What :func:`simulate_ensemble` saw fire: each event's index into ``events``
-            with, for a call for help, whether each asked power honoured it in each run,
-            ``{power index: (B,) booleans}``.
+            with the calls for help it led to (``dynamics.Request``: whom each calling state
+            asked and whether that power answered, in each run).
         decisions: The states' changes of public stance that :func:`simulate_ensemble` saw when
             it kept trajectories: month, then run, state and power indices, new stance, pull
             and cost, one array each.
@@ -120,7 +120,7 @@ class Ensemble:
     powers: list[str]
     population: FloatArray
     profiles: dict[int, dynamics.ShockProfile] = field(default_factory=dict)
-    fired: list[tuple[int, dict[int, BoolArray]]] = field(default_factory=list)
+    fired: list[tuple[int, list[dynamics.Request]]] = field(default_factory=list)
     decisions: list[tuple[int, tuple[IndexArray, ...], FloatArray, FloatArray, FloatArray]] = field(
         default_factory=list
     )
@@ -140,14 +140,15 @@ class Ensemble:
         and then power, as the Mesa model logs them.
         """
         logs: list[list[tuple[int, int, EventRecord]]] = [[] for _ in range(len(self.seeds))]
-        for e, honoured in self.fired:
+        for e, requests in self.fired:
             ev = self.events[e]
             date = self.dates[ev.step + 1]
             mags = self.magnitudes[:, e].tolist()
-            oks = {p: ok.tolist() for p, ok in honoured.items()}
+            calls = [(r.state, r.asked.tolist(), r.honoured.tolist()) for r in requests]
             for b, log in enumerate(logs):
-                ok_b = {p: bool(v[b]) for p, v in oks.items()}
-                log.append((ev.step, 0, event_record(ev, date, mags[b], ok_b, self.powers)))
+                run_calls = [(s, int(asked[b]), bool(ok[b])) for s, asked, ok in calls]
+                record = event_record(ev, date, mags[b], run_calls, self.states, self.powers)
+                log.append((ev.step, 0, record))
         for t, (runs, states, powers), stance, pull, cost in self.decisions:
             date = self.dates[t + 1]
             columns = (runs, states, powers, stance, pull, cost)
@@ -458,7 +459,7 @@ def begin_month(
             dynamics.scale_power(state, list(ev.actors), str(ev.variable), factor)
     for e in by_step.get(t, ()):  # each fires once: recorded in ens.fired
         ev = ens.events[e]
-        honoured = dynamics.apply_event(
+        requests = dynamics.apply_event(
             state,
             ens.params,
             ev.kind,
@@ -468,7 +469,7 @@ def begin_month(
             ev.variable,
             ens.profiles.get(e),
         )
-        ens.fired.append((e, honoured))
+        ens.fired.append((e, requests))
     state.entry = dynamics.enter(state, ens.params)
     alloc = dynamics.allocate(state, ens.params)
     return alloc, dynamics.decide(state, ens.params, alloc, noise)

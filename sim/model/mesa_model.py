@@ -121,6 +121,20 @@ class StateAgent(mesa.Agent):
         row = self.model.world.membership[0, self.index]
         return dict(zip(self.model.power_ids, row.tolist(), strict=True))
 
+    @property
+    def request(self) -> dict[str, str] | None:
+        """Its latest call for help, or None before its first crisis (or if it asked nobody).
+
+        ``{"power": id, "answer": "honoured" | "refused"}``: whom it chose to ask
+        (``dynamics.choose_request``) and what that power decided (``dynamics.answer_requests``).
+        """
+        row = self.model.world.request[0, self.index]
+        asked = np.flatnonzero(row)
+        if not asked.size:
+            return None
+        p = int(asked[0])
+        return {"power": self.model.power_ids[p], "answer": "honoured" if row[p] > 0 else "refused"}
+
     def step(self) -> None:
         """Decide this month's trust, threat, dependence and alignment (committed by the model)."""
         rows = slice(self.index, self.index + 1)
@@ -222,8 +236,10 @@ class GreatGameModel(mesa.Model):
             profile,
         )
         date = month_label(month_index(self.spec.meta.start) + event.step)
-        honoured = {p: bool(ok[0]) for p, ok in outcome.items()}
-        self.event_log.append(event_record(event, date, event.magnitude, honoured, self.power_ids))
+        calls = [(r.state, int(r.asked[0]), bool(r.honoured[0])) for r in outcome]
+        self.event_log.append(
+            event_record(event, date, event.magnitude, calls, self.state_ids, self.power_ids)
+        )
 
     def move_shocks(self, t: int) -> None:
         """At the start of month ``t``: the shocks of earlier months move along their profiles."""

@@ -59,6 +59,7 @@ RECORDED: dict[str, str] = {
     "attention": "power",
     "stance": "state-power",
     "participation": "state-power",
+    "request": "state-power",
 }
 """Variables recorded every month and their index kind."""
 DERIVED: dict[str, str] = {
@@ -78,9 +79,11 @@ def snapshot(state: WorldState, channel_weights: FloatArray) -> dict[str, FloatA
 
     Returns:
         ``alignment``, ``trust``, ``threat``, ``dependence``, ``stance`` (-1 distance, 0
-        neutral, +1 rapprochement) and ``participation`` (in the power's blocs: the state's
-        ``membership``) as ``(B, S, P)``; ``credibility`` and ``attention`` (deployed, with
-        opportunistic entry: ``dynamics.deployed``) as ``(B, P)``.
+        neutral, +1 rapprochement), ``participation`` (in the power's blocs: the state's
+        ``membership``) and ``request`` (the answer to the state's latest call for help under
+        the power it asked: +1 honoured, -1 refused, 0 not asked) as ``(B, S, P)``;
+        ``credibility`` and ``attention`` (deployed, with opportunistic entry:
+        ``dynamics.deployed``) as ``(B, P)``.
     """
     return {
         "alignment": state.alignment.copy(),
@@ -91,6 +94,7 @@ def snapshot(state: WorldState, channel_weights: FloatArray) -> dict[str, FloatA
         "attention": deployed(state),
         "stance": state.stance.copy(),
         "participation": state.membership.copy(),
+        "request": state.request.copy(),
     }
 
 

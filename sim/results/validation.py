@@ -151,7 +151,7 @@ class FactResult:
     """The outcome of one fact.
 
     Attributes:
-        key: Short label, (a) to (i).
+        key: Short label, (a) to (j).
         claim: The stylized fact, from the seed documents.
         measured: What the runs gave.
         threshold: What passing requires.
@@ -308,6 +308,26 @@ def _fact_i(c: Context) -> FactResult:
     )
 
 
+def _fact_j(c: Context) -> FactResult:
+    answer = c.runs().values["request"]
+    ru = c.p("russia")
+    jan, sep = c.at("2022-01"), c.at("2022-09")
+    kz = float((answer[:, jan, c.s("kazakhstan"), ru] == 1.0).mean())
+    backed = (answer[:, sep, c.s("tajikistan"), ru] == 1.0) & (
+        answer[:, sep, c.s("kyrgyzstan"), ru] != 1.0
+    )
+    tj = float(backed.mean())
+    return FactResult(
+        "j",
+        "In the January 2022 unrest Kazakhstan turns to Russia and Russia answers; in the "
+        "September 2022 border war Russia backs Tajikistan, not Kyrgyzstan",
+        f"Kazakhstan asks Russia and is answered in {kz:.0%} of runs; Russia backs Tajikistan "
+        f"and not Kyrgyzstan in {tj:.0%}",
+        "each in >= 50% of runs",
+        min(kz, tj) >= 0.5,
+    )
+
+
 FACTS: list[Callable[[Context], FactResult]] = [
     _fact_a,
     _fact_b,
@@ -318,9 +338,10 @@ FACTS: list[Callable[[Context], FactResult]] = [
     _fact_g,
     _fact_h,
     _fact_i,
+    _fact_j,
 ]
 """The stylized facts, in the order of the issues that asked for them."""
-FACT_KEYS = "abcdefghi"
+FACT_KEYS = "abcdefghij"
 """Their labels, in that order."""
 
 

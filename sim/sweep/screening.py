@@ -9,9 +9,10 @@ only by the number changed, and they are all advanced together by the ensemble e
 
 The effect of a number is the largest absolute difference, between its low or high run and the
 baseline run, over every recorded output: each variable of :attr:`sim.model.metrics.Batch.values`
-(alignment, trust, threat, dependence, credibility, attention, participation, stance) at every
-record, state and power, and the outcome of each event that fired (who honoured a call for help;
-a changed outcome, or a changed public stance, counts as a difference of 1, the full range of an
+(alignment, trust, threat, dependence, credibility, attention, participation, stance, request) at
+every record, state and power, and the outcome of each event that fired (whom a state asked for
+help and whether that power answered; a changed outcome, a changed public stance or a changed
+answer to a call counts as a difference of 1, the full range of an
 indicator). A number whose effect is exactly ``0.0`` is
 *inert*: at either end of its range nothing recorded changes by a single bit.
 
@@ -74,12 +75,13 @@ entry (:func:`structural_reason` knows them)."""
 MAX_BATCH_BYTES = 2 * 2**30
 """Most estimated memory of one batch of the screening (:func:`sim.model.limits.run_bytes`); a
 larger screening runs in several batches, each with its own baseline run. The bundled scenarios
-need about 0.1 GiB, one batch."""
+need about 2.4 GiB (2.6 MB a run of two years), two batches."""
 
 OUTCOME_DIFFERENCE = 1.0
 """The difference a changed event outcome counts for."""
-DECISIONS = frozenset({"stance"})
-"""Recorded variables that are choices (a state's public stance, -1, 0 or +1): a changed choice
+DECISIONS = frozenset({"stance", "request"})
+"""Recorded variables that are choices (a state's public stance, -1, 0 or +1; the answer to its
+latest call for help, -1, 0 or +1): a changed choice
 counts as a changed event outcome, :data:`OUTCOME_DIFFERENCE`, not as the distance between the
 choices."""
 
@@ -301,7 +303,7 @@ def _differences(values: dict[str, FloatArray], ens: Ensemble) -> tuple[FloatArr
 
     Args:
         values: The recorded variables of the batch, ``(B, T + 1, ...)`` each.
-        ens: The simulated batch (what fired, who honoured each call for help).
+        ens: The simulated batch (what fired, whom each state asked for help and who answered).
 
     Returns:
         ``(B - 1,)`` differences of runs 1.., and the output of each (empty where none moved).
@@ -322,11 +324,28 @@ def _differences(values: dict[str, FloatArray], ens: Ensemble) -> tuple[FloatArr
         for b in np.flatnonzero(top > best).tolist():
             best[b], where[b] = top[b], (name, v.shape[1:], int(at[b]))
     labels = [_label(ens, *w) if w else "" for w in where]
-    for e, honoured in ens.fired:  # the outcome of an event: who honoured a call for help
-        for ok in honoured.values():
-            for b in np.flatnonzero((ok[1:] != ok[0]) & (best <= OUTCOME_DIFFERENCE)).tolist():
+    by_event = np.zeros(n, dtype=bool)  # the first event whose outcome changed names the run
+    for e, requests in ens.fired:  # the outcome of an event: whom a state asked, who answered
+        for r in requests:
+            moved = (r.asked[1:] != r.asked[0]) | (r.honoured[1:] != r.honoured[0])
+            for b in np.flatnonzero(moved & ~by_event & (best <= OUTCOME_DIFFERENCE)).tolist():
                 best[b], labels[b] = OUTCOME_DIFFERENCE, f"events.{ens.events[e].id}.outcome"
+                by_event[b] = True
     return best, labels
+
+
+def numbers_per_batch(sc: Scenario, max_batch_bytes: int = MAX_BATCH_BYTES) -> int:
+    """How many numbers one screening batch holds: a low and a high run each, plus its baseline.
+
+    Args:
+        sc: The scenario (its size sets a run's memory, :func:`run_bytes`).
+        max_batch_bytes: Most estimated memory of one batch.
+
+    Returns:
+        At least 1.
+    """
+    most_runs = max(3, max_batch_bytes // max(1, run_bytes(sc, 1)))
+    return (most_runs - 1) // 2
 
 
 def screen(
@@ -348,8 +367,7 @@ def screen(
     sc = loaded.scenario
     values = {n.path: n.value for n in collect_numbers(loaded.raw)}
     names = list(ranges)
-    most_runs = max(3, max_batch_bytes // max(1, run_bytes(sc, 1)))
-    per_batch = (most_runs - 1) // 2  # numbers per batch: a low and a high run each
+    per_batch = numbers_per_batch(sc, max_batch_bytes)
     effects: list[Effect] = []
     runs = 0
     for lo in range(0, len(names), per_batch):
