@@ -43,6 +43,7 @@ def test_run_table_is_tidy_and_matches_the_model(mini_path):
         "stance",
         "participation",
         "request",
+        "offer",
         "hedging",
         "primary_patron",
         "influence",

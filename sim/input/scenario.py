@@ -843,6 +843,21 @@ class ModelParams(_Strict):
             "crisis, weighed against the protection it can give, in [0, 5]."
         ),
     )
+    offer_cost: Annotated[
+        float,
+        *_num(0.0, 5.0),
+        Symbol(
+            r"c_o",
+            r"cost of accepting a power's package per unit of its rivals' anger $R_{sp}$",
+        ),
+    ] = Field(
+        0.3,
+        description=(
+            "Cost, per unit of the anger of a power's rivals, of accepting that power's aid or "
+            "arms package, weighed against what the package is worth in the state's economy, "
+            "in [0, 5]."
+        ),
+    )
     credibility_penalty: Annotated[
         Unit,
         Symbol(

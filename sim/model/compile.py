@@ -79,7 +79,7 @@ def event_record(
     event: CompiledEvent,
     date: str,
     magnitude: float,
-    calls: Sequence[tuple[int, int, bool]],
+    calls: Sequence[tuple[int, int, bool, bool]],
     states: Sequence[str],
     powers: Sequence[str],
 ) -> EventRecord:
@@ -89,14 +89,16 @@ def event_record(
         event: The event.
         date: Its ``YYYY-MM`` month.
         magnitude: Its magnitude in this run.
-        calls: For a crisis, a call for help or a border war, each call in this run: the calling
-            state, the power it asked (-1: nobody) and whether that power answered (by index).
+        calls: The decisions the event led to in this run (``dynamics.Request``): for a crisis,
+            a call for help or a border war, the calling state, the power it asked (-1: nobody),
+            whether that power answered and False; for an aid package or an arms deal, the
+            state offered it, the offering power, whether the state accepted and True.
         states: State ids.
         powers: Power ids.
 
     Returns:
         The entry of ``events.csv``; its outcome reads, for instance, ``kazakhstan asks russia:
-        honoured`` or ``kazakhstan asks nobody``.
+        honoured``, ``kazakhstan asks nobody`` or ``kazakhstan accepts; kyrgyzstan refuses``.
     """
     return {
         "step": event.step,
@@ -105,9 +107,11 @@ def event_record(
         "type": event.kind,
         "magnitude": magnitude,
         "outcome": "; ".join(
-            f"{states[s]} asks "
+            f"{states[s]} {'accepts' if ok else 'refuses'}"
+            if offer
+            else f"{states[s]} asks "
             + ("nobody" if p < 0 else f"{powers[p]}: {'honoured' if ok else 'refused'}")
-            for s, p, ok in calls
+            for s, p, ok, offer in calls
         ),
         "who": event.who,
         "why": "",
@@ -404,6 +408,7 @@ def initial_state(sc: Scenario, reader: Reader | None = None) -> WorldState:
         membership=read.array(_membership(sc)),
         stance=read.array(np.zeros((n_s, n_p))),
         request=read.array(np.zeros((n_s, n_p))),
+        offer=read.array(np.zeros((n_s, n_p))),
         insecurity=read.array(np.zeros(n_s)),
         credibility=_per_power(sc, read, "credibility"),
         capacity=_per_power(sc, read, "military_capacity"),

@@ -39,6 +39,7 @@ __all__ = [
     "ShockProfile",
     "StateRows",
     "WorldState",
+    "accept_offer",
     "allocate",
     "alternatives",
     "answer_requests",
@@ -104,8 +105,10 @@ class Params:
     ``aid_scale``, ``security_scale``, ``rhetoric_scale`` (spending, as a share of monthly GDP,
     that reaches 63% of a lever's full effect); ``drift_scale`` (drift from the initial
     alignment that doubles a responsive power's effort); ``honour_threshold`` (capacity x
-    attention x credibility needed to honour a call for help) and ``credibility_penalty``
-    (share of credibility lost by a power that fails a call for help); ``entry_rate`` (monthly
+    attention x credibility needed to honour a call for help), ``honour_stakes``,
+    ``request_cost`` and ``credibility_penalty`` (share of credibility lost by a power that fails
+    a call for help: :func:`choose_request`, :func:`answer_requests`); ``offer_cost`` (the weight
+    of rivals' anger against a package, :func:`accept_offer`); ``entry_rate`` (monthly
     speed of opportunistic entry, :func:`enter`); ``stance_threshold``, ``stance_cost``,
     ``stance_effect``, ``participation_rate`` and ``participation_shift`` (the public stance and
     bloc participation, :func:`choose_stance`). Each is ``(B,)``.
@@ -193,6 +196,8 @@ class WorldState:
         request: The answer to each state's latest call for help, by the power it asked: +1
             honoured, -1 refused, 0 not asked (:func:`choose_request`, :func:`answer_requests`),
             ``(B, S, P)``; a new crisis replaces the state's row.
+        offer: The state's answer to each power's latest package: +1 accepted, -1 refused,
+            0 none offered yet (:func:`accept_offer`), ``(B, S, P)``.
         insecurity: A state's security need after crises, ``(B, S)`` in [0, 1].
         credibility: ``(B, P)`` in [0, 1].
         capacity: Military capacity, ``(B, P)`` in [0, 1].
@@ -213,6 +218,7 @@ class WorldState:
     membership: FloatArray
     stance: FloatArray
     request: FloatArray
+    offer: FloatArray
     insecurity: FloatArray
     credibility: FloatArray
     capacity: FloatArray
@@ -266,17 +272,24 @@ class StateRows:
 
 @dataclass(frozen=True)
 class Request:
-    """A state's call for help in one event, per run (what :func:`apply_event` returns).
+    """A decision an event led to, per run (what :func:`apply_event` returns).
+
+    Either a state's call for help and the asked power's answer, or a power's offer of a
+    package and the state's answer (``offer`` True).
 
     Attributes:
-        state: Index of the calling state.
-        asked: The power it asked in each run, ``(B,)`` (-1: it asked nobody).
-        honoured: Whether that power answered, ``(B,)`` (False where nobody was asked).
+        state: Index of the calling state (of the state offered the package).
+        asked: The power it asked in each run, ``(B,)`` (-1: it asked nobody); for an offer,
+            the offering power.
+        honoured: Whether that power answered, ``(B,)`` (False where nobody was asked); for an
+            offer, whether the state accepted it.
+        offer: Whether this is an offer (:func:`accept_offer`) rather than a call for help.
     """
 
     state: int
     asked: IndexArray
     honoured: BoolArray
+    offer: bool = False
 
 
 def nudge(x: FloatArray, m: FloatArray | float) -> FloatArray:
@@ -716,6 +729,38 @@ def answer_requests(
     ]
 
 
+def accept_offer(
+    state: WorldState, params: Params, s: int, p: int, amount: FloatArray, security: bool
+) -> BoolArray:
+    """Whether state ``s`` accepts power ``p``'s package of ``amount`` USD million, per run.
+
+    The gain is what the package is worth in the state's economy, the effect the same money
+    has as a month's spending (:func:`lever_effects`): ``g = 1 - exp(-amount / (scale *
+    gdp_month_s))`` with the aid or security scale, for an arms deal times ``p``'s military
+    capacity. Taking it angers ``p``'s rivals as much as any tie to ``p`` does: the cost is
+    ``offer_cost * R_sp`` (:func:`_resentment`). The state accepts when ``g > cost``; a refused
+    package never lands.
+
+    Args:
+        state: State of the world when the offer is made (not modified).
+        params: Fixed parameters (``aid_scale``, ``security_scale``, ``offer_cost``).
+        s: Index of the state offered the package.
+        p: Index of the offering power.
+        amount: The package in each run, ``(B,)`` USD million.
+        security: An arms deal (security scale and capacity) rather than aid.
+
+    Returns:
+        ``(B,)``.
+    """
+    scale = params.security_scale if security else params.aid_scale
+    gain = _saturate(amount, scale * params.gdp_month[:, s])
+    if security:
+        gain = gain * state.capacity[:, p]
+    cost = params.offer_cost * _resentment(state, params, slice(s, s + 1))[:, 0, p]
+    accepted: BoolArray = gain > cost
+    return accepted
+
+
 def decide(
     state: WorldState,
     params: Params,
@@ -987,8 +1032,9 @@ def apply_event(
     - ``threat``: targets' threat from the actor rises by ``m * exposure``, trust falls by share
       ``trust_loss * m * exposure``.
     - ``summit``: targets' trust in the actor moves by ``trust_gain * m`` (nudge, signed).
-    - ``aid_package`` / ``arms_deal``: ``m`` USD million lands this month on top of the actor's
-      aid / security spending toward each target.
+    - ``aid_package`` / ``arms_deal``: the actor offers each target ``m`` USD million; each
+      target decides whether to accept (:func:`accept_offer`), and an accepted package lands
+      this month on top of the actor's aid / security spending toward it.
     - ``diplomatic_signal``: the actor states' trust in the targets moves by ``m`` (nudge).
     - ``institutional``: the actor states' institutional tie to the targets moves by ``m``.
 
@@ -1003,8 +1049,9 @@ def apply_event(
         profile: For ``power_shock``, its time profile (none: at full effect at once, for ever).
 
     Returns:
-        The calls for help the event led to (``crisis``, ``security_request``,
-        ``border_conflict``), in the order of the calling states; empty for other events.
+        The decisions the event led to: the calls for help (``crisis``, ``security_request``,
+        ``border_conflict``) in the order of the calling states, the answers to offers
+        (``aid_package``, ``arms_deal``) by power and then target; empty for other events.
     """
     m = np.asarray(magnitude, dtype=float)
     requests: list[Request] = []
@@ -1034,10 +1081,16 @@ def apply_event(
         for s in targets:
             state.trust[:, s, p] = nudge(state.trust[:, s, p], params.trust_gain * m)
     elif kind in ("aid_package", "arms_deal"):
-        arr = state.extra_aid if kind == "aid_package" else state.extra_security
-        for p in actors:
-            for s in targets:
-                arr[:, s, p] += m
+        security = kind == "arms_deal"
+        arr = state.extra_security if security else state.extra_aid
+        offers = [
+            (s, p, accept_offer(state, params, s, p, m, security)) for p in actors for s in targets
+        ]  # every target answers from the state of the world before any package lands
+        for s, p, ok in offers:
+            arr[:, s, p] += np.where(ok, m, 0.0)
+            state.offer[:, s, p] = np.where(ok, 1.0, -1.0)
+            offerer = np.full(len(m), p, dtype=np.intp)
+            requests.append(Request(state=s, asked=offerer, honoured=ok, offer=True))
     elif kind in ("diplomatic_signal", "institutional"):
         arr = state.trust if kind == "diplomatic_signal" else state.membership
         for s in actors:

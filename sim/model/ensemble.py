@@ -103,8 +103,9 @@ class Ensemble:
         powers: Power ids.
         population: ``(S,)`` populations of the first scenario.
         fired: What :func:`simulate_ensemble` saw fire: each event's index into ``events``
-            with the calls for help it led to (``dynamics.Request``: whom each calling state
-            asked and whether that power answered, in each run).
+            with the decisions it led to (``dynamics.Request``: whom each calling state asked
+            and whether that power answered, or whether each state offered a package accepted
+            it, in each run).
         decisions: The states' changes of public stance that :func:`simulate_ensemble` saw when
             it kept trajectories: month, then run, state and power indices, new stance, pull
             and cost, one array each.
@@ -144,9 +145,9 @@ class Ensemble:
             ev = self.events[e]
             date = self.dates[ev.step + 1]
             mags = self.magnitudes[:, e].tolist()
-            calls = [(r.state, r.asked.tolist(), r.honoured.tolist()) for r in requests]
+            calls = [(r.state, r.asked.tolist(), r.honoured.tolist(), r.offer) for r in requests]
             for b, log in enumerate(logs):
-                run_calls = [(s, int(asked[b]), bool(ok[b])) for s, asked, ok in calls]
+                run_calls = [(s, int(p[b]), bool(ok[b]), offer) for s, p, ok, offer in calls]
                 record = event_record(ev, date, mags[b], run_calls, self.states, self.powers)
                 log.append((ev.step, 0, record))
         for t, (runs, states, powers), stance, pull, cost in self.decisions:

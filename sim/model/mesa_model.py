@@ -135,6 +135,19 @@ class StateAgent(mesa.Agent):
         p = int(asked[0])
         return {"power": self.model.power_ids[p], "answer": "honoured" if row[p] > 0 else "refused"}
 
+    @property
+    def offers(self) -> dict[str, str]:
+        """Its answer to each power's latest aid or arms package, by power id (none: absent).
+
+        ``"accepted"`` or ``"refused"`` (``dynamics.accept_offer``).
+        """
+        row = self.model.world.offer[0, self.index].tolist()
+        return {
+            self.model.power_ids[p]: "accepted" if v > 0 else "refused"
+            for p, v in enumerate(row)
+            if v != 0
+        }
+
     def step(self) -> None:
         """Decide this month's trust, threat, dependence and alignment (committed by the model)."""
         rows = slice(self.index, self.index + 1)
@@ -236,7 +249,7 @@ class GreatGameModel(mesa.Model):
             profile,
         )
         date = month_label(month_index(self.spec.meta.start) + event.step)
-        calls = [(r.state, int(r.asked[0]), bool(r.honoured[0])) for r in outcome]
+        calls = [(r.state, int(r.asked[0]), bool(r.honoured[0]), r.offer) for r in outcome]
         self.event_log.append(
             event_record(event, date, event.magnitude, calls, self.state_ids, self.power_ids)
         )

@@ -60,6 +60,7 @@ RECORDED: dict[str, str] = {
     "stance": "state-power",
     "participation": "state-power",
     "request": "state-power",
+    "offer": "state-power",
 }
 """Variables recorded every month and their index kind."""
 DERIVED: dict[str, str] = {
@@ -81,7 +82,8 @@ def snapshot(state: WorldState, channel_weights: FloatArray) -> dict[str, FloatA
         ``alignment``, ``trust``, ``threat``, ``dependence``, ``stance`` (-1 distance, 0
         neutral, +1 rapprochement), ``participation`` (in the power's blocs: the state's
         ``membership``) and ``request`` (the answer to the state's latest call for help under
-        the power it asked: +1 honoured, -1 refused, 0 not asked) as ``(B, S, P)``;
+        the power it asked: +1 honoured, -1 refused, 0 not asked) and ``offer`` (the answer to
+        each power's latest package: +1 accepted, -1 refused, 0 none offered) as ``(B, S, P)``;
         ``credibility`` and ``attention`` (deployed, with opportunistic entry:
         ``dynamics.deployed``) as ``(B, P)``.
     """
@@ -95,6 +97,7 @@ def snapshot(state: WorldState, channel_weights: FloatArray) -> dict[str, FloatA
         "stance": state.stance.copy(),
         "participation": state.membership.copy(),
         "request": state.request.copy(),
+        "offer": state.offer.copy(),
     }
 
 

@@ -328,6 +328,27 @@ def _fact_j(c: Context) -> FactResult:
     )
 
 
+_TAKEN = (("kazakhstan", "turkey"), ("kyrgyzstan", "turkey"), ("tajikistan", "usa"))
+"""The packages of May 2022 that the seeds report taken by CSTO members, by state and offering
+power: Kazakhstan's Anka co-production deal with Turkey, the Turkish TB2 drones sold to
+Kyrgyzstan, the US security package for Tajikistan announced by the US ambassador."""
+
+
+def _fact_k(c: Context) -> FactResult:
+    answer = c.runs().values["offer"]
+    may = c.at("2022-05")
+    shares = [float((answer[:, may, c.s(s), c.p(p)] == 1.0).mean()) for s, p in _TAKEN]
+    parts = [f"{s[:3]} from {p} {share:.0%}" for (s, p), share in zip(_TAKEN, shares, strict=True)]
+    return FactResult(
+        "k",
+        "In May 2022 Russia's allies take arms from its rivals: Kazakhstan the Turkish Anka "
+        "deal, Kyrgyzstan the Turkish drones, Tajikistan the US security package",
+        "accepted: " + "; ".join(parts),
+        "each in >= 50% of runs",
+        min(shares) >= 0.5,
+    )
+
+
 FACTS: list[Callable[[Context], FactResult]] = [
     _fact_a,
     _fact_b,
@@ -339,9 +360,10 @@ FACTS: list[Callable[[Context], FactResult]] = [
     _fact_h,
     _fact_i,
     _fact_j,
+    _fact_k,
 ]
 """The stylized facts, in the order of the issues that asked for them."""
-FACT_KEYS = "abcdefghij"
+FACT_KEYS = "abcdefghijk"
 """Their labels, in that order."""
 
 

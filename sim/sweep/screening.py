@@ -79,7 +79,7 @@ need about 2.4 GiB (2.6 MB a run of two years), two batches."""
 
 OUTCOME_DIFFERENCE = 1.0
 """The difference a changed event outcome counts for."""
-DECISIONS = frozenset({"stance", "request"})
+DECISIONS = frozenset({"stance", "request", "offer"})
 """Recorded variables that are choices (a state's public stance, -1, 0 or +1; the answer to its
 latest call for help, -1, 0 or +1): a changed choice
 counts as a changed event outcome, :data:`OUTCOME_DIFFERENCE`, not as the distance between the
