@@ -10,11 +10,13 @@ import numpy as np
 import pytest
 from conftest import write_yaml
 
+from sim.input.bundled import resolve_scenario
 from sim.input.scenario import load_scenario
 from sim.model.compile import compile_run
 from sim.model.dynamics import accept_offer, apply_event
 from sim.model.engines import simulate
 from sim.model.mesa_model import GreatGameModel
+from sim.results.validation import validate
 
 
 def _mini(tmp_path, mini_raw, cost, name="offers"):
@@ -70,3 +72,21 @@ def test_both_engines_log_the_answer_and_the_mesa_state_exposes_it(
     assert beta.offers == {"east": "accepted" if cost == 0.0 else "refused"}
     alpha = next(s for s in model.states if s.spec.id == "alpha")
     assert alpha.offers == {}  # offered nothing
+
+
+def test_fact_k_reads_the_answer_to_each_package_not_the_latest_one(tmp_path):
+    """At offer_cost 1 Kazakhstan refuses the Anka deal and Tajikistan the small US vehicle
+    gift, but not the US security package of the same month: fact (k) fails on Kazakhstan
+    alone."""
+    path = tmp_path / "wary.yaml"
+    path.write_text(f"extends: {resolve_scenario('baseline_2022')}\nmodel: {{offer_cost: 1.0}}\n")
+    wary = load_scenario(path)
+    run = simulate([wary.scenario], [1], "ensemble")
+    outcome = {e["id"]: e["outcome"] for e in run.events[0]}
+    assert outcome["us_security_package_tajikistan"] == "tajikistan accepts"
+    assert outcome["us_vehicles_tajikistan"] == "tajikistan refuses"  # the later US package
+    assert outcome["turkey_kazakhstan_anka"] == "kazakhstan refuses"
+    tj, usa = wary.scenario.state_ids.index("tajikistan"), wary.scenario.power_ids.index("usa")
+    assert run.values["offer"][0, -1, tj, usa] == -1.0  # the latest answer to the USA
+    (k,) = [r for r in validate(wary, replicates=3, seed=0) if r.key == "k"]
+    assert not k.passed and k.measured == "accepted: kaz 0%; kyr 100%; taj 100%"

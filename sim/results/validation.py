@@ -328,17 +328,30 @@ def _fact_j(c: Context) -> FactResult:
     )
 
 
-_TAKEN = (("kazakhstan", "turkey"), ("kyrgyzstan", "turkey"), ("tajikistan", "usa"))
-"""The packages of May 2022 that the seeds report taken by CSTO members, by state and offering
-power: Kazakhstan's Anka co-production deal with Turkey, the Turkish TB2 drones sold to
-Kyrgyzstan, the US security package for Tajikistan announced by the US ambassador."""
+_TAKEN = (
+    ("turkey_kazakhstan_anka", "kazakhstan"),
+    ("turkey_tb2_kyrgyzstan", "kyrgyzstan"),
+    ("us_security_package_tajikistan", "tajikistan"),
+)
+"""The packages of May 2022 that the seeds report taken by CSTO members, by event id and state:
+Kazakhstan's Anka co-production deal with Turkey, the Turkish TB2 drones sold to Kyrgyzstan, the
+US security package for Tajikistan announced by the US ambassador. Read from each run's event
+log, not from the recorded ``offer`` (the answer to a power's latest package): Tajikistan is
+offered a second, small US package in the same month."""
+
+
+def _accepted(c: Context, event: str, state: str) -> float:
+    """Share of runs in which ``state`` accepted the package of event ``event``."""
+    logs = c.runs().events
+    outcomes = [next((e["outcome"] for e in log if e["id"] == event), None) for log in logs]
+    if not logs or None in outcomes:
+        raise ValueError(f"event {event!r} did not fire in every run")
+    return float(np.mean([f"{state} accepts" in str(o).split("; ") for o in outcomes]))
 
 
 def _fact_k(c: Context) -> FactResult:
-    answer = c.runs().values["offer"]
-    may = c.at("2022-05")
-    shares = [float((answer[:, may, c.s(s), c.p(p)] == 1.0).mean()) for s, p in _TAKEN]
-    parts = [f"{s[:3]} from {p} {share:.0%}" for (s, p), share in zip(_TAKEN, shares, strict=True)]
+    shares = [_accepted(c, event, state) for event, state in _TAKEN]
+    parts = [f"{s[:3]} {share:.0%}" for (_, s), share in zip(_TAKEN, shares, strict=True)]
     return FactResult(
         "k",
         "In May 2022 Russia's allies take arms from its rivals: Kazakhstan the Turkish Anka "
@@ -474,7 +487,7 @@ class PriorRates:
 
 
 def _trajectories(ens: Ensemble) -> Batch:
-    """A prepared batch simulated, its trajectories without event logs (no fact reads them)."""
+    """A prepared batch simulated: its trajectories and event logs (fact (k) reads them)."""
     values = simulate_ensemble(ens, "trajectories")
     return Batch(
         seeds=np.asarray(ens.seeds).astype(np.int64),
@@ -483,6 +496,7 @@ def _trajectories(ens: Ensemble) -> Batch:
         powers=ens.powers,
         population=ens.population,
         values=values,
+        events=ens.event_logs(),
     )
 
 
