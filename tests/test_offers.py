@@ -46,12 +46,12 @@ def test_a_refused_package_never_lands(tmp_path, mini_raw):
     params, world = compile_run(sc)
     beta, east = sc.state_ids.index("beta"), sc.power_ids.index("east")
     (answer,) = apply_event(world, params, "aid_package", [east], [beta], np.array([50.0]))
-    assert answer.offer and answer.state == beta and answer.asked[0] == east
-    assert not answer.honoured[0]
+    assert answer.offer and answer.state == beta and answer.power[0] == east
+    assert not answer.yes[0]
     assert world.extra_aid[0, beta, east] == 0.0 and world.offer[0, beta, east] == -1.0
     params.model["offer_cost"] = np.array([0.0])  # no weight on anger: any package is taken
     (answer,) = apply_event(world, params, "aid_package", [east], [beta], np.array([50.0]))
-    assert answer.honoured[0] and world.extra_aid[0, beta, east] == 50.0
+    assert answer.yes[0] and world.extra_aid[0, beta, east] == 50.0
     assert world.offer[0, beta, east] == 1.0
 
 

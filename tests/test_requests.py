@@ -80,7 +80,7 @@ def test_an_asked_power_answers_from_its_means_and_its_stakes(tmp_path, mini_raw
     before = state.copy()
     m = np.array([0.6])
     (call,) = answer_requests(state, params, [alpha], [np.array([north])], m)
-    assert call.honoured.tolist() == [True]
+    assert call.yes.tolist() == [True]
     assert state.trust[0, alpha, north] == pytest.approx(nudge(before.trust[0, alpha, north], 0.6))
     sec = before.dependence[0, alpha, north, SECURITY]
     assert state.dependence[0, alpha, north, SECURITY] == pytest.approx(nudge(sec, 0.3))
@@ -91,7 +91,7 @@ def test_an_asked_power_answers_from_its_means_and_its_stakes(tmp_path, mini_raw
     state = before.copy()
     state.alignment[0, alpha, north] = 0.6
     (call,) = answer_requests(state, params, [alpha], [np.array([north])], m)
-    assert call.honoured.tolist() == [False]
+    assert call.yes.tolist() == [False]
     assert state.trust[0, alpha, north] == pytest.approx(nudge(before.trust[0, alpha, north], -0.6))
     assert state.credibility[0, north] == pytest.approx(
         nudge(cred, -params.credibility_penalty[0] * 0.6)
@@ -106,8 +106,8 @@ def test_a_power_asked_by_both_sides_backs_only_one(tmp_path, mini_raw):
     before = state.copy()
     calls = apply_event(state, params, "border_conflict", [alpha, beta], [], np.array([0.5]))
     # both ask north (their only security tie); north values beta more (alignment 0.8 > 0.7)
-    assert [c.asked.tolist() for c in calls] == [[north], [north]]
-    assert [c.honoured.tolist() for c in calls] == [[False], [True]]
+    assert [c.power.tolist() for c in calls] == [[north], [north]]
+    assert [c.yes.tolist() for c in calls] == [[False], [True]]
     assert state.trust[0, alpha, north] < before.trust[0, alpha, north]
     assert state.trust[0, beta, north] > before.trust[0, beta, north]
     assert state.request[0, :2, north].tolist() == [-1.0, 1.0]
@@ -115,7 +115,7 @@ def test_a_power_asked_by_both_sides_backs_only_one(tmp_path, mini_raw):
     # the answers are decided before any acts: swapping the order of the sides changes nothing
     other = before.copy()
     calls = apply_event(other, params, "border_conflict", [beta, alpha], [], np.array([0.5]))
-    assert [c.honoured.tolist() for c in calls] == [[True], [False]]
+    assert [c.yes.tolist() for c in calls] == [[True], [False]]
     np.testing.assert_allclose(other.trust, state.trust, rtol=0, atol=1e-15)
 
 

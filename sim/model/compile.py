@@ -89,7 +89,7 @@ def event_record(
         event: The event.
         date: Its ``YYYY-MM`` month.
         magnitude: Its magnitude in this run.
-        calls: The decisions the event led to in this run (``dynamics.Request``): for a crisis,
+        calls: The decisions the event led to in this run (``dynamics.Answer``): for a crisis,
             a call for help or a border war, the calling state, the power it asked (-1: nobody),
             whether that power answered and False; for an aid package or an arms deal, the
             state offered it, the offering power, whether the state accepted and True.

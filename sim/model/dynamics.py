@@ -30,12 +30,12 @@ from sim.input.errors import did_you_mean
 
 __all__ = [
     "Allocation",
+    "Answer",
     "BoolArray",
     "FloatArray",
     "IndexArray",
     "IntArray",
     "Params",
-    "Request",
     "ShockProfile",
     "StateRows",
     "WorldState",
@@ -271,24 +271,24 @@ class StateRows:
 
 
 @dataclass(frozen=True)
-class Request:
-    """A decision an event led to, per run (what :func:`apply_event` returns).
+class Answer:
+    """An agent's answer to a decision an event put to it, per run (:func:`apply_event`).
 
     Either a state's call for help and the asked power's answer, or a power's offer of a
     package and the state's answer (``offer`` True).
 
     Attributes:
         state: Index of the calling state (of the state offered the package).
-        asked: The power it asked in each run, ``(B,)`` (-1: it asked nobody); for an offer,
-            the offering power.
-        honoured: Whether that power answered, ``(B,)`` (False where nobody was asked); for an
-            offer, whether the state accepted it.
+        power: The power the state asked in each run, ``(B,)`` (-1: it asked nobody); for an
+            offer, the offering power.
+        yes: Whether that power answered the call, ``(B,)`` (False where nobody was asked); for
+            an offer, whether the state accepted it.
         offer: Whether this is an offer (:func:`accept_offer`) rather than a call for help.
     """
 
     state: int
-    asked: IndexArray
-    honoured: BoolArray
+    power: IndexArray
+    yes: BoolArray
     offer: bool = False
 
 
@@ -664,7 +664,7 @@ def answer_requests(
     callers: list[int],
     asked: list[IndexArray],
     severity: FloatArray,
-) -> list[Request]:
+) -> list[Answer]:
     """The asked powers decide whether to answer the calls for help, and the answers act.
 
     A power answers a call when its :func:`honour_value` is at least ``honour_threshold``. A
@@ -688,7 +688,7 @@ def answer_requests(
         severity: ``(B,)``.
 
     Returns:
-        One :class:`Request` per call, in the order of ``callers``.
+        One :class:`Answer` per call, in the order of ``callers``.
     """
     runs = np.arange(len(severity))
     values = [
@@ -724,8 +724,7 @@ def answer_requests(
             made, np.where(ok, 1.0, -1.0), state.request[runs, s, q]
         )
     return [
-        Request(state=s, asked=p, honoured=ok)
-        for s, p, ok in zip(callers, asked, answered, strict=True)
+        Answer(state=s, power=p, yes=ok) for s, p, ok in zip(callers, asked, answered, strict=True)
     ]
 
 
@@ -1013,7 +1012,7 @@ def apply_event(
     magnitude: FloatArray,
     variable: str | None = None,
     profile: ShockProfile | None = None,
-) -> list[Request]:
+) -> list[Answer]:
     """Apply one event in place.
 
     Rules (``m`` is the magnitude, per run ``(B,)``):
@@ -1054,7 +1053,7 @@ def apply_event(
         (``aid_package``, ``arms_deal``) by power and then target; empty for other events.
     """
     m = np.asarray(magnitude, dtype=float)
-    requests: list[Request] = []
+    answers: list[Answer] = []
     if kind == "power_shock":
         if variable is None:
             raise ValueError("a power_shock event needs a variable")
@@ -1069,7 +1068,7 @@ def apply_event(
         else:  # each state decides whom to ask, all from the same state of the world
             callers = list(actors)
             asked = [choose_request(state, params, s, m) for s in callers]
-        requests = answer_requests(state, params, callers, asked, m)
+        answers = answer_requests(state, params, callers, asked, m)
     elif kind == "threat":
         (p,) = actors
         for s in targets:
@@ -1090,7 +1089,7 @@ def apply_event(
             arr[:, s, p] += np.where(ok, m, 0.0)
             state.offer[:, s, p] = np.where(ok, 1.0, -1.0)
             offerer = np.full(len(m), p, dtype=np.intp)
-            requests.append(Request(state=s, asked=offerer, honoured=ok, offer=True))
+            answers.append(Answer(state=s, power=offerer, yes=ok, offer=True))
     elif kind in ("diplomatic_signal", "institutional"):
         arr = state.trust if kind == "diplomatic_signal" else state.membership
         for s in actors:
@@ -1098,7 +1097,7 @@ def apply_event(
                 arr[:, s, p] = nudge(arr[:, s, p], m)
     else:
         raise ValueError(f"unknown event type {kind!r}")
-    return requests
+    return answers
 
 
 def hedging_index(alignment: FloatArray) -> FloatArray:

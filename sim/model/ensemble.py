@@ -103,7 +103,7 @@ class Ensemble:
         powers: Power ids.
         population: ``(S,)`` populations of the first scenario.
         fired: What :func:`simulate_ensemble` saw fire: each event's index into ``events``
-            with the decisions it led to (``dynamics.Request``: whom each calling state asked
+            with the decisions it led to (``dynamics.Answer``: whom each calling state asked
             and whether that power answered, or whether each state offered a package accepted
             it, in each run).
         decisions: The states' changes of public stance that :func:`simulate_ensemble` saw when
@@ -121,7 +121,7 @@ class Ensemble:
     powers: list[str]
     population: FloatArray
     profiles: dict[int, dynamics.ShockProfile] = field(default_factory=dict)
-    fired: list[tuple[int, list[dynamics.Request]]] = field(default_factory=list)
+    fired: list[tuple[int, list[dynamics.Answer]]] = field(default_factory=list)
     decisions: list[tuple[int, tuple[IndexArray, ...], FloatArray, FloatArray, FloatArray]] = field(
         default_factory=list
     )
@@ -141,11 +141,11 @@ class Ensemble:
         and then power, as the Mesa model logs them.
         """
         logs: list[list[tuple[int, int, EventRecord]]] = [[] for _ in range(len(self.seeds))]
-        for e, requests in self.fired:
+        for e, answers in self.fired:
             ev = self.events[e]
             date = self.dates[ev.step + 1]
             mags = self.magnitudes[:, e].tolist()
-            calls = [(r.state, r.asked.tolist(), r.honoured.tolist(), r.offer) for r in requests]
+            calls = [(r.state, r.power.tolist(), r.yes.tolist(), r.offer) for r in answers]
             for b, log in enumerate(logs):
                 run_calls = [(s, int(p[b]), bool(ok[b]), offer) for s, p, ok, offer in calls]
                 record = event_record(ev, date, mags[b], run_calls, self.states, self.powers)
@@ -460,7 +460,7 @@ def begin_month(
             dynamics.scale_power(state, list(ev.actors), str(ev.variable), factor)
     for e in by_step.get(t, ()):  # each fires once: recorded in ens.fired
         ev = ens.events[e]
-        requests = dynamics.apply_event(
+        answers = dynamics.apply_event(
             state,
             ens.params,
             ev.kind,
@@ -470,7 +470,7 @@ def begin_month(
             ev.variable,
             ens.profiles.get(e),
         )
-        ens.fired.append((e, requests))
+        ens.fired.append((e, answers))
     state.entry = dynamics.enter(state, ens.params)
     alloc = dynamics.allocate(state, ens.params)
     return alloc, dynamics.decide(state, ens.params, alloc, noise)

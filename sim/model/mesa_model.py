@@ -249,7 +249,7 @@ class GreatGameModel(mesa.Model):
             profile,
         )
         date = month_label(month_index(self.spec.meta.start) + event.step)
-        calls = [(r.state, int(r.asked[0]), bool(r.honoured[0]), r.offer) for r in outcome]
+        calls = [(r.state, int(r.power[0]), bool(r.yes[0]), r.offer) for r in outcome]
         self.event_log.append(
             event_record(event, date, event.magnitude, calls, self.state_ids, self.power_ids)
         )

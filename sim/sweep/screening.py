@@ -325,9 +325,9 @@ def _differences(values: dict[str, FloatArray], ens: Ensemble) -> tuple[FloatArr
             best[b], where[b] = top[b], (name, v.shape[1:], int(at[b]))
     labels = [_label(ens, *w) if w else "" for w in where]
     by_event = np.zeros(n, dtype=bool)  # the first event whose outcome changed names the run
-    for e, requests in ens.fired:  # the outcome of an event: whom a state asked, who answered
-        for r in requests:
-            moved = (r.asked[1:] != r.asked[0]) | (r.honoured[1:] != r.honoured[0])
+    for e, answers in ens.fired:  # the outcome of an event: whom a state asked, who answered
+        for r in answers:
+            moved = (r.power[1:] != r.power[0]) | (r.yes[1:] != r.yes[0])
             for b in np.flatnonzero(moved & ~by_event & (best <= OUTCOME_DIFFERENCE)).tolist():
                 best[b], labels[b] = OUTCOME_DIFFERENCE, f"events.{ens.events[e].id}.outcome"
                 by_event[b] = True
