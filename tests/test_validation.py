@@ -17,7 +17,7 @@ def baseline_results():
 
 def test_every_fact_is_measured(baseline_results):
     assert [r.key for r in baseline_results] == list(FACT_KEYS)
-    assert len(FACTS) == 11
+    assert len(FACTS) == 12
     assert all(r.measured and r.threshold for r in baseline_results)
 
 
@@ -49,7 +49,7 @@ def test_removing_the_war_shock_breaks_facts(tmp_path):
 def test_validate_cli_prints_table_and_exit_status(capsys):
     assert main(["validate", str(BASELINE), "-r", "30"]) == 0
     out = capsys.readouterr().out
-    assert out.count("PASS") == 11 and "11 passed, 0 failed" in out
+    assert out.count("PASS") == 12 and "12 passed, 0 failed" in out
 
 
 def test_validate_shows_its_progress_per_variant_when_asked(mini_path, capsys):
@@ -64,3 +64,20 @@ def test_validate_shows_its_progress_per_variant_when_asked(mini_path, capsys):
     quiet = Context(load_scenario(mini_path), replicates=3, progress=False)
     quiet.runs("scenario")
     assert capsys.readouterr().err == ""
+
+
+def test_without_any_event_the_facts_that_must_be_earned_fail(tmp_path):
+    """A run with no event stays at its status quo, so every fact the dynamics must earn fails,
+    (f) among them (it now asks for the war's effect on hedging, not for any rise at all). Only
+    (h), a vote read from the state of February 2022, still holds on the initial state alone."""
+    quiet = tmp_path / "quiet.yaml"
+    ids = [e.id for e in load_verified(BASELINE).scenario.events]
+    quiet.write_text(
+        f"extends: {BASELINE}\n"
+        "meta: {name: quiet}\n"
+        "events:\n" + "".join(f"  - {{id: {e}, enabled: false}}\n" for e in ids)
+    )
+    results = {r.key: r for r in validate(load_verified(quiet), replicates=30, seed=0)}
+    failed = {k for k, r in results.items() if not r.passed}
+    assert failed == set(FACT_KEYS) - {"h"}, {k: r.measured for k, r in results.items()}
+    assert "effect of the war +0.000" in results["f"].measured

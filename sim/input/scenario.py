@@ -948,6 +948,20 @@ class ModelParams(_Strict):
             "the level of participation in the power's blocs from its initial level."
         ),
     )
+    exit_threshold: Annotated[
+        Unit,
+        Symbol(
+            r"\chi",
+            r"share of its initial participation $M^0_{sp}$ below which a distancing state "
+            r"leaves the power's blocs",
+        ),
+    ] = Field(
+        0.6,
+        description=(
+            "Share, in [0, 1], of its initial participation in a power's blocs below which a "
+            "state that keeps its distance from the power leaves them for good (0: never)."
+        ),
+    )
 
 
 class EventType(StrEnum):

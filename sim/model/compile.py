@@ -37,6 +37,7 @@ __all__ = [
     "draw_noise",
     "event_magnitudes",
     "event_record",
+    "exit_record",
     "initial_state",
     "model_arrays",
     "shock_profiles",
@@ -146,6 +147,35 @@ def decision_record(
         "outcome": f"{what} {power}",
         "who": state,
         "why": f"target moved {pull:+.3f} from the start against a cost of {cost:.3f}",
+    }
+
+
+def exit_record(
+    step: int, date: str, state: str, power: str, start: float, threshold: float
+) -> EventRecord:
+    """One run's log entry for a state leaving a power's blocs (same text from every engine).
+
+    Args:
+        step: Month of the decision (months after ``meta.start``).
+        date: Its ``YYYY-MM`` month.
+        state: The leaving state's id.
+        power: The power whose blocs it leaves.
+        start: Its initial participation in them, ``m0``.
+        threshold: The run's ``exit_threshold``.
+
+    Returns:
+        The entry of ``events.csv`` (type ``decision``, id ``exit``).
+    """
+    return {
+        "step": step,
+        "date": date,
+        "id": "exit",
+        "type": "decision",
+        "magnitude": 0.0,
+        "outcome": f"leaves the blocs of {power}",
+        "who": state,
+        "why": f"kept its distance until its participation fell below {threshold:.2f} of its "
+        f"initial {start:.3f}",
     }
 
 
@@ -406,6 +436,7 @@ def initial_state(sc: Scenario, reader: Reader | None = None) -> WorldState:
         threat=_state_power(sc, read, "threat"),
         dependence=dependence,
         membership=read.array(_membership(sc)),
+        exited=read.array(np.zeros((n_s, n_p))),
         stance=read.array(np.zeros((n_s, n_p))),
         request=read.array(np.zeros((n_s, n_p))),
         offer=read.array(np.zeros((n_s, n_p))),

@@ -110,8 +110,9 @@ class Params:
     a call for help: :func:`choose_request`, :func:`answer_requests`); ``offer_cost`` (the weight
     of rivals' anger against a package, :func:`accept_offer`); ``entry_rate`` (monthly
     speed of opportunistic entry, :func:`enter`); ``stance_threshold``, ``stance_cost``,
-    ``stance_effect``, ``participation_rate`` and ``participation_shift`` (the public stance and
-    bloc participation, :func:`choose_stance`). Each is ``(B,)``.
+    ``stance_effect``, ``participation_rate``, ``participation_shift`` and ``exit_threshold``
+    (the public stance, bloc participation and exit, :func:`choose_stance`, :func:`decide`).
+    Each is ``(B,)``.
 
     Attributes:
         a0: Initial alignment, ``(B, S, P)`` (the status quo: see :func:`status_quo`).
@@ -190,6 +191,8 @@ class WorldState:
         dependence: ``(B, S, P, K)`` in [0, 1].
         membership: Participation in the power's blocs (drills, summits, treaties), ``(B, S, P)``
             in [0, 1]; a reversible level that follows the state's stance (:func:`decide`).
+        exited: 1 where the state has left the power's blocs (for good), else 0, ``(B, S, P)``
+            (:func:`decide`).
         stance: The public stance each state has taken toward each power, -1 (distance),
             0 (neutral) or +1 (rapprochement), ``(B, S, P)``; chosen by :func:`choose_stance`
             at the end of a month, it acts in the months after.
@@ -216,6 +219,7 @@ class WorldState:
     threat: FloatArray
     dependence: FloatArray
     membership: FloatArray
+    exited: FloatArray
     stance: FloatArray
     request: FloatArray
     offer: FloatArray
@@ -265,6 +269,7 @@ class StateRows:
     threat: FloatArray
     dependence: FloatArray
     membership: FloatArray
+    exited: FloatArray
     stance: FloatArray
     pull: FloatArray
     cost: FloatArray
@@ -674,15 +679,25 @@ def answer_requests(
     severity, for the calling state ``s`` and the asked power ``p``:
 
     - answered: ``tau_sp <- nudge(tau_sp, m)``, ``D_security <- nudge(D_security, m / 2)``,
-      ``c_p <- nudge(c_p, m / 10)``;
-    - refused: ``tau_sp <- nudge(tau_sp, -m)``, ``c_p <- nudge(c_p, -credibility_penalty m)``;
-    - nobody asked: nothing beyond the crisis itself.
+      ``c_p <- nudge(c_p, m / 10)``, and the state takes part more in ``p``'s blocs,
+      ``M_sp <- nudge(M_sp, participation_shift m)``;
+    - refused: ``tau_sp <- nudge(tau_sp, -m)``, ``c_p <- nudge(c_p, -credibility_penalty m)``,
+      ``M_sp <- nudge(M_sp, -participation_shift m)`` (joint drills and summits with a power
+      that left the state alone are cancelled or downgraded);
+    - nobody asked: nothing beyond the crisis itself;
+    - a power that backs one side of a border war sides against the other: for every other
+      calling state ``t`` that did not ask that power, ``tau_tp <- nudge(tau_tp, -m)`` and
+      ``M_tp <- nudge(M_tp, -participation_shift m)`` (as a refusal, without the credibility
+      penalty: nobody asked it).
 
-    The state's row of ``state.request`` records the answer (+1, -1) under the asked power.
+    Participation moved this way relaxes back to the level the state's stance sets
+    (:func:`decide`). The state's row of ``state.request`` records the answer (+1, -1) under
+    the asked power.
 
     Args:
         state: State to modify in place.
-        params: Fixed parameters (``honour_threshold``, ``credibility_penalty``).
+        params: Fixed parameters (``honour_threshold``, ``credibility_penalty``,
+            ``participation_shift``).
         callers: Indices of the calling states (one entry per call).
         asked: The power each call goes to in each run, ``(B,)`` each (-1: nobody).
         severity: ``(B,)``.
@@ -704,6 +719,7 @@ def answer_requests(
                 beaten = (v_j > v_i) | ((v_j == v_i) & (j < i))
                 answered[i] = answered[i] & ~((p_j == p_i) & beaten)
     m = severity
+    shift = params.participation_shift * m
     for s in set(callers):
         state.request[:, s] = 0.0
     for s, p, ok in zip(callers, asked, answered, strict=True):
@@ -712,9 +728,13 @@ def answer_requests(
         trust = state.trust[runs, s, q]
         sec = state.dependence[runs, s, q, SECURITY]
         cred = state.credibility[runs, q]
+        part = state.membership[runs, s, q]
         penalty = params.credibility_penalty
         state.trust[runs, s, q] = np.where(
             made, np.where(ok, nudge(trust, m), nudge(trust, -m)), trust
+        )
+        state.membership[runs, s, q] = np.where(
+            made, np.where(ok, nudge(part, shift), nudge(part, -shift)), part
         )
         state.dependence[runs, s, q, SECURITY] = np.where(ok, nudge(sec, m / 2), sec)
         state.credibility[runs, q] = np.where(
@@ -723,6 +743,13 @@ def answer_requests(
         state.request[runs, s, q] = np.where(
             made, np.where(ok, 1.0, -1.0), state.request[runs, s, q]
         )
+    for s, p, ok in zip(callers, asked, answered, strict=True):  # siding with s against t
+        q = np.maximum(p, 0)
+        for t, p_t in zip(callers, asked, strict=True):
+            against = ok & (t != s) & (p_t != p)
+            trust, part = state.trust[runs, t, q], state.membership[runs, t, q]
+            state.trust[runs, t, q] = np.where(against, nudge(trust, -m), trust)
+            state.membership[runs, t, q] = np.where(against, nudge(part, -shift), part)
     return [
         Answer(state=s, power=p, yes=ok) for s, p, ok in zip(callers, asked, answered, strict=True)
     ]
@@ -805,6 +832,10 @@ def decide(
       ``m' = m + participation_rate (nudge(m0, participation_shift sigma) - m)``, so a state
       that distances itself takes part less (fewer drills, lower-level delegations) and comes
       back when it turns neutral again;
+    - exit: a state that has kept its distance (``sigma = -1``) and whose participation has
+      fallen below ``exit_threshold * m0`` leaves the power's blocs for good: its participation
+      drops to 0 and stays there (``m0`` counts as 0 from then on); a reversible cut in
+      participation is not an exit, and the model has no rejoining;
     - the state judges each power without the part its own participation contributes,
       ``a*_judged = (1 - neutrality) sigmoid(score - w_membership (m - m0)) + neutrality a0``,
       and chooses its stance from ``pull = a*_judged - a0`` (:func:`choose_stance`); a change of
@@ -836,8 +867,14 @@ def decide(
         pull, _overall(dep, params), _resentment(state, params, rows), previous, params
     )
     tau = nudge(tau, _b(params.stance_effect, 3) * (stance - previous))
-    level = nudge(params.membership0[:, rows], _b(params.participation_shift, 3) * previous)
+    m0 = params.membership0[:, rows]
+    exited = state.exited[:, rows]
+    level = nudge(m0 * (1.0 - exited), _b(params.participation_shift, 3) * previous)
     membership = membership + _b(params.participation_rate, 3) * (level - membership)
+    hollow = membership < _b(params.exit_threshold, 3) * m0
+    leave = (exited == 0.0) & (previous == -1.0) & hollow
+    membership = np.where(leave, 0.0, membership)
+    exited = np.where(leave, 1.0, exited)
     a_all = state.alignment
     peer = np.clip(a0 + (params.peers @ (a_all - params.a0))[:, rows], 0.0, 1.0)
     speed, phi = _b(params.adjustment_speed, 3), _b(params.peer_effect, 3)
@@ -851,6 +888,7 @@ def decide(
         threat=theta,
         dependence=dep,
         membership=membership,
+        exited=exited,
         stance=stance,
         pull=pull,
         cost=cost,
@@ -905,7 +943,7 @@ def commit(state: WorldState, updates: list[StateRows], params: Params) -> World
     Returns:
         The state at the end of the month (a new object; ``state`` is not modified).
     """
-    names = ("alignment", "trust", "threat", "dependence", "membership", "stance")
+    names = ("alignment", "trust", "threat", "dependence", "membership", "exited", "stance")
     if len(updates) == 1 and updates[0].alignment.shape == state.alignment.shape:
         # one update of every row (the ensemble engine): its arrays are fresh, take them as they are
         rows = {name: getattr(updates[0], name) for name in names}

@@ -44,6 +44,7 @@ from sim.model.compile import (
     decision_record,
     event_magnitudes,
     event_record,
+    exit_record,
     initial_state,
     shock_profiles,
     to_params,
@@ -109,6 +110,8 @@ class Ensemble:
         decisions: The states' changes of public stance that :func:`simulate_ensemble` saw when
             it kept trajectories: month, then run, state and power indices, new stance, pull
             and cost, one array each.
+        exits: The states' exits from powers' blocs that :func:`simulate_ensemble` saw when it
+            kept trajectories: month, then run, state and power indices.
     """
 
     params: Params
@@ -125,20 +128,24 @@ class Ensemble:
     decisions: list[tuple[int, tuple[IndexArray, ...], FloatArray, FloatArray, FloatArray]] = field(
         default_factory=list
     )
+    exits: list[tuple[int, tuple[IndexArray, ...]]] = field(default_factory=list)
 
-    def note_decisions(self, t: int, before: FloatArray, rows: dynamics.StateRows) -> None:
-        """Keep month ``t``'s changes of stance (``before``: the stance at its start)."""
-        changed = np.nonzero(rows.stance != before)
+    def note_decisions(self, t: int, before: WorldState, rows: dynamics.StateRows) -> None:
+        """Keep month ``t``'s changes of stance and exits (``before``: the state at its start)."""
+        changed = np.nonzero(rows.stance != before.stance)
         if changed[0].size:
             self.decisions.append(
                 (t, changed, rows.stance[changed], rows.pull[changed], rows.cost[changed])
             )
+        left = np.nonzero(rows.exited != before.exited)
+        if left[0].size:
+            self.exits.append((t, left))
 
     def event_logs(self) -> list[list[EventRecord]]:
         """Each run's event log as the Mesa model writes it (:attr:`fired`, :attr:`decisions`).
 
-        In each month the scenario's events come first, then the states' decisions, by state
-        and then power, as the Mesa model logs them.
+        In each month the scenario's events come first, then the states' changes of stance, by
+        state and then power, then their exits from blocs, as the Mesa model logs them.
         """
         logs: list[list[tuple[int, int, EventRecord]]] = [[] for _ in range(len(self.seeds))]
         for e, answers in self.fired:
@@ -156,6 +163,13 @@ class Ensemble:
             for b, s, p, new, why, price in zip(*(c.tolist() for c in columns), strict=True):
                 record = decision_record(t, date, self.states[s], self.powers[p], new, why, price)
                 logs[b].append((t, 1, record))
+        for t, (runs, states, powers) in self.exits:
+            date = self.dates[t + 1]
+            for b, s, p in zip(runs.tolist(), states.tolist(), powers.tolist(), strict=True):
+                start = float(self.params.membership0[b, s, p])
+                threshold = float(self.params.exit_threshold[b])
+                record = exit_record(t, date, self.states[s], self.powers[p], start, threshold)
+                logs[b].append((t, 2, record))
         return [[entry for _, _, entry in sorted(log, key=lambda x: x[:2])] for log in logs]
 
     @property
@@ -507,7 +521,7 @@ def simulate_ensemble(ens: Ensemble, keep: Keep = "trajectories") -> dict[str, F
     for t in range(n_t):
         _, rows = begin_month(ens, state, t, by_step, noise[:, t])
         if keep == "trajectories":
-            ens.note_decisions(t, state.stance, rows)
+            ens.note_decisions(t, state, rows)
         state = dynamics.commit(state, [rows], params)
         if keep == "trajectories":
             for k, v in snapshot(state, cw).items():

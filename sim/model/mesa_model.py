@@ -35,6 +35,7 @@ from sim.model.compile import (
     decision_record,
     draw_noise,
     event_record,
+    exit_record,
     shock_profiles,
 )
 from sim.model.dynamics import FloatArray
@@ -120,6 +121,12 @@ class StateAgent(mesa.Agent):
         """Its current participation in each power's blocs, in [0, 1], by power id."""
         row = self.model.world.membership[0, self.index]
         return dict(zip(self.model.power_ids, row.tolist(), strict=True))
+
+    @property
+    def left(self) -> list[str]:
+        """The powers whose blocs it has left for good, in file order (``dynamics.decide``)."""
+        row = self.model.world.exited[0, self.index].tolist()
+        return [p for p, v in zip(self.model.power_ids, row, strict=True) if v]
 
     @property
     def request(self) -> dict[str, str] | None:
@@ -266,17 +273,18 @@ class GreatGameModel(mesa.Model):
         self.agents_by_type[PowerAgent].do("step")
         self.pending = []
         self.agents_by_type[StateAgent].do("step")
-        before = self.world.stance
+        before = self.world
         self.world = dynamics.commit(self.world, self.pending, self.params)
         self._log_decisions(before)
         self._records.append(snapshot(self.world, self.params.channel_weights))
         if self.steps >= self.n_steps:
             self.running = False
 
-    def _log_decisions(self, before: FloatArray) -> None:
-        """Log this month's changes of stance (``before``: the stance at the start of the month)."""
+    def _log_decisions(self, start: dynamics.WorldState) -> None:
+        """Log this month's changes of stance, then exits (``start``: the state at its start)."""
         t = self.steps - 1
         date = month_label(month_index(self.spec.meta.start) + t)
+        before = start.stance
         why = {name: np.zeros_like(before) for name in ("pull", "cost")}
         for up in self.pending:
             for name, arr in why.items():
@@ -293,6 +301,12 @@ class GreatGameModel(mesa.Model):
                     float(why["pull"][0, s, p]),
                     float(why["cost"][0, s, p]),
                 )
+            )
+        threshold = float(self.params.exit_threshold[0])
+        for s, p in zip(*np.nonzero(self.world.exited[0] != start.exited[0]), strict=True):
+            m0 = float(self.params.membership0[0, s, p])
+            self.event_log.append(
+                exit_record(t, date, self.state_ids[s], self.power_ids[p], m0, threshold)
             )
 
     def run(self) -> Batch:
