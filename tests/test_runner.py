@@ -44,6 +44,7 @@ def test_run_table_is_tidy_and_matches_the_model(mini_path):
         "participation",
         "request",
         "offer",
+        "sanctions",
         "hedging",
         "primary_patron",
         "influence",

@@ -25,6 +25,7 @@ from sim.sweep.screening import (
     ROUNDING,
     numbers_per_batch,
     screen,
+    structural_reason,
 )
 from sim.sweep.spec import strip_provenance, validate_spec
 
@@ -127,24 +128,15 @@ def test_on_the_baseline_a_number_known_to_matter_moves_outputs(baseline):
     assert effects == sorted(effects)
 
 
-KNOWN_INERT = frozenset(
-    {
-        "powers.china.kin_minority_weight",
-        "powers.eu.kin_minority_weight",
-        "powers.eu.strategy.threat_intensity",
-        "powers.turkey.kin_minority_weight",
-        "powers.turkey.strategy.threat_intensity",
-        "powers.usa.kin_minority_weight",
-        "powers.usa.strategy.threat_intensity",
-        "states.kazakhstan.border.china",
-        "states.kyrgyzstan.border.china",
-        "states.tajikistan.border.china",
-    }
-)
+KNOWN_INERT: frozenset[str] = frozenset()
 """The ranged numbers of the bundled scenarios that move no output (below ``ROUNDING``) in the
-model as it stands: the defects issue 14 (model v2, mechanism fixes) removes. The test below is
-a ratchet: a newly inert number fails it, and so does a fixed one still listed here (remove it).
-These are *not* structurally inert; none is listed in ``STRUCTURALLY_INERT``."""
+model as it stands without a structural reason: the defects issue 14 (model v2, mechanism fixes)
+removes. None is left: the last ten (the kin weights of China, the USA, Turkey and the EU, the
+threat intensities of the USA, Turkey and the EU, and Kazakhstan's, Kyrgyzstan's and
+Tajikistan's borders with China) multiply a zero of the threat channel, which
+``structural_reason`` now names (a power that makes no threat, or one no state is exposed to).
+The test below is a ratchet: a newly inert number fails it, and so does a fixed one still
+listed here (remove it)."""
 
 STATES = ("kazakhstan", "kyrgyzstan", "tajikistan", "uzbekistan", "turkmenistan")
 
@@ -226,3 +218,37 @@ def test_a_profile_that_cannot_act_before_the_end_is_structurally_inert(tmp_path
     loaded = load_scenario(write_yaml(tmp_path / "flat.yaml", mini_raw))
     persistence = next(e for e in screen(loaded).effects if e.path == "events.war.persistence")
     assert persistence.inert and "does not decay" in persistence.structural
+
+
+def test_the_structural_reasons_of_the_threat_and_sanctions_channels_follow_the_scenario(
+    tmp_path, mini_raw
+):
+    """A border or kin weight is structurally inert only toward a power that makes no threat,
+    a threat intensity only where nobody is exposed, the sanctions parameters only without
+    sanctions; change the scenario and the reason goes."""
+    mini_raw["events"] = [e for e in mini_raw["events"] if e["id"] != "menace"]
+    quiet = load_scenario(write_yaml(tmp_path / "quiet.yaml", mini_raw)).scenario
+    assert "east makes no threat" in structural_reason(quiet, "states.alpha.border.east")
+    assert "east makes no threat" in structural_reason(quiet, "powers.east.kin_minority_weight")
+    assert structural_reason(quiet, "powers.east.strategy.threat_intensity") == ""  # alpha exposed
+    assert "no sanctions event" in structural_reason(quiet, "model.sanctions_risk")
+    mini_raw["powers"][1]["strategy"]["threat_intensity"] = 0.2
+    mini_raw["events"].append(
+        {
+            "id": "embargo",
+            "date": "2022-03",
+            "type": "sanctions",
+            "actors": ["east"],
+            "targets": ["north"],
+            "magnitude": 0.2,
+        }
+    )
+    loud = load_scenario(write_yaml(tmp_path / "loud.yaml", mini_raw)).scenario
+    assert structural_reason(loud, "states.alpha.border.east") == ""
+    assert structural_reason(loud, "model.sanctions_risk") == ""
+    for state in mini_raw["states"]:
+        state.get("border", {}).pop("east", None)
+    unexposed = load_scenario(write_yaml(tmp_path / "far.yaml", mini_raw)).scenario
+    assert "no state is exposed to east" in structural_reason(
+        unexposed, "powers.east.strategy.threat_intensity"
+    )

@@ -17,7 +17,7 @@ def baseline_results():
 
 def test_every_fact_is_measured(baseline_results):
     assert [r.key for r in baseline_results] == list(FACT_KEYS)
-    assert len(FACTS) == 12
+    assert len(FACTS) == 13
     assert all(r.measured and r.threshold for r in baseline_results)
 
 
@@ -49,7 +49,7 @@ def test_removing_the_war_shock_breaks_facts(tmp_path):
 def test_validate_cli_prints_table_and_exit_status(capsys):
     assert main(["validate", str(BASELINE), "-r", "30"]) == 0
     out = capsys.readouterr().out
-    assert out.count("PASS") == 12 and "12 passed, 0 failed" in out
+    assert out.count("PASS") == 13 and "13 passed, 0 failed" in out
 
 
 def test_validate_shows_its_progress_per_variant_when_asked(mini_path, capsys):

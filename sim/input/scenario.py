@@ -44,6 +44,7 @@ __all__ = [
     "MAX_POWERS",
     "MAX_REPLICATES",
     "MAX_STATES",
+    "PROFILED",
     "Event",
     "LoadedScenario",
     "ModelParams",
@@ -951,7 +952,7 @@ class ModelParams(_Strict):
     exit_threshold: Annotated[
         Unit,
         Symbol(
-            r"\chi",
+            r"\chi_X",
             r"share of its initial participation $M^0_{sp}$ below which a distancing state "
             r"leaves the power's blocs",
         ),
@@ -962,13 +963,45 @@ class ModelParams(_Strict):
             "state that keeps its distance from the power leaves them for good (0: never)."
         ),
     )
+    sanctions_risk: Annotated[
+        float,
+        *_num(0.0, 10.0),
+        Symbol(
+            r"c_z",
+            r"weight of a state's dependence on the sanctioning powers (what their secondary "
+            r"sanctions put at risk) against its trade with the sanctioned power",
+        ),
+    ] = Field(
+        1.5,
+        description=(
+            "Weight, in [0, 10], of a state's overall dependence on the powers that sanction "
+            "another (what their secondary sanctions put at risk) against its trade with the "
+            "sanctioned power (what facilitating its trade earns) in the state's sanctions stance."
+        ),
+    )
+    sanctions_trade: Annotated[
+        Unit,
+        Symbol(
+            r"g_z",
+            r"monthly move of trade dependence on a sanctioned power per unit of bite, up when "
+            r"the state facilitates its trade, down when it complies",
+        ),
+    ] = Field(
+        0.05,
+        description=(
+            "Share, in [0, 1], by which a state's trade dependence on a sanctioned power moves "
+            "each month per unit of the sanctions' bite: toward 1 when the state facilitates the "
+            "power's trade, toward 0 when it complies with the sanctions."
+        ),
+    )
 
 
 class EventType(StrEnum):
     """Kind of dated event: who may act and be targeted, and what the magnitude means.
 
     One of power_shock, crisis, security_request, border_conflict, threat, summit, aid_package,
-    arms_deal, diplomatic_signal, institutional; each kind's rule is in ``EVENT_RULES``.
+    arms_deal, diplomatic_signal, institutional, sanctions; each kind's rule is in
+    ``EVENT_RULES``.
     """
 
     power_shock = "power_shock"
@@ -981,6 +1014,7 @@ class EventType(StrEnum):
     arms_deal = "arms_deal"
     diplomatic_signal = "diplomatic_signal"
     institutional = "institutional"
+    sanctions = "sanctions"
 
 
 EVENT_RULES: dict[str, dict[str, Any]] = {
@@ -1056,7 +1090,17 @@ EVENT_RULES: dict[str, dict[str, Any]] = {
         "magnitude": (-1.0, 1.0),
         "meaning": "change in bloc participation (drills, summits, treaties)",
     },
+    "sanctions": {
+        "actors": "power",
+        "targets": "power",
+        "magnitude": (0.0, 1.0),
+        "meaning": "bite of the actors' sanctions on the targets: the share of each target's "
+        "budget they take at full effect, b <- magnitude * h (h the time profile: `onset`, "
+        "`persistence`, `decay`); each state decides to comply, stay out or facilitate trade",
+    },
 }
+PROFILED = ("power_shock", "sanctions")
+"""Event types that take a time profile (``onset``, ``persistence``, ``decay``)."""
 
 POWER_VARIABLES = ("credibility", "military_capacity", "budget", "attention")
 
@@ -1137,7 +1181,8 @@ class Event(_Strict):
     onset: Annotated[float, *_num(ge=0.0, le=MAX_SHOCK_MONTHS)] = Field(
         0.0,
         description=(
-            "For a `power_shock`: months from the event to its full effect (0: at once). In "
+            "For a `power_shock` or `sanctions`: months from the event to its full effect (0: "
+            "at once). In "
             "month k after the event (k = 0 its own month) the shock stands at "
             "h(k) = min(1, (k + 1) / (onset + 1)) * (1 - decay) ** max(0, k - onset - "
             "persistence) of its magnitude; the variable is the level it would have without "
@@ -1147,14 +1192,16 @@ class Event(_Strict):
     persistence: Annotated[float, *_num(ge=0.0, le=MAX_SHOCK_MONTHS)] = Field(
         0.0,
         description=(
-            "For a `power_shock`: months the shock stays at its full effect after `onset` "
+            "For a `power_shock` or `sanctions`: months the shock stays at its full effect after "
+            "`onset` "
             "before it decays. Refused for other types."
         ),
     )
     decay: Annotated[float, *_num(ge=0.0, le=1.0)] = Field(
         0.0,
         description=(
-            "For a `power_shock`: share of what remains of the shock that fades each month "
+            "For a `power_shock` or `sanctions`: share of what remains of the shock that fades "
+            "each month "
             "after `onset` + `persistence` (0: permanent; 1: gone the next month). Refused for "
             "other types."
         ),
@@ -1191,10 +1238,17 @@ class Event(_Strict):
                 "exactly for power_shock events"
             )
         shaped = [f for f in ("onset", "persistence", "decay") if getattr(self, f) != 0.0]
-        if shaped and self.type != EventType.power_shock:
+        if shaped and self.type.value not in PROFILED:
             raise ValueError(
-                f"expected {', '.join(f'`{f}`' for f in shaped)} only on power_shock events "
-                f"(the time profile of a shock), found on a {self.type.value} event"
+                f"expected {', '.join(f'`{f}`' for f in shaped)} only on power_shock and "
+                f"sanctions events (the time profile of a shock), found on a {self.type.value} "
+                "event"
+            )
+        both = sorted(set(self.actors) & set(self.targets))
+        if self.type == EventType.sanctions and both:
+            raise ValueError(
+                "expected a sanctions event's targets to differ from its actors (a power does "
+                f"not sanction itself), found {', '.join(both)} in both"
             )
         n_actors = rule.get("n_actors")
         if n_actors is not None and len(self.actors) != n_actors:

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from sim.input.modelparams import model_parameters
-from sim.input.scenario import CHANNELS, EVENT_RULES, ModelParams, Scenario
+from sim.input.scenario import CHANNELS, EVENT_RULES, PROFILED, ModelParams, Scenario
 from sim.model.dynamics import (
     FloatArray,
     Params,
@@ -40,6 +40,7 @@ __all__ = [
     "exit_record",
     "initial_state",
     "model_arrays",
+    "sanctions_record",
     "shock_profiles",
     "to_params",
 ]
@@ -57,9 +58,9 @@ class CompiledEvent:
         targets: Indices of target powers or states.
         magnitude: Magnitude from the scenario.
         variable: Power variable for ``power_shock``.
-        onset: For ``power_shock``, months to full effect (``Event.onset``).
-        persistence: For ``power_shock``, months at full effect after the onset.
-        decay: For ``power_shock``, share of the remaining shock that fades each month after.
+        onset: For ``power_shock`` and ``sanctions``, months to full effect (``Event.onset``).
+        persistence: For those, months at full effect after the onset.
+        decay: For those, share of the remaining shock that fades each month after.
         who: The ids of the actors, comma-separated (the ``who`` of ``events.csv``).
     """
 
@@ -176,6 +177,40 @@ def exit_record(
         "who": state,
         "why": f"kept its distance until its participation fell below {threshold:.2f} of its "
         f"initial {start:.3f}",
+    }
+
+
+def sanctions_record(
+    step: int, date: str, state: str, power: str, stance: float, margin: float
+) -> EventRecord:
+    """One run's log entry for a change of a state's stance toward the sanctions on a power.
+
+    Args:
+        step: Month of the decision (months after ``meta.start``).
+        date: Its ``YYYY-MM`` month.
+        state: The deciding state's id.
+        power: The sanctioned power.
+        stance: The new stance, -1 (comply), 0 (stay out) or +1 (facilitate).
+        margin: The net gain of facilitating the power's trade
+            (:func:`sim.model.dynamics.choose_sanctions_stance`).
+
+    Returns:
+        The entry of ``events.csv`` (type ``decision``, id ``sanctions``).
+    """
+    what = {
+        -1.0: f"complies with the sanctions on {power}",
+        0.0: f"stays out of the sanctions on {power}",
+        1.0: f"facilitates the trade of {power}",
+    }[float(stance)]
+    return {
+        "step": step,
+        "date": date,
+        "id": "sanctions",
+        "type": "decision",
+        "magnitude": float(stance),
+        "outcome": what,
+        "who": state,
+        "why": f"trade to gain net of the sanctioners' risk {margin:+.3f}",
     }
 
 
@@ -440,6 +475,8 @@ def initial_state(sc: Scenario, reader: Reader | None = None) -> WorldState:
         stance=read.array(np.zeros((n_s, n_p))),
         request=read.array(np.zeros((n_s, n_p))),
         offer=read.array(np.zeros((n_s, n_p))),
+        sanctions=read.array(np.zeros((n_p, n_p))),
+        sanctions_stance=read.array(np.zeros((n_s, n_p))),
         insecurity=read.array(np.zeros(n_s)),
         credibility=_per_power(sc, read, "credibility"),
         capacity=_per_power(sc, read, "military_capacity"),
@@ -477,7 +514,7 @@ def shock_profiles(events: Sequence[CompiledEvent], reader: Reader) -> dict[int,
     """
     out = {}
     for e, ev in enumerate(events):
-        if ev.kind == "power_shock":
+        if ev.kind in PROFILED:
             arrays = [reader.array(getattr(ev, f), f"events.{ev.id}.{f}") for f in PROFILE_FIELDS]
             profile = ShockProfile(*arrays)
             if not profile.is_step():

@@ -44,7 +44,9 @@ __all__ = [
     "alternatives",
     "answer_requests",
     "apply_event",
+    "bite",
     "choose_request",
+    "choose_sanctions_stance",
     "choose_stance",
     "commit",
     "decide",
@@ -53,10 +55,12 @@ __all__ = [
     "hedging_index",
     "honour_value",
     "lever_effects",
+    "move_shock",
     "nudge",
     "planned_reliability",
     "relations",
     "reliability",
+    "sanctions_stance_name",
     "scale_power",
     "score_components",
     "shock_factor",
@@ -74,12 +78,16 @@ IndexArray = npt.NDArray[np.intp]
 BoolArray = npt.NDArray[np.bool_]
 """An array of booleans: outcomes of events."""
 
+TRADE = 0
+"""Index of the trade channel in the dependence axis."""
 SECURITY = 3
 """Index of the security channel in the dependence axis (see ``sim.input.scenario.CHANNELS``)."""
 INVESTMENT = 4
 """Index of the investment channel."""
 STANCES = ("distance", "neutral", "rapprochement")
 """Names of the public stances -1, 0 and +1 (see :func:`choose_stance`)."""
+SANCTIONS_STANCES = ("comply", "stay out", "facilitate")
+"""Names of the sanctions stances -1, 0 and +1 (see :func:`choose_sanctions_stance`)."""
 
 
 @dataclass
@@ -111,8 +119,9 @@ class Params:
     of rivals' anger against a package, :func:`accept_offer`); ``entry_rate`` (monthly
     speed of opportunistic entry, :func:`enter`); ``stance_threshold``, ``stance_cost``,
     ``stance_effect``, ``participation_rate``, ``participation_shift`` and ``exit_threshold``
-    (the public stance, bloc participation and exit, :func:`choose_stance`, :func:`decide`).
-    Each is ``(B,)``.
+    (the public stance, bloc participation and exit, :func:`choose_stance`, :func:`decide`);
+    ``sanctions_risk`` and ``sanctions_trade`` (the sanctions stance and its trade,
+    :func:`choose_sanctions_stance`, :func:`relations`). Each is ``(B,)``.
 
     Attributes:
         a0: Initial alignment, ``(B, S, P)`` (the status quo: see :func:`status_quo`).
@@ -201,6 +210,11 @@ class WorldState:
             ``(B, S, P)``; a new crisis replaces the state's row.
         offer: The state's answer to each power's latest package: +1 accepted, -1 refused,
             0 none offered yet (:func:`accept_offer`), ``(B, S, P)``.
+        sanctions: ``sanctions[b, q, p]``, the bite of power q's sanctions on power p, in [0, 1]
+            (``sanctions`` events, :func:`move_shock`), ``(B, P, P)``.
+        sanctions_stance: Each state's stance toward the sanctions on each power: -1 comply,
+            0 stay out, +1 facilitate its trade (:func:`choose_sanctions_stance`), ``(B, S, P)``;
+            chosen at the end of a month, it acts in the months after.
         insecurity: A state's security need after crises, ``(B, S)`` in [0, 1].
         credibility: ``(B, P)`` in [0, 1].
         capacity: Military capacity, ``(B, P)`` in [0, 1].
@@ -223,6 +237,8 @@ class WorldState:
     stance: FloatArray
     request: FloatArray
     offer: FloatArray
+    sanctions: FloatArray
+    sanctions_stance: FloatArray
     insecurity: FloatArray
     credibility: FloatArray
     capacity: FloatArray
@@ -260,7 +276,9 @@ class StateRows:
 
     Besides the new variables it carries why each stance was chosen: ``pull``, how far the
     state's target alignment has moved from its initial alignment (``a* - a0``), and ``cost``,
-    the cost of taking a stance in that direction (see :func:`choose_stance`).
+    the cost of taking a stance in that direction (see :func:`choose_stance`); and why each
+    sanctions stance was: ``margin``, the net gain of facilitating the sanctioned power's trade
+    (see :func:`choose_sanctions_stance`).
     """
 
     rows: slice
@@ -273,6 +291,8 @@ class StateRows:
     stance: FloatArray
     pull: FloatArray
     cost: FloatArray
+    sanctions_stance: FloatArray
+    margin: FloatArray
 
 
 @dataclass(frozen=True)
@@ -495,6 +515,10 @@ def relations(
     gain = _b(params.dependence_gain, 3)
     dep[..., INVESTMENT] = nudge(dep[..., INVESTMENT], gain * d_aid)
     dep[..., SECURITY] = nudge(dep[..., SECURITY], gain * d_sec)
+    rerouted = (
+        _b(params.sanctions_trade, 3) * state.sanctions_stance[:, rows] * bite(state)[:, None]
+    )
+    dep[..., TRADE] = nudge(dep[..., TRADE], rerouted)
     return tau, theta, dep
 
 
@@ -604,6 +628,59 @@ def choose_stance(
     hold = (previous == direction) & (margin > 0.0)
     stance: FloatArray = np.where(adopt | hold, direction, 0.0)
     return stance, cost
+
+
+def bite(state: WorldState) -> FloatArray:
+    """The bite of the sanctions on each power, the largest of any power's on it, ``(B, P)``."""
+    result: FloatArray = state.sanctions.max(axis=1)
+    return result
+
+
+def choose_sanctions_stance(
+    state: WorldState,
+    params: Params,
+    dep: FloatArray,
+    rows: slice,
+    previous: FloatArray,
+) -> tuple[FloatArray, FloatArray]:
+    """Each state's stance toward the sanctions on each power: comply, stay out or facilitate.
+
+    The stance is -1 (comply), 0 (stay out) or +1 (facilitate the sanctioned power's trade).
+    Facilitating the trade of a power ``p`` under sanctions of bite ``b_p`` (:func:`bite`)
+    earns in proportion to the state's trade with ``p``, ``D_trade[s, p]``, and puts at risk
+    what it has with the powers that sanction ``p`` (their secondary sanctions), the sum of its
+    overall dependence on each of them, ``Z_sp = sum_{q: b_qp > 0} D_sq``. With
+    ``margin = b_p (D_trade[s, p] - sanctions_risk * Z_sp)`` the state facilitates when
+    ``margin > stance_threshold``, complies when ``margin < -stance_threshold``, and holds a
+    stance it has taken while the margin keeps its sign (hysteresis, as for the public stance,
+    :func:`choose_stance`); otherwise it stays out. Where no power is under sanctions every
+    state stays out.
+
+    Args:
+        state: State at the start of the month (not modified).
+        params: Fixed parameters (``sanctions_risk``, ``stance_threshold``).
+        dep: This month's dependence of the states in ``rows``, ``(B, len(rows), P, K)``.
+        rows: Which states.
+        previous: Their stance so far, ``(B, len(rows), P)``.
+
+    Returns:
+        ``(stance, margin)``, each ``(B, len(rows), P)``.
+    """
+    b = bite(state)[:, None, :]
+    overall = _overall(dep, params)  # (B, S, P): dependence on each power
+    sanctioners = (state.sanctions > 0.0).astype(float)  # (B, Q, P)
+    at_risk = overall @ sanctioners  # (B, S, P): sum over the sanctioners q of p of D_sq
+    margin: FloatArray = b * (dep[..., TRADE] - _b(params.sanctions_risk, 3) * at_risk)
+    direction = np.sign(margin)
+    adopt = np.abs(margin) > _b(params.stance_threshold, 3)
+    hold = (previous == direction) & (direction != 0.0)
+    stance: FloatArray = np.where((adopt | hold) & (b > 0.0), direction, 0.0)
+    return stance, margin
+
+
+def sanctions_stance_name(value: float) -> str:
+    """``comply``, ``stay out`` or ``facilitate`` for a sanctions stance of -1, 0 or +1."""
+    return SANCTIONS_STANCES[round(value) + 1]
 
 
 def stance_name(value: float) -> str:
@@ -867,6 +944,9 @@ def decide(
         pull, _overall(dep, params), _resentment(state, params, rows), previous, params
     )
     tau = nudge(tau, _b(params.stance_effect, 3) * (stance - previous))
+    sanctions_stance, margin = choose_sanctions_stance(
+        state, params, dep, rows, state.sanctions_stance[:, rows]
+    )
     m0 = params.membership0[:, rows]
     exited = state.exited[:, rows]
     level = nudge(m0 * (1.0 - exited), _b(params.participation_shift, 3) * previous)
@@ -892,6 +972,8 @@ def decide(
         stance=stance,
         pull=pull,
         cost=cost,
+        sanctions_stance=sanctions_stance,
+        margin=margin,
     )
 
 
@@ -943,7 +1025,16 @@ def commit(state: WorldState, updates: list[StateRows], params: Params) -> World
     Returns:
         The state at the end of the month (a new object; ``state`` is not modified).
     """
-    names = ("alignment", "trust", "threat", "dependence", "membership", "exited", "stance")
+    names = (
+        "alignment",
+        "trust",
+        "threat",
+        "dependence",
+        "membership",
+        "exited",
+        "stance",
+        "sanctions_stance",
+    )
     if len(updates) == 1 and updates[0].alignment.shape == state.alignment.shape:
         # one update of every row (the ensemble engine): its arrays are fresh, take them as they are
         rows = {name: getattr(updates[0], name) for name in names}
@@ -1024,6 +1115,54 @@ def shock_factor(k: int, magnitude: FloatArray, profile: ShockProfile) -> FloatA
     return factor
 
 
+def move_shock(
+    state: WorldState,
+    kind: str,
+    actors: list[int],
+    targets: list[int],
+    variable: str | None,
+    magnitude: FloatArray,
+    k: int,
+    profile: ShockProfile | None,
+) -> None:
+    """Month ``k`` of a ``power_shock`` or ``sanctions`` event, in place (``k = 0``: it fires).
+
+    A power shock multiplies the actors' ``variable`` by :func:`shock_factor` (``1 + m h(0)``
+    when it fires). Sanctions of bite ``m`` multiply the targets' budget factor by the factor of
+    a shock of ``-m`` and set the bite of each actor's sanctions on each target to
+    ``m h(k)`` (``state.sanctions``, kept in [0, 1]). Without a profile the event acts whole when
+    it fires and never again (``h = 1``).
+
+    Args:
+        state: State to modify in place.
+        kind: ``power_shock`` or ``sanctions``.
+        actors: The acting powers.
+        targets: The sanctioned powers (``sanctions``).
+        variable: The power shock's variable.
+        magnitude: ``(B,)`` magnitudes.
+        k: Months since the event's month.
+        profile: Its time profile, if any.
+    """
+    if profile is None and k > 0:
+        return
+    sign = 1.0 if kind == "power_shock" else -1.0
+    if profile is None:
+        factor = 1.0 + sign * magnitude
+        level, before = np.ones_like(magnitude), np.zeros_like(magnitude)
+    else:
+        factor = shock_factor(k, sign * magnitude, profile)
+        level, before = shock_level(k, profile), shock_level(k - 1, profile)
+    if kind == "power_shock":
+        if variable is None:
+            raise ValueError("a power_shock event needs a variable")
+        scale_power(state, actors, variable, factor)
+        return
+    scale_power(state, targets, "budget", factor)
+    step = (magnitude * (level - before))[:, None, None]
+    grid = np.ix_(range(state.sanctions.shape[0]), actors, targets)
+    state.sanctions[grid] = np.clip(state.sanctions[grid] + step, 0.0, 1.0)
+
+
 def scale_power(state: WorldState, actors: list[int], variable: str, factor: FloatArray) -> None:
     """Multiply a power variable of the actor powers by ``factor`` in place, within its bounds.
 
@@ -1058,7 +1197,11 @@ def apply_event(
     - ``power_shock``: the actor powers' ``variable`` is multiplied by ``1 + m h(0)``
       (credibility, capacity and attention clipped to [0, 1]; budget factor kept >= 0), where
       ``h`` is the shock's time profile (:func:`shock_level`; ``h(0) = 1`` without one); in the
-      months after, :func:`shock_factor` moves it along the profile.
+      months after, :func:`shock_factor` moves it along the profile (:func:`move_shock`).
+    - ``sanctions``: the target powers' budget factor is multiplied by ``1 - m h(0)`` and the
+      bite of each actor's sanctions on each target is set to ``m h(0)``; both follow the
+      profile after (:func:`move_shock`), and each state decides its stance toward them
+      (:func:`choose_sanctions_stance`).
     - ``crisis``: the actor state's insecurity rises by ``m``; it decides whom to ask for help,
       or nobody (:func:`choose_request`), and the asked power decides whether to answer
       (:func:`answer_requests`, which also applies what follows from the answer).
@@ -1083,7 +1226,8 @@ def apply_event(
         targets: Indices of the target powers or states.
         magnitude: ``(B,)`` magnitudes.
         variable: For ``power_shock``, which power variable.
-        profile: For ``power_shock``, its time profile (none: at full effect at once, for ever).
+        profile: For ``power_shock`` and ``sanctions``, its time profile (none: at full effect
+            at once, for ever).
 
     Returns:
         The decisions the event led to: the calls for help (``crisis``, ``security_request``,
@@ -1092,11 +1236,8 @@ def apply_event(
     """
     m = np.asarray(magnitude, dtype=float)
     answers: list[Answer] = []
-    if kind == "power_shock":
-        if variable is None:
-            raise ValueError("a power_shock event needs a variable")
-        factor = 1.0 + m if profile is None else shock_factor(0, m, profile)
-        scale_power(state, actors, variable, factor)
+    if kind in ("power_shock", "sanctions"):
+        move_shock(state, kind, actors, targets, variable, m, 0, profile)
     elif kind in ("crisis", "security_request", "border_conflict"):
         for s in actors:
             state.insecurity[:, s] = np.clip(state.insecurity[:, s] + m, 0.0, 1.0)

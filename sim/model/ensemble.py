@@ -33,7 +33,7 @@ from typing import Any, Literal, overload
 
 import numpy as np
 
-from sim.input.scenario import LoadedScenario, Scenario, month_index, month_label
+from sim.input.scenario import PROFILED, LoadedScenario, Scenario, month_index, month_label
 from sim.model import dynamics
 from sim.model.compile import (
     PROFILE_FIELDS,
@@ -46,6 +46,7 @@ from sim.model.compile import (
     event_record,
     exit_record,
     initial_state,
+    sanctions_record,
     shock_profiles,
     to_params,
 )
@@ -112,6 +113,8 @@ class Ensemble:
             and cost, one array each.
         exits: The states' exits from powers' blocs that :func:`simulate_ensemble` saw when it
             kept trajectories: month, then run, state and power indices.
+        sanctions: The states' changes of stance toward sanctions that it saw: month, then
+            run, state and power indices, new stance and margin.
     """
 
     params: Params
@@ -129,6 +132,9 @@ class Ensemble:
         default_factory=list
     )
     exits: list[tuple[int, tuple[IndexArray, ...]]] = field(default_factory=list)
+    sanctions: list[tuple[int, tuple[IndexArray, ...], FloatArray, FloatArray]] = field(
+        default_factory=list
+    )
 
     def note_decisions(self, t: int, before: WorldState, rows: dynamics.StateRows) -> None:
         """Keep month ``t``'s changes of stance and exits (``before``: the state at its start)."""
@@ -140,12 +146,16 @@ class Ensemble:
         left = np.nonzero(rows.exited != before.exited)
         if left[0].size:
             self.exits.append((t, left))
+        turned = np.nonzero(rows.sanctions_stance != before.sanctions_stance)
+        if turned[0].size:
+            self.sanctions.append((t, turned, rows.sanctions_stance[turned], rows.margin[turned]))
 
     def event_logs(self) -> list[list[EventRecord]]:
         """Each run's event log as the Mesa model writes it (:attr:`fired`, :attr:`decisions`).
 
         In each month the scenario's events come first, then the states' changes of stance, by
-        state and then power, then their exits from blocs, as the Mesa model logs them.
+        state and then power, then their exits from blocs, then their changes of stance toward
+        sanctions, as the Mesa model logs them.
         """
         logs: list[list[tuple[int, int, EventRecord]]] = [[] for _ in range(len(self.seeds))]
         for e, answers in self.fired:
@@ -170,6 +180,12 @@ class Ensemble:
                 threshold = float(self.params.exit_threshold[b])
                 record = exit_record(t, date, self.states[s], self.powers[p], start, threshold)
                 logs[b].append((t, 2, record))
+        for t, (runs, states, powers), stance, margin in self.sanctions:
+            date = self.dates[t + 1]
+            turns = (runs, states, powers, stance, margin)
+            for b, s, p, new, why in zip(*(c.tolist() for c in turns), strict=True):
+                record = sanctions_record(t, date, self.states[s], self.powers[p], new, why)
+                logs[b].append((t, 3, record))
         return [[entry for _, _, entry in sorted(log, key=lambda x: x[:2])] for log in logs]
 
     @property
@@ -306,7 +322,7 @@ def prepare(
     start = month_index(first.scenario.meta.start)
     profiles = {}
     for e, ev in enumerate(first.events):  # each distinct scenario's profile, then each run's
-        if ev.kind == "power_shock":
+        if ev.kind in PROFILED:
             columns = [[getattr(d.events[e], f) for d in distinct] for f in PROFILE_FIELDS]
             profile = dynamics.ShockProfile(*(np.array(c, dtype=float)[index] for c in columns))
             if not profile.is_step():
@@ -470,8 +486,16 @@ def begin_month(
     for e, profile in ens.profiles.items():  # shocks of earlier months move along their profile
         ev = ens.events[e]
         if ev.step < t:
-            factor = dynamics.shock_factor(t - ev.step, ens.magnitudes[:, e], profile)
-            dynamics.scale_power(state, list(ev.actors), str(ev.variable), factor)
+            dynamics.move_shock(
+                state,
+                ev.kind,
+                list(ev.actors),
+                list(ev.targets),
+                ev.variable,
+                ens.magnitudes[:, e],
+                t - ev.step,
+                profile,
+            )
     for e in by_step.get(t, ()):  # each fires once: recorded in ens.fired
         ev = ens.events[e]
         answers = dynamics.apply_event(

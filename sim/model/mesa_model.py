@@ -36,6 +36,7 @@ from sim.model.compile import (
     draw_noise,
     event_record,
     exit_record,
+    sanctions_record,
     shock_profiles,
 )
 from sim.model.dynamics import FloatArray
@@ -121,6 +122,22 @@ class StateAgent(mesa.Agent):
         """Its current participation in each power's blocs, in [0, 1], by power id."""
         row = self.model.world.membership[0, self.index]
         return dict(zip(self.model.power_ids, row.tolist(), strict=True))
+
+    @property
+    def sanctions(self) -> dict[str, str]:
+        """Its stance toward the sanctions on each sanctioned power, by power id.
+
+        ``comply``, ``stay out`` or ``facilitate`` (``dynamics.choose_sanctions_stance``); powers
+        under no sanctions are left out.
+        """
+        world = self.model.world
+        row = world.sanctions_stance[0, self.index].tolist()
+        under = dynamics.bite(world)[0] > 0
+        return {
+            p: dynamics.sanctions_stance_name(v)
+            for p, v, on in zip(self.model.power_ids, row, under.tolist(), strict=True)
+            if on
+        }
 
     @property
     def left(self) -> list[str]:
@@ -265,8 +282,16 @@ class GreatGameModel(mesa.Model):
         """At the start of month ``t``: the shocks of earlier months move along their profiles."""
         for event, profile in self._shocks:
             if event.step < t:
-                factor = dynamics.shock_factor(t - event.step, np.array([event.magnitude]), profile)
-                dynamics.scale_power(self.world, list(event.actors), str(event.variable), factor)
+                dynamics.move_shock(
+                    self.world,
+                    event.kind,
+                    list(event.actors),
+                    list(event.targets),
+                    event.variable,
+                    np.array([event.magnitude]),
+                    t - event.step,
+                    profile,
+                )
 
     def step(self) -> None:
         """One month: powers allocate, states decide, the model commits and records."""
@@ -302,11 +327,26 @@ class GreatGameModel(mesa.Model):
                     float(why["cost"][0, s, p]),
                 )
             )
+        margin = np.zeros_like(before)
+        for up in self.pending:
+            margin[:, up.rows] = up.margin
         threshold = float(self.params.exit_threshold[0])
         for s, p in zip(*np.nonzero(self.world.exited[0] != start.exited[0]), strict=True):
             m0 = float(self.params.membership0[0, s, p])
             self.event_log.append(
                 exit_record(t, date, self.state_ids[s], self.power_ids[p], m0, threshold)
+            )
+        turned = self.world.sanctions_stance[0] != start.sanctions_stance[0]
+        for s, p in zip(*np.nonzero(turned), strict=True):
+            self.event_log.append(
+                sanctions_record(
+                    t,
+                    date,
+                    self.state_ids[s],
+                    self.power_ids[p],
+                    float(self.world.sanctions_stance[0, s, p]),
+                    float(margin[0, s, p]),
+                )
             )
 
     def run(self) -> Batch:

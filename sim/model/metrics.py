@@ -61,6 +61,7 @@ RECORDED: dict[str, str] = {
     "participation": "state-power",
     "request": "state-power",
     "offer": "state-power",
+    "sanctions": "state-power",
 }
 """Variables recorded every month and their index kind."""
 DERIVED: dict[str, str] = {
@@ -83,7 +84,9 @@ def snapshot(state: WorldState, channel_weights: FloatArray) -> dict[str, FloatA
         neutral, +1 rapprochement), ``participation`` (in the power's blocs: the state's
         ``membership``) and ``request`` (the answer to the state's latest call for help under
         the power it asked: +1 honoured, -1 refused, 0 not asked) and ``offer`` (the answer to
-        each power's latest package: +1 accepted, -1 refused, 0 none offered) as ``(B, S, P)``;
+        each power's latest package: +1 accepted, -1 refused, 0 none offered) and ``sanctions``
+        (the stance toward the sanctions on the power: -1 comply, 0 stay out, +1 facilitate)
+        as ``(B, S, P)``;
         ``credibility`` and ``attention`` (deployed, with opportunistic entry:
         ``dynamics.deployed``) as ``(B, P)``.
     """
@@ -98,6 +101,7 @@ def snapshot(state: WorldState, channel_weights: FloatArray) -> dict[str, FloatA
         "participation": state.membership.copy(),
         "request": state.request.copy(),
         "offer": state.offer.copy(),
+        "sanctions": state.sanctions_stance.copy(),
     }
 
 

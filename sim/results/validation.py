@@ -6,7 +6,8 @@ the test suite asserts the same facts on the baseline.
 
 Variants are built from the validated scenario itself:
 
-- *no war*: every ``power_shock`` event on Russia switched off (invasion, sanctions, Kerch);
+- *no war*: every ``power_shock`` event on Russia and every ``sanctions`` event on it switched
+  off (invasion, sanctions, Kerch);
 - *no border war*: every ``border_conflict`` event switched off.
 
 A variant is run with the same seeds as the scenario (common random numbers), so the difference
@@ -63,7 +64,10 @@ def _without(loaded: LoadedScenario, drop: Callable[[dict], bool]) -> Scenario:
 
 
 def _is_war_shock(event: dict) -> bool:
-    return event.get("type") == "power_shock" and "russia" in (event.get("actors") or [])
+    kind = event.get("type")
+    if kind == "sanctions":  # the war's sanctions on Russia
+        return "russia" in (event.get("targets") or [])
+    return kind == "power_shock" and "russia" in (event.get("actors") or [])
 
 
 def _is_border_war(event: dict) -> bool:
@@ -408,6 +412,35 @@ def _fact_l(c: Context) -> FactResult:
     )
 
 
+def _fact_m(c: Context) -> FactResult:
+    on_russia = [
+        e
+        for e in c.scenario.events
+        if e.enabled and e.type.value == "sanctions" and "russia" in e.targets
+    ]
+    if not on_russia:  # nothing to comply with: the fact is about the sanctions, not silence
+        raise ValueError("the scenario holds no sanctions on russia")
+    stance = c.runs().values["sanctions"]
+    kz, ru = c.s("kazakhstan"), c.p("russia")
+    span = slice(c.at("2022-03"), c.at("2023-01") + 1)
+    helped = float((stance[:, span, kz, ru] == 1.0).any(axis=1).mean())
+    complied = float((stance[:, span, kz, ru] == -1.0).any(axis=1).mean())
+    others = [
+        f"{s[:3]} {float((stance[:, span, c.s(s), ru] == 1.0).any(axis=1).mean()):.0%}"
+        for s in c.scenario.state_ids
+        if s != "kazakhstan"
+    ]
+    return FactResult(
+        "m",
+        "Kazakhstan does not help Russia around the Western sanctions: Tokayev says in June 2022 "
+        "that it will comply with them, though it does not join them",
+        f"Kazakhstan facilitates Russia's trade in {helped:.0%} of runs and complies in "
+        f"{complied:.0%} (Mar 2022 to Jan 2023); the others facilitate in {'; '.join(others)}",
+        "Kazakhstan facilitates in < 50% of runs",
+        helped < 0.5,
+    )
+
+
 FACTS: list[Callable[[Context], FactResult]] = [
     _fact_a,
     _fact_b,
@@ -421,9 +454,10 @@ FACTS: list[Callable[[Context], FactResult]] = [
     _fact_j,
     _fact_k,
     _fact_l,
+    _fact_m,
 ]
 """The stylized facts, in the order of the issues that asked for them."""
-FACT_KEYS = "abcdefghijkl"
+FACT_KEYS = "abcdefghijklm"
 """Their labels, in that order."""
 
 

@@ -79,9 +79,9 @@ need about 2.4 GiB (2.6 MB a run of two years), two batches."""
 
 OUTCOME_DIFFERENCE = 1.0
 """The difference a changed event outcome counts for."""
-DECISIONS = frozenset({"stance", "request", "offer"})
+DECISIONS = frozenset({"stance", "request", "offer", "sanctions"})
 """Recorded variables that are choices (a state's public stance, -1, 0 or +1; the answer to its
-latest call for help, -1, 0 or +1): a changed choice
+latest call for help or offer, -1, 0 or +1; its stance toward sanctions): a changed choice
 counts as a changed event outcome, :data:`OUTCOME_DIFFERENCE`, not as the distance between the
 choices."""
 
@@ -209,16 +209,19 @@ def structural_reason(sc: Scenario | LoadedScenario, path: str) -> str:
         path: A scenario path.
 
     Returns:
-        The reason in :data:`STRUCTURALLY_INERT`; for a number of a disabled event, that it
-        never fires; for the decay or persistence of a shock that cannot act before the
+        The reason in :data:`STRUCTURALLY_INERT`; for a number of the threat channel that
+        multiplies a zero (a threat intensity where no state is exposed, an exposure to a power
+        that makes no threat), why (:func:`_threat_reason`); for a number of a disabled event,
+        that it never fires; for the decay or persistence of a shock that cannot act before the
         scenario ends, why (:func:`_late_profile`); else an empty string.
     """
     if path in STRUCTURALLY_INERT:
         return STRUCTURALLY_INERT[path]
     parts = path.split(".")
-    if len(parts) != 3 or parts[0] != "events":
-        return ""
     scenario = sc.scenario if isinstance(sc, LoadedScenario) else sc
+    channel = _threat_reason(scenario, parts) or _sanctions_reason(scenario, path)
+    if channel or len(parts) != 3 or parts[0] != "events":
+        return channel
     event = next((e for e in scenario.events if e.id == parts[1]), None)
     if event is None:
         return ""
@@ -228,6 +231,66 @@ def structural_reason(sc: Scenario | LoadedScenario, path: str) -> str:
         raw = sc.raw if isinstance(sc, LoadedScenario) else {}
         span = next((n.range for n in collect_numbers(raw) if n.path == path), None)
         return _late_profile(scenario, event, parts[2], span)
+    return ""
+
+
+def _threat_reason(sc: Scenario, parts: list[str]) -> str:
+    """Why a number of the threat channel cannot act in ``sc``, or ``""``.
+
+    A power's threats (its threatening rhetoric and its ``threat`` events) act on a state only
+    through the state's exposure to it, ``x_sp = 1 - (1 - border_sp)(1 - min(1, share_s kin_p))``
+    (docs/ODD.md, Sections 2, 7.5 and 7.11), and exposure acts through nothing else. So a
+    power's threat intensity cannot matter where no state is exposed to it (no border, no kin
+    weight on an ethnic-Russian share), and a state's border with a power, or the power's kin
+    weight, cannot matter where the power makes no threat (threat intensity 0 and no ``threat``
+    event): the product is 0 whatever the one number is.
+    """
+    powers = {p.id: p for p in sc.powers}
+
+    def silent(power: str) -> bool:
+        quiet = powers[power].strategy.threat_intensity == 0.0
+        return quiet and not any(
+            e.enabled and e.type.value == "threat" and power in e.actors for e in sc.events
+        )
+
+    def unexposed(power: str) -> bool:
+        kin = powers[power].kin_minority_weight
+        return all(
+            s.border.get(power, 0.0) == 0.0 and kin * s.ethnic_russian_share == 0.0
+            for s in sc.states
+        )
+
+    if parts[:1] == ["powers"] and len(parts) >= 3 and parts[1] in powers:
+        power = parts[1]
+        if parts[2:] == ["strategy", "threat_intensity"] and unexposed(power):
+            return (
+                f"no state is exposed to {power} (no border with it, no kin weight), and a "
+                "power's threats act only through exposure"
+            )
+        if parts[2:] == ["kin_minority_weight"] and silent(power):
+            return (
+                f"{power} makes no threat (threat intensity 0, no threat event), and exposure to "
+                "a power acts only on its threats"
+            )
+    border = parts[:1] == ["states"] and len(parts) == 4 and parts[2] == "border"
+    if border and parts[3] in powers and silent(parts[3]):
+        return (
+            f"{parts[3]} makes no threat (threat intensity 0, no threat event), and a border "
+            "with a power acts only on its threats"
+        )
+    return ""
+
+
+SANCTIONS_PARAMETERS = ("model.sanctions_risk", "model.sanctions_trade")
+"""The model parameters that act only while some power is under sanctions."""
+
+
+def _sanctions_reason(sc: Scenario, path: str) -> str:
+    """Why a parameter of the sanctions stance cannot act in ``sc`` (no sanctions), or ``""``."""
+    if path in SANCTIONS_PARAMETERS and not any(
+        e.enabled and e.type.value == "sanctions" for e in sc.events
+    ):
+        return "the scenario holds no sanctions event, and the sanctions stance acts only on one"
     return ""
 
 

@@ -300,7 +300,8 @@ def _events(log: pd.DataFrame, runs: int) -> pd.DataFrame:
 def _decisions(log: pd.DataFrame, runs: int, months: list[str]) -> pd.DataFrame:
     """The states' decisions: each stance a state took, in how many runs, and first when.
 
-    One row per state and stance taken (for example *distance from russia*): the runs in which
+    One row per state and decision (for example *distance from russia*, *leaves the blocs of
+    russia*, *facilitates the trade of russia*): the runs in which
     the state took it at least once, and the month it first took it in the median such run.
     """
     log = log[log["type"] == "decision"]
@@ -534,10 +535,13 @@ def report_html(
         )
     parts.append('<h2 id="decisions">Decisions of the states</h2>')
     if decisions.empty:
-        parts.append("<p>No state changed its public stance toward any power.</p>")
+        parts.append(
+            "<p>No state changed its public stance, its blocs or its sanctions stance.</p>"
+        )
     else:
         parts.append(
-            "<p>Each public stance a state took toward a power (its own decision, docs/ODD.md "
+            "<p>Each public stance a state took toward a power, each exit from a power's blocs "
+            "and each stance toward the sanctions on a power (its own decisions, docs/ODD.md "
             "Section 7.8), in how many runs, and the month it first took it in the median run "
             "that did. The reasons of each run are in <code>events.csv</code> (column "
             "<code>why</code>).</p>" + _table(decisions)
