@@ -1,11 +1,13 @@
 """Sanctions are a process, and each state decides whether to comply, stay out or facilitate.
 
-Issue 14 items 1 and 3: a ``sanctions`` event (the sanctioning powers act on the sanctioned
-ones) cuts the targets' budget along its time profile and sets the bite each state responds to;
-``choose_sanctions_stance`` weighs the trade a state could gain by helping the sanctioned power
-against what it has with the sanctioners, by hand; the stance moves the trade channel; both
-engines agree and log the decisions; in every bundled scenario with sanctions the trade channel
-moves, and in the one without, it does not; fact (m) fails where states ignore the sanctioners.
+Issue 14 items 1 and 3: the remittances from a power follow its economy (its budget factor,
+which sanctions shrink), by hand; a ``sanctions`` event (the sanctioning powers act on the
+sanctioned ones) cuts the targets' budget along its time profile and sets the bite each state
+responds to; ``choose_sanctions_stance`` weighs the trade a state could gain by helping the
+sanctioned power against what it has with the sanctioners, by hand; the stance moves the trade
+channel; both engines agree and log the decisions; in every bundled scenario with sanctions the
+trade and remittance channels move, and in the one without, they do not; fact (m) fails where
+states ignore the sanctioners.
 """
 
 import numpy as np
@@ -15,7 +17,14 @@ from conftest import write_yaml
 from sim.input.bundled import resolve_scenario, scenario_names
 from sim.input.scenario import load_scenario
 from sim.model.compile import compile_events, compile_run
-from sim.model.dynamics import TRADE, choose_sanctions_stance, shock_level
+from sim.model.dynamics import (
+    REMITTANCES,
+    TRADE,
+    allocate,
+    choose_sanctions_stance,
+    decide,
+    shock_level,
+)
 from sim.model.engines import simulate
 from sim.model.mesa_model import GreatGameModel
 from sim.results.validation import validate
@@ -115,17 +124,29 @@ def mini_raw_trade(mini_raw):
 
 
 @pytest.mark.parametrize("name", scenario_names())
-def test_trade_moves_in_every_bundled_scenario_with_sanctions(name):
-    loaded = load_scenario(resolve_scenario(name))
-    sc = loaded.scenario
+def test_trade_and_remittances_move_in_every_bundled_scenario_with_sanctions(name):
+    sc = load_scenario(resolve_scenario(name)).scenario
     model = GreatGameModel(sc, rng=0)
-    trade0 = model.world.dependence[0, :, :, TRADE].copy()
+    start = model.world.dependence[0].copy()
     model.run()
-    moved = np.abs(model.world.dependence[0, :, :, TRADE] - trade0).max()
+    moved = np.abs(model.world.dependence[0] - start).max(axis=(0, 1))  # by channel
     if any(e.enabled and e.type.value == "sanctions" for e in sc.events):
-        assert moved > 0.01, name
-    else:
-        assert moved == 0.0, name  # without sanctions no process moves trade (yet)
+        assert moved[TRADE] > 0.01 and moved[REMITTANCES] > 0.01, (name, moved)
+    else:  # no_war: no sanctions, no shock to any budget, so neither channel moves
+        assert moved[TRADE] == 0.0 and moved[REMITTANCES] == 0.0, (name, moved)
+
+
+def test_remittances_follow_the_host_economy_by_hand(tmp_path, mini_raw):
+    sc = _mini(tmp_path, mini_raw, "host", with_sanctions=False, remittance_elasticity=1.5)
+    params, world = compile_run(sc)
+    world.budget_factor[0, 0] = 0.64  # North's economy shrinks by a third
+    alloc = allocate(world, params)
+    rows = decide(world, params, alloc, np.zeros_like(world.alignment))
+    d0 = params.dep0[0, :, 0, REMITTANCES]
+    rate = params.dependence_decay[0]
+    expected = d0 + rate * (d0 * 0.64**1.5 - d0)
+    np.testing.assert_allclose(rows.dependence[0, :, 0, REMITTANCES], expected, rtol=1e-12)
+    np.testing.assert_array_equal(rows.dependence[0, :, 1, REMITTANCES], params.dep0[0, :, 1, 1])
 
 
 def test_fact_m_fails_where_states_ignore_the_sanctioners(tmp_path):

@@ -979,6 +979,23 @@ class ModelParams(_Strict):
             "sanctioned power (what facilitating its trade earns) in the state's sanctions stance."
         ),
     )
+    remittance_elasticity: Annotated[
+        float,
+        *_num(0.0, 5.0),
+        Symbol(
+            r"\epsilon_r",
+            r"elasticity of the remittances from a power to its economy (its budget factor "
+            r"$f_p$)",
+        ),
+    ] = Field(
+        1.0,
+        description=(
+            "Elasticity, in [0, 5], of the remittances a state's migrants send from a power to "
+            "that power's economy, its budget factor: remittance dependence relaxes toward its "
+            "initial level times the budget factor to this power (0: remittances ignore the "
+            "host economy)."
+        ),
+    )
     sanctions_trade: Annotated[
         Unit,
         Symbol(

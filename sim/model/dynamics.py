@@ -80,6 +80,8 @@ BoolArray = npt.NDArray[np.bool_]
 
 TRADE = 0
 """Index of the trade channel in the dependence axis."""
+REMITTANCES = 1
+"""Index of the remittances channel."""
 SECURITY = 3
 """Index of the security channel in the dependence axis (see ``sim.input.scenario.CHANNELS``)."""
 INVESTMENT = 4
@@ -121,7 +123,9 @@ class Params:
     ``stance_effect``, ``participation_rate``, ``participation_shift`` and ``exit_threshold``
     (the public stance, bloc participation and exit, :func:`choose_stance`, :func:`decide`);
     ``sanctions_risk`` and ``sanctions_trade`` (the sanctions stance and its trade,
-    :func:`choose_sanctions_stance`, :func:`relations`). Each is ``(B,)``.
+    :func:`choose_sanctions_stance`, :func:`relations`); ``remittance_elasticity`` (how the
+    remittances a state's migrants send from a power follow the power's economy,
+    :func:`relations`). Each is ``(B,)``.
 
     Attributes:
         a0: Initial alignment, ``(B, S, P)`` (the status quo: see :func:`status_quo`).
@@ -511,7 +515,10 @@ def relations(
     theta = nudge(theta, _b(params.threat_gain, 3) * d_threat * exposure)
 
     dep = state.dependence[:, rows]
-    dep = dep + _b(params.dependence_decay, 4) * (params.dep0[:, rows] - dep)
+    level = params.dep0[:, rows].copy()  # what each channel relaxes to
+    host = np.maximum(state.budget_factor, 0.0) ** _b(params.remittance_elasticity, 2)
+    level[..., REMITTANCES] *= host[:, None, :]
+    dep = dep + _b(params.dependence_decay, 4) * (level - dep)
     gain = _b(params.dependence_gain, 3)
     dep[..., INVESTMENT] = nudge(dep[..., INVESTMENT], gain * d_aid)
     dep[..., SECURITY] = nudge(dep[..., SECURITY], gain * d_sec)
@@ -886,9 +893,13 @@ def decide(
       ``tau <- nudge(tau, -trust_loss * max(d_threats, 0) * exposure)``;
     - threat relaxes toward its initial level at ``threat_decay``, then
       ``theta <- nudge(theta, threat_gain * d_threats * exposure)``;
-    - every dependence channel relaxes toward its initial level at ``dependence_decay``; aid
-      moves the investment channel and security aid the security channel by
-      ``dependence_gain * d_aid`` and ``dependence_gain * d_security``;
+    - every dependence channel relaxes toward its initial level at ``dependence_decay``, the
+      remittances from a power toward their initial level times the power's economy, its
+      budget factor ``f_p ** remittance_elasticity`` (migrants' earnings follow the host
+      economy that sanctions shrink); aid moves the investment channel and security aid the
+      security channel by ``dependence_gain * d_aid`` and ``dependence_gain * d_security``; the
+      stance toward the sanctions on a power held so far moves the trade with it by
+      ``nudge(D_trade, sanctions_trade * stance * bite)`` (:func:`choose_sanctions_stance`);
       overall dependence ``dep = sum_k channel_weights_k D_k``;
     - security value ``v = D_security * reliability`` (:func:`reliability`); the best
       alternatives ``alt = 1 - prod_{q != p} (1 - (v_q + dep_q) / 2)``

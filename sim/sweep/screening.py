@@ -286,11 +286,22 @@ SANCTIONS_PARAMETERS = ("model.sanctions_risk", "model.sanctions_trade")
 
 
 def _sanctions_reason(sc: Scenario, path: str) -> str:
-    """Why a parameter of the sanctions stance cannot act in ``sc`` (no sanctions), or ``""``."""
-    if path in SANCTIONS_PARAMETERS and not any(
-        e.enabled and e.type.value == "sanctions" for e in sc.events
-    ):
+    """Why a parameter of the economic channels cannot act in ``sc``, or ``""``.
+
+    The sanctions stance acts only while some power is under sanctions, and the remittances
+    follow a power's budget factor, which only sanctions and budget shocks move.
+    """
+    sanctions = any(e.enabled and e.type.value == "sanctions" for e in sc.events)
+    if path in SANCTIONS_PARAMETERS and not sanctions:
         return "the scenario holds no sanctions event, and the sanctions stance acts only on one"
+    budget = any(
+        e.enabled and e.type.value == "power_shock" and e.variable == "budget" for e in sc.events
+    )
+    if path == "model.remittance_elasticity" and not (sanctions or budget):
+        return (
+            "no power's budget is shocked (no sanctions, no budget shock), and remittances "
+            "follow a power's budget factor"
+        )
     return ""
 
 
