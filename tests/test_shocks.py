@@ -87,7 +87,7 @@ def test_a_swept_profile_equals_the_scenario_with_its_value(shaped):
 @pytest.mark.parametrize(
     ("event", "change", "message"),
     [
-        ("menace", {"decay": 0.2}, "expected `decay` only on power_shock and sanctions events"),
+        ("menace", {"decay": 0.2}, "expected `decay` only on power_shock, sanctions and route"),
         ("war", {"decay": 1.5}, "decay"),
         ("war", {"onset": -1}, "onset"),
     ],

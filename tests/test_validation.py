@@ -27,8 +27,18 @@ def test_baseline_passes_fact(baseline_results, key):
     assert result.passed, f"({key}) {result.claim}: {result.measured} (needs {result.threshold})"
 
 
+def _without_events(tmp_path, name, ids):
+    """The baseline with the events ``ids`` switched off, validated on 30 runs: key to result."""
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(
+        f"extends: {BASELINE}\n"
+        f"meta: {{name: {name}}}\n"
+        "events:\n" + "".join(f"  - {{id: {e}, enabled: false}}\n" for e in ids)
+    )
+    return {r.key: r for r in validate(load_verified(path), replicates=30, seed=0)}
+
+
 def test_removing_the_war_shock_breaks_facts(tmp_path):
-    peace = tmp_path / "peace.yaml"
     war = [
         "ukraine_invasion_credibility",
         "ukraine_invasion_attention",
@@ -36,12 +46,7 @@ def test_removing_the_war_shock_breaks_facts(tmp_path):
         "western_sanctions",
         "kerch_bridge_blast",
     ]
-    peace.write_text(
-        f"extends: {BASELINE}\n"
-        "meta: {name: peace}\n"
-        "events:\n" + "".join(f"  - {{id: {e}, enabled: false}}\n" for e in war)
-    )
-    results = {r.key: r for r in validate(load_verified(peace), replicates=30, seed=0)}
+    results = _without_events(tmp_path, "peace", war)
     failed = {k for k, r in results.items() if not r.passed}
     assert {"a", "g"} <= failed, {k: r.measured for k, r in results.items()}
 
@@ -70,14 +75,8 @@ def test_without_any_event_the_facts_that_must_be_earned_fail(tmp_path):
     """A run with no event stays at its status quo, so every fact the dynamics must earn fails,
     (f) among them (it now asks for the war's effect on hedging, not for any rise at all). Only
     (h), a vote read from the state of February 2022, still holds on the initial state alone."""
-    quiet = tmp_path / "quiet.yaml"
     ids = [e.id for e in load_verified(BASELINE).scenario.events]
-    quiet.write_text(
-        f"extends: {BASELINE}\n"
-        "meta: {name: quiet}\n"
-        "events:\n" + "".join(f"  - {{id: {e}, enabled: false}}\n" for e in ids)
-    )
-    results = {r.key: r for r in validate(load_verified(quiet), replicates=30, seed=0)}
+    results = _without_events(tmp_path, "quiet", ids)
     failed = {k for k, r in results.items() if not r.passed}
     assert failed == set(FACT_KEYS) - {"h"}, {k: r.measured for k, r in results.items()}
     assert "effect of the war +0.000" in results["f"].measured

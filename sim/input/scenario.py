@@ -1017,7 +1017,7 @@ class EventType(StrEnum):
     """Kind of dated event: who may act and be targeted, and what the magnitude means.
 
     One of power_shock, crisis, security_request, border_conflict, threat, summit, aid_package,
-    arms_deal, diplomatic_signal, institutional, sanctions; each kind's rule is in
+    arms_deal, diplomatic_signal, institutional, sanctions, route; each kind's rule is in
     ``EVENT_RULES``.
     """
 
@@ -1032,6 +1032,7 @@ class EventType(StrEnum):
     diplomatic_signal = "diplomatic_signal"
     institutional = "institutional"
     sanctions = "sanctions"
+    route = "route"
 
 
 EVENT_RULES: dict[str, dict[str, Any]] = {
@@ -1115,8 +1116,16 @@ EVENT_RULES: dict[str, dict[str, Any]] = {
         "budget they take at full effect, b <- magnitude * h (h the time profile: `onset`, "
         "`persistence`, `decay`); each state decides to comply, stay out or facilitate trade",
     },
+    "route": {
+        "actors": "power",
+        "targets": "state",
+        "magnitude": (0.0, 1.0),
+        "meaning": "share of each target's energy and transit dependence on the other powers "
+        "that a new route through the actors carries at full effect, r <- magnitude * h (h the "
+        "time profile: `onset` for the building, `persistence`, `decay`)",
+    },
 }
-PROFILED = ("power_shock", "sanctions")
+PROFILED = ("power_shock", "sanctions", "route")
 """Event types that take a time profile (``onset``, ``persistence``, ``decay``)."""
 
 POWER_VARIABLES = ("credibility", "military_capacity", "budget", "attention")
@@ -1198,7 +1207,8 @@ class Event(_Strict):
     onset: Annotated[float, *_num(ge=0.0, le=MAX_SHOCK_MONTHS)] = Field(
         0.0,
         description=(
-            "For a `power_shock` or `sanctions`: months from the event to its full effect (0: "
+            "For a `power_shock`, `sanctions` or `route`: months from the event to its full "
+            "effect (0: "
             "at once). In "
             "month k after the event (k = 0 its own month) the shock stands at "
             "h(k) = min(1, (k + 1) / (onset + 1)) * (1 - decay) ** max(0, k - onset - "
@@ -1209,7 +1219,8 @@ class Event(_Strict):
     persistence: Annotated[float, *_num(ge=0.0, le=MAX_SHOCK_MONTHS)] = Field(
         0.0,
         description=(
-            "For a `power_shock` or `sanctions`: months the shock stays at its full effect after "
+            "For a `power_shock`, `sanctions` or `route`: months the shock stays at its full "
+            "effect after "
             "`onset` "
             "before it decays. Refused for other types."
         ),
@@ -1217,7 +1228,8 @@ class Event(_Strict):
     decay: Annotated[float, *_num(ge=0.0, le=1.0)] = Field(
         0.0,
         description=(
-            "For a `power_shock` or `sanctions`: share of what remains of the shock that fades "
+            "For a `power_shock`, `sanctions` or `route`: share of what remains of the shock that "
+            "fades "
             "each month "
             "after `onset` + `persistence` (0: permanent; 1: gone the next month). Refused for "
             "other types."
@@ -1257,9 +1269,9 @@ class Event(_Strict):
         shaped = [f for f in ("onset", "persistence", "decay") if getattr(self, f) != 0.0]
         if shaped and self.type.value not in PROFILED:
             raise ValueError(
-                f"expected {', '.join(f'`{f}`' for f in shaped)} only on power_shock and "
-                f"sanctions events (the time profile of a shock), found on a {self.type.value} "
-                "event"
+                f"expected {', '.join(f'`{f}`' for f in shaped)} only on power_shock, "
+                f"sanctions and route events (the time profile of a shock), found on a "
+                f"{self.type.value} event"
             )
         both = sorted(set(self.actors) & set(self.targets))
         if self.type == EventType.sanctions and both:

@@ -120,6 +120,22 @@ def event_record(
     }
 
 
+def _decision(
+    step: int, date: str, kind: str, magnitude: float, outcome: str, who: str, why: str
+) -> EventRecord:
+    """A state's decision as an entry of ``events.csv`` (type ``decision``, id ``kind``)."""
+    return {
+        "step": step,
+        "date": date,
+        "id": kind,
+        "type": "decision",
+        "magnitude": magnitude,
+        "outcome": outcome,
+        "who": who,
+        "why": why,
+    }
+
+
 def decision_record(
     step: int, date: str, state: str, power: str, stance: float, pull: float, cost: float
 ) -> EventRecord:
@@ -139,16 +155,8 @@ def decision_record(
     """
     name = stance_name(stance)
     what = "neutral toward" if name == "neutral" else f"{name} {'from' if stance < 0 else 'with'}"
-    return {
-        "step": step,
-        "date": date,
-        "id": "stance",
-        "type": "decision",
-        "magnitude": float(stance),
-        "outcome": f"{what} {power}",
-        "who": state,
-        "why": f"target moved {pull:+.3f} from the start against a cost of {cost:.3f}",
-    }
+    why = f"target moved {pull:+.3f} from the start against a cost of {cost:.3f}"
+    return _decision(step, date, "stance", float(stance), f"{what} {power}", state, why)
 
 
 def exit_record(
@@ -167,17 +175,11 @@ def exit_record(
     Returns:
         The entry of ``events.csv`` (type ``decision``, id ``exit``).
     """
-    return {
-        "step": step,
-        "date": date,
-        "id": "exit",
-        "type": "decision",
-        "magnitude": 0.0,
-        "outcome": f"leaves the blocs of {power}",
-        "who": state,
-        "why": f"kept its distance until its participation fell below {threshold:.2f} of its "
-        f"initial {start:.3f}",
-    }
+    why = (
+        f"kept its distance until its participation fell below {threshold:.2f} of its "
+        f"initial {start:.3f}"
+    )
+    return _decision(step, date, "exit", 0.0, f"leaves the blocs of {power}", state, why)
 
 
 def sanctions_record(
@@ -202,16 +204,8 @@ def sanctions_record(
         0.0: f"stays out of the sanctions on {power}",
         1.0: f"facilitates the trade of {power}",
     }[float(stance)]
-    return {
-        "step": step,
-        "date": date,
-        "id": "sanctions",
-        "type": "decision",
-        "magnitude": float(stance),
-        "outcome": what,
-        "who": state,
-        "why": f"trade to gain net of the sanctioners' risk {margin:+.3f}",
-    }
+    why = f"trade to gain net of the sanctioners' risk {margin:+.3f}"
+    return _decision(step, date, "sanctions", float(stance), what, state, why)
 
 
 def _membership(sc: Scenario) -> FloatArray:
@@ -476,6 +470,7 @@ def initial_state(sc: Scenario, reader: Reader | None = None) -> WorldState:
         request=read.array(np.zeros((n_s, n_p))),
         offer=read.array(np.zeros((n_s, n_p))),
         sanctions=read.array(np.zeros((n_p, n_p))),
+        routes=read.array(np.zeros((n_s, n_p))),
         sanctions_stance=read.array(np.zeros((n_s, n_p))),
         insecurity=read.array(np.zeros(n_s)),
         credibility=_per_power(sc, read, "credibility"),

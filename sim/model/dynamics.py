@@ -60,6 +60,7 @@ __all__ = [
     "planned_reliability",
     "relations",
     "reliability",
+    "rerouted_energy",
     "sanctions_stance_name",
     "scale_power",
     "score_components",
@@ -82,6 +83,8 @@ TRADE = 0
 """Index of the trade channel in the dependence axis."""
 REMITTANCES = 1
 """Index of the remittances channel."""
+ENERGY = 2
+"""Index of the energy and transit channel."""
 SECURITY = 3
 """Index of the security channel in the dependence axis (see ``sim.input.scenario.CHANNELS``)."""
 INVESTMENT = 4
@@ -216,6 +219,9 @@ class WorldState:
             0 none offered yet (:func:`accept_offer`), ``(B, S, P)``.
         sanctions: ``sanctions[b, q, p]``, the bite of power q's sanctions on power p, in [0, 1]
             (``sanctions`` events, :func:`move_shock`), ``(B, P, P)``.
+        routes: ``routes[b, s, p]``, the share of state s's energy and transit dependence on
+            the other powers that routes through power p carry, in [0, 1] (``route`` events,
+            :func:`move_shock`), ``(B, S, P)``.
         sanctions_stance: Each state's stance toward the sanctions on each power: -1 comply,
             0 stay out, +1 facilitate its trade (:func:`choose_sanctions_stance`), ``(B, S, P)``;
             chosen at the end of a month, it acts in the months after.
@@ -242,6 +248,7 @@ class WorldState:
     request: FloatArray
     offer: FloatArray
     sanctions: FloatArray
+    routes: FloatArray
     sanctions_stance: FloatArray
     insecurity: FloatArray
     credibility: FloatArray
@@ -517,7 +524,8 @@ def relations(
     dep = state.dependence[:, rows]
     level = params.dep0[:, rows].copy()  # what each channel relaxes to
     host = np.maximum(state.budget_factor, 0.0) ** _b(params.remittance_elasticity, 2)
-    level[..., REMITTANCES] *= host[:, None, :]
+    level[..., REMITTANCES] = np.minimum(level[..., REMITTANCES] * host[:, None, :], 1.0)
+    level[..., ENERGY] = rerouted_energy(params.dep0[:, rows, :, ENERGY], state.routes[:, rows])
     dep = dep + _b(params.dependence_decay, 4) * (level - dep)
     gain = _b(params.dependence_gain, 3)
     dep[..., INVESTMENT] = nudge(dep[..., INVESTMENT], gain * d_aid)
@@ -894,8 +902,9 @@ def decide(
     - threat relaxes toward its initial level at ``threat_decay``, then
       ``theta <- nudge(theta, threat_gain * d_threats * exposure)``;
     - every dependence channel relaxes toward its initial level at ``dependence_decay``, the
-      remittances from a power toward their initial level times the power's economy, its
-      budget factor ``f_p ** remittance_elasticity`` (migrants' earnings follow the host
+      energy channel toward its level with the state's new routes (:func:`rerouted_energy`),
+      the remittances from a power toward their initial level times the power's economy, its
+      budget factor ``f_p ** remittance_elasticity``, at most 1 (migrants' earnings follow the host
       economy that sanctions shrink); aid moves the investment channel and security aid the
       security channel by ``dependence_gain * d_aid`` and ``dependence_gain * d_security``; the
       stance toward the sanctions on a power held so far moves the trade with it by
@@ -1126,6 +1135,27 @@ def shock_factor(k: int, magnitude: FloatArray, profile: ShockProfile) -> FloatA
     return factor
 
 
+def rerouted_energy(energy0: FloatArray, routes: FloatArray) -> FloatArray:
+    """The energy and transit dependence each state relaxes to, with its new routes.
+
+    A route through power ``p`` carries share ``r_sp`` of what the state ships through the other
+    powers: ``L_sp = D0_sp (1 - min(1, sum_{q != p} r_sq)) + r_sp sum_{q != p} D0_sq``, clipped
+    to [0, 1]; what leaves the incumbents arrives at the new route (before clipping the total is
+    kept). Without routes ``L = D0`` exactly.
+
+    Args:
+        energy0: Initial energy and transit dependence, ``(B, S, P)``.
+        routes: ``(B, S, P)``.
+
+    Returns:
+        ``(B, S, P)``.
+    """
+    others = np.minimum(routes.sum(axis=-1, keepdims=True) - routes, 1.0)
+    elsewhere = energy0.sum(axis=-1, keepdims=True) - energy0
+    level: FloatArray = np.clip(energy0 * (1.0 - others) + routes * elsewhere, 0.0, 1.0)
+    return level
+
+
 def move_shock(
     state: WorldState,
     kind: str,
@@ -1136,19 +1166,22 @@ def move_shock(
     k: int,
     profile: ShockProfile | None,
 ) -> None:
-    """Month ``k`` of a ``power_shock`` or ``sanctions`` event, in place (``k = 0``: it fires).
+    """Month ``k`` of a shock, sanctions or a route, in place (``k = 0``: the event fires).
 
     A power shock multiplies the actors' ``variable`` by :func:`shock_factor` (``1 + m h(0)``
     when it fires). Sanctions of bite ``m`` multiply the targets' budget factor by the factor of
     a shock of ``-m`` and set the bite of each actor's sanctions on each target to
-    ``m h(k)`` (``state.sanctions``, kept in [0, 1]). Without a profile the event acts whole when
-    it fires and never again (``h = 1``).
+    ``m h(k)`` (``state.sanctions``, kept in [0, 1]). A route of share ``m`` sets the share of
+    each target state's energy and transit that routes through each actor carry to ``m h(k)``
+    (``state.routes``, kept in [0, 1]; :func:`rerouted_energy`). Without a profile the event
+    acts whole when it fires and never again (``h = 1``).
 
     Args:
         state: State to modify in place.
-        kind: ``power_shock`` or ``sanctions``.
+        kind: ``power_shock``, ``sanctions`` or ``route``.
         actors: The acting powers.
-        targets: The sanctioned powers (``sanctions``).
+        targets: The sanctioned powers (``sanctions``) or the states the route serves
+            (``route``).
         variable: The power shock's variable.
         magnitude: ``(B,)`` magnitudes.
         k: Months since the event's month.
@@ -1168,9 +1201,14 @@ def move_shock(
             raise ValueError("a power_shock event needs a variable")
         scale_power(state, actors, variable, factor)
         return
-    scale_power(state, targets, "budget", factor)
     step = (magnitude * (level - before))[:, None, None]
-    grid = np.ix_(range(state.sanctions.shape[0]), actors, targets)
+    runs = range(len(magnitude))
+    if kind == "route":
+        grid = np.ix_(runs, targets, actors)
+        state.routes[grid] = np.clip(state.routes[grid] + step, 0.0, 1.0)
+        return
+    scale_power(state, targets, "budget", factor)
+    grid = np.ix_(runs, actors, targets)
     state.sanctions[grid] = np.clip(state.sanctions[grid] + step, 0.0, 1.0)
 
 
@@ -1213,6 +1251,10 @@ def apply_event(
       bite of each actor's sanctions on each target is set to ``m h(0)``; both follow the
       profile after (:func:`move_shock`), and each state decides its stance toward them
       (:func:`choose_sanctions_stance`).
+    - ``route``: the share of each target state's energy and transit dependence on the other
+      powers that routes through the actors carry becomes ``m h(0)`` and follows the profile
+      after (:func:`move_shock`); energy dependence relaxes toward the rerouted level
+      (:func:`rerouted_energy`).
     - ``crisis``: the actor state's insecurity rises by ``m``; it decides whom to ask for help,
       or nobody (:func:`choose_request`), and the asked power decides whether to answer
       (:func:`answer_requests`, which also applies what follows from the answer).
@@ -1247,7 +1289,7 @@ def apply_event(
     """
     m = np.asarray(magnitude, dtype=float)
     answers: list[Answer] = []
-    if kind in ("power_shock", "sanctions"):
+    if kind in ("power_shock", "sanctions", "route"):
         move_shock(state, kind, actors, targets, variable, m, 0, profile)
     elif kind in ("crisis", "security_request", "border_conflict"):
         for s in actors:
