@@ -54,13 +54,14 @@ def test_the_stance_weighs_trade_to_gain_against_the_sanctioners_by_hand(tmp_pat
     north, east = sc.power_ids.index("north"), sc.power_ids.index("east")
     world.sanctions[0, east, north] = 0.2
     dep = world.dependence
-    rows = slice(None)
+    overall = dep @ params.channel_weights[:, None, :, None]  # (B, S, P, 1)
+    overall = overall[..., 0]
     at_risk = dep[0, :, east] @ params.channel_weights[0]  # overall dependence on the sanctioner
     trade = dep[0, :, north, TRADE]
     none = np.zeros_like(world.sanctions_stance)
     for risk in (0.0, 0.5, 2.0):
         params.model["sanctions_risk"] = np.array([risk])
-        stance, margin = choose_sanctions_stance(world, params, dep, rows, none)
+        stance, margin = choose_sanctions_stance(world, params, dep, overall, none)
         expected = 0.2 * (trade - risk * at_risk)
         np.testing.assert_allclose(margin[0, :, north], expected, rtol=1e-12)
         want = np.where(expected > 0.03, 1.0, np.where(expected < -0.03, -1.0, 0.0))
@@ -72,10 +73,11 @@ def test_the_stance_weighs_trade_to_gain_against_the_sanctioners_by_hand(tmp_pat
     dep_small[0, :, north, TRADE] = 0.1  # margin 0.02 < 0.03
     held = none.copy()
     held[0, 0, north] = 1.0
-    stance, _ = choose_sanctions_stance(world, params, dep_small, rows, held)
+    small = dep_small @ params.channel_weights[:, None, :, None]
+    stance, _ = choose_sanctions_stance(world, params, dep_small, small[..., 0], held)
     assert stance[0, 0, north] == 1.0 and not stance[0, 1:, north].any()
     world.sanctions[:] = 0.0  # no sanctions: everybody stays out
-    stance, _ = choose_sanctions_stance(world, params, dep, rows, held)
+    stance, _ = choose_sanctions_stance(world, params, dep, overall, held)
     assert not stance.any()
 
 

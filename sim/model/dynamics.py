@@ -655,7 +655,7 @@ def choose_sanctions_stance(
     state: WorldState,
     params: Params,
     dep: FloatArray,
-    rows: slice,
+    overall: FloatArray,
     previous: FloatArray,
 ) -> tuple[FloatArray, FloatArray]:
     """Each state's stance toward the sanctions on each power: comply, stay out or facilitate.
@@ -674,15 +674,14 @@ def choose_sanctions_stance(
     Args:
         state: State at the start of the month (not modified).
         params: Fixed parameters (``sanctions_risk``, ``stance_threshold``).
-        dep: This month's dependence of the states in ``rows``, ``(B, len(rows), P, K)``.
-        rows: Which states.
-        previous: Their stance so far, ``(B, len(rows), P)``.
+        dep: This month's dependence of the deciding states, ``(B, S', P, K)``.
+        overall: Their overall dependence on each power, ``(B, S', P)`` (:func:`_overall`).
+        previous: Their stance so far, ``(B, S', P)``.
 
     Returns:
-        ``(stance, margin)``, each ``(B, len(rows), P)``.
+        ``(stance, margin)``, each ``(B, S', P)``.
     """
     b = bite(state)[:, None, :]
-    overall = _overall(dep, params)  # (B, S, P): dependence on each power
     sanctioners = (state.sanctions > 0.0).astype(float)  # (B, Q, P)
     at_risk = overall @ sanctioners  # (B, S, P): sum over the sanctioners q of p of D_sq
     margin: FloatArray = b * (dep[..., TRADE] - _b(params.sanctions_risk, 3) * at_risk)
@@ -960,12 +959,11 @@ def decide(
     own = _b(params.w_membership, 3) * (membership - params.membership0[:, rows])
     judged = (1.0 - neutral) / (1.0 + np.exp(own - score)) + neutral * a0
     pull = judged - a0
-    stance, cost = choose_stance(
-        pull, _overall(dep, params), _resentment(state, params, rows), previous, params
-    )
+    overall = _overall(dep, params)
+    stance, cost = choose_stance(pull, overall, _resentment(state, params, rows), previous, params)
     tau = nudge(tau, _b(params.stance_effect, 3) * (stance - previous))
     sanctions_stance, margin = choose_sanctions_stance(
-        state, params, dep, rows, state.sanctions_stance[:, rows]
+        state, params, dep, overall, state.sanctions_stance[:, rows]
     )
     m0 = params.membership0[:, rows]
     exited = state.exited[:, rows]
@@ -1189,23 +1187,22 @@ def move_shock(
     """
     if profile is None and k > 0:
         return
-    sign = 1.0 if kind == "power_shock" else -1.0
     if profile is None:
-        factor = 1.0 + sign * magnitude
         level, before = np.ones_like(magnitude), np.zeros_like(magnitude)
     else:
-        factor = shock_factor(k, sign * magnitude, profile)
         level, before = shock_level(k, profile), shock_level(k - 1, profile)
-    if kind == "power_shock":
-        if variable is None:
-            raise ValueError("a power_shock event needs a variable")
-        scale_power(state, actors, variable, factor)
-        return
     step = (magnitude * (level - before))[:, None, None]
     runs = range(len(magnitude))
     if kind == "route":
         grid = np.ix_(runs, targets, actors)
         state.routes[grid] = np.clip(state.routes[grid] + step, 0.0, 1.0)
+        return
+    signed = magnitude if kind == "power_shock" else -magnitude
+    factor = 1.0 + signed if profile is None else shock_factor(k, signed, profile)
+    if kind == "power_shock":
+        if variable is None:
+            raise ValueError("a power_shock event needs a variable")
+        scale_power(state, actors, variable, factor)
         return
     scale_power(state, targets, "budget", factor)
     grid = np.ix_(runs, actors, targets)

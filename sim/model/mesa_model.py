@@ -306,11 +306,15 @@ class GreatGameModel(mesa.Model):
             self.running = False
 
     def _log_decisions(self, start: dynamics.WorldState) -> None:
-        """Log this month's changes of stance, then exits (``start``: the state at its start)."""
+        """Log this month's changes of stance, exits and sanctions stances, in that order.
+
+        Args:
+            start: The state at the start of the month.
+        """
         t = self.steps - 1
         date = month_label(month_index(self.spec.meta.start) + t)
         before = start.stance
-        why = {name: np.zeros_like(before) for name in ("pull", "cost")}
+        why = {name: np.zeros_like(before) for name in ("pull", "cost", "margin")}
         for up in self.pending:
             for name, arr in why.items():
                 arr[:, up.rows] = getattr(up, name)
@@ -327,9 +331,6 @@ class GreatGameModel(mesa.Model):
                     float(why["cost"][0, s, p]),
                 )
             )
-        margin = np.zeros_like(before)
-        for up in self.pending:
-            margin[:, up.rows] = up.margin
         threshold = float(self.params.exit_threshold[0])
         for s, p in zip(*np.nonzero(self.world.exited[0] != start.exited[0]), strict=True):
             m0 = float(self.params.membership0[0, s, p])
@@ -345,7 +346,7 @@ class GreatGameModel(mesa.Model):
                     self.state_ids[s],
                     self.power_ids[p],
                     float(self.world.sanctions_stance[0, s, p]),
-                    float(margin[0, s, p]),
+                    float(why["margin"][0, s, p]),
                 )
             )
 
