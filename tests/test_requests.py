@@ -2,10 +2,11 @@
 
 Issue 14 item 1: the January 2022 call on Russia is no longer written into the baseline.
 ``choose_request`` and ``answer_requests`` are checked against hand-computed cases (the best
-protection net of the rivals' anger, nobody when no help is worth its cost, an answer from means
-and stakes, a power asked by both sides of a border war backing only the one it values most);
-both engines agree and log the same calls, the Mesa state agents expose the call they made, a
-``crisis`` takes no targets, and on the baseline Kazakhstan's call reaches ``events.csv``.
+protection net of the rivals' anger, nobody when no help is worth its cost, an answer from means and
+stakes (the caller's alignment weighted by the power's priority for it), a power asked by both sides
+of a border war backing only the one it values most); both engines agree and log the same calls, the
+Mesa state agents expose the call they made, a ``crisis`` takes no targets, and on the baseline
+Kazakhstan's call reaches ``events.csv``.
 """
 
 import numpy as np
@@ -98,6 +99,31 @@ def test_an_asked_power_answers_from_its_means_and_its_stakes(tmp_path, mini_raw
     )
     assert state.dependence[0, alpha, north, SECURITY] == sec
     assert state.request[0, alpha].tolist() == [-1.0, 0.0]
+
+
+def test_a_power_stands_to_lose_more_where_it_has_more_at_stake(tmp_path, mini_raw):
+    _, params, state = _world(tmp_path, mini_raw, honour_stakes=0.5)
+    alpha, north = 0, 0
+    rel = 0.7 * 0.8 * 0.9
+    n_states = params.priority.shape[1]
+    # north values alpha three times as much as each other state: alpha's alignment (0.7)
+    # counts 3 / mean times, capped at 1
+    params.priority[0, :, north] = 1.0
+    params.priority[0, alpha, north] = 3.0
+    weight = 3.0 / ((3.0 + n_states - 1) / n_states)
+    h = honour_value(state, params, alpha, np.array([north]))
+    np.testing.assert_allclose(h, [0.5 * rel + 0.5 * min(1.0, 0.7 * weight)], rtol=1e-12)
+    # north values alpha a third as much as the others: its alignment counts for less
+    params.priority[0, :, north] = 3.0
+    params.priority[0, alpha, north] = 1.0
+    weight = 1.0 / ((1.0 + 3.0 * (n_states - 1)) / n_states)
+    low = honour_value(state, params, alpha, np.array([north]))
+    np.testing.assert_allclose(low, [0.5 * rel + 0.5 * 0.7 * weight], rtol=1e-12)
+    assert low < h
+    # a power that values no state weighs the alignment alone
+    params.priority[0, :, north] = 0.0
+    zero = honour_value(state, params, alpha, np.array([north]))
+    np.testing.assert_allclose(zero, [0.5 * rel + 0.5 * 0.7], rtol=1e-12)
 
 
 def test_a_power_asked_by_both_sides_backs_only_one(tmp_path, mini_raw):

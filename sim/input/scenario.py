@@ -804,14 +804,15 @@ class ModelParams(_Strict):
         Unit,
         Symbol(
             "H",
-            r"honour value $h = (1 - k_h) c \kappa \alpha + k_h a_{sp}$ needed to answer a call "
-            r"for help",
+            r"honour value $h = (1 - k_h) c \kappa \alpha + k_h \min(1, a_{sp} \pi_{sp} / "
+            r"\bar\pi_p)$ needed to answer a call for help",
         ),
     ] = Field(
         0.3,
         description=(
-            "Honour value (reliability, credibility x capacity x attention, mixed with the "
-            "caller's alignment by honour_stakes) a power needs to answer a call for help, in "
+            "Honour value (reliability, credibility x capacity x attention, mixed by "
+            "honour_stakes with the caller's alignment weighted by the power's priority for "
+            "it) a power needs to answer a call for help, in "
             "[0, 1]."
         ),
     )
@@ -819,8 +820,9 @@ class ModelParams(_Strict):
         Unit,
         Symbol(
             "k_h",
-            r"weight of the caller's alignment with the power (what it stands to lose) against "
-            r"its reliability when it decides to answer a call",
+            r"weight of the caller's alignment with the power, times the power's priority for "
+            r"it (what it stands to lose), against its reliability when it decides to answer "
+            r"a call",
         ),
     ] = Field(
         0.3,
@@ -891,7 +893,7 @@ class ModelParams(_Strict):
         Unit,
         Symbol(
             r"\delta_\sigma",
-            r"margin by which the pull $\pi$ (judged minus initial alignment) must exceed its "
+            r"margin by which the pull $\varpi$ (judged minus initial alignment) must exceed its "
             r"cost for a state to take a public stance",
         ),
     ] = Field(

@@ -733,13 +733,16 @@ def choose_request(state: WorldState, params: Params, s: int, severity: FloatArr
 def honour_value(state: WorldState, params: Params, s: int, asked: IndexArray) -> FloatArray:
     """How much answering state ``s`` is worth to the power it asked, per run.
 
-    ``h = (1 - honour_stakes) * reliability_p + honour_stakes * a_sp``: what the power can do
+    ``h = (1 - honour_stakes) * reliability_p + honour_stakes * stake_sp``: what the power can do
     (its :func:`reliability`: credibility, capacity, deployed attention) and what it stands to
-    lose if the state drifts away (the state's alignment with it). In [0, 1].
+    lose if the state drifts away, ``stake_sp = min(1, a_sp * priority_sp / mean_t
+    priority_tp)``: the state's alignment with it, weighted by how much the power values that
+    state against the others (its allocation ``priority``, such as the bases it keeps there). A
+    power with equal priorities (or none above 0) weighs the alignment alone. In [0, 1].
 
     Args:
         state: State of the world when the call is made (not modified).
-        params: Fixed parameters (``honour_stakes``).
+        params: Fixed parameters (``honour_stakes``, ``priority``).
         s: Index of the calling state.
         asked: The power asked in each run, ``(B,)``, all >= 0.
 
@@ -748,9 +751,11 @@ def honour_value(state: WorldState, params: Params, s: int, asked: IndexArray) -
     """
     runs = np.arange(len(asked))
     k = params.honour_stakes
-    value: FloatArray = (1.0 - k) * reliability(state)[runs, asked] + k * state.alignment[
-        runs, s, asked
-    ]
+    mean = params.priority[runs, :, asked].mean(axis=1)
+    own = params.priority[runs, s, asked]
+    weight = np.divide(own, mean, out=np.ones_like(own), where=mean > 0.0)
+    stake = np.minimum(1.0, state.alignment[runs, s, asked] * weight)
+    value: FloatArray = (1.0 - k) * reliability(state)[runs, asked] + k * stake
     return value
 
 
