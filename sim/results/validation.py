@@ -200,16 +200,22 @@ def _fact_b(c: Context) -> FactResult:
 
 
 def _fact_c(c: Context) -> FactResult:
-    a = c.median()[:, :, c.p("russia")]
-    tj = c.s("tajikistan")
-    always = bool((a.argmax(axis=1) == tj).all())
-    dip = float(a[0, tj] - a[:, tj].min())
+    ru, tj, kz = c.p("russia"), c.s("tajikistan"), c.s("kazakhstan")
+    a = c.median()
+    until = c.at("2023-01")  # the horizon of the seed documents
+    span = a[: until + 1, tj]
+    patron = int((span.argmax(axis=1) == ru).sum())
+    dip = float(span[0, ru] - span[:, ru].min())
+    gap = float(a[until, tj, ru] - a[until, kz, ru])
     return FactResult(
         "c",
-        "Tajikistan stays the most Russia-aligned of the five, though it dips",
-        f"most aligned in {int((a.argmax(axis=1) == tj).sum())}/{len(a)} months; dip {dip:.3f}",
-        "most aligned every month and dip > 0.02",
-        always and dip > 0.02,
+        "Tajikistan, normally a dependable Russian client, stays with Russia though it dips, and "
+        "by January 2023 it is more aligned with Russia than Kazakhstan, the Kremlin's most "
+        "trusted ally since 1991 that is no longer so",
+        f"Russia Tajikistan's closest power in {patron}/{until + 1} months to Jan 2023; dip "
+        f"{dip:.3f}; Tajikistan minus Kazakhstan in Jan 2023 {gap:+.3f}",
+        "Russia closest every month, dip > 0.02 and Tajikistan above Kazakhstan in Jan 2023",
+        patron == until + 1 and dip > 0.02 and gap > 0.0,
     )
 
 
