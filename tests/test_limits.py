@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 from conftest import DATA, ROOT, SCENARIOS, write_yaml
@@ -69,7 +70,7 @@ def test_unbounded_numbers_now_have_bounds(tmp_path, capsys, field, value):
     assert dotted in _err(capsys)
 
 
-def test_a_run_that_goes_non_finite_is_refused_with_file_and_field(tmp_path):
+def test_numbers_that_overflow_the_compiled_arrays_are_refused_with_file_and_field():
     loaded = load_scenario(BASELINE)
     sc = loaded.scenario
     # bypass the schema (model_copy does not validate) to reach the post-compile check
@@ -85,9 +86,33 @@ def test_a_run_that_goes_non_finite_is_refused_with_file_and_field(tmp_path):
     ]
     bad = loaded.model_copy(update={"scenario": sc.model_copy(update={"powers": powers})})
     found = finite_problems(bad.scenario)
-    assert found and found[0][0][0] == "states"
+    # the priorities overflow the powers' objective, and so their levers' initial returns
+    assert found and found[0][0][:3] == ("powers", 0, "strategy"), found
+    assert "base_returns" in found[0][1]
     with pytest.raises(ScenarioError) as exc:
         check_runnable(bad)
+    problem = exc.value.problems[0]
+    assert problem.file == str(BASELINE) and problem.line is not None
+    assert "expected numbers the model can compute" in problem.message
+
+
+def test_a_run_that_goes_non_finite_is_refused_with_file_and_field(monkeypatch):
+    """A run whose variable goes non-finite is refused, naming the state, power and month."""
+    loaded = load_scenario(BASELINE)
+    real = limits.run_ensemble
+
+    def overflowing(*args, **kwargs):
+        batch = real(*args, **kwargs)
+        batch.values["alignment"][0, 5, 1, 2] = np.nan  # month 5, second state, third power
+        return batch
+
+    monkeypatch.setattr(limits, "run_ensemble", overflowing)
+    sc = loaded.scenario
+    found = finite_problems(sc)
+    assert found and found[0][0] == ("states", 1), found
+    assert f"alignment of {sc.state_ids[1]} toward {sc.power_ids[2]} = nan" in found[0][1]
+    with pytest.raises(ScenarioError) as exc:
+        check_runnable(loaded)
     problem = exc.value.problems[0]
     assert problem.file == str(BASELINE) and problem.line is not None
     assert "expected a scenario the model can compute" in problem.message

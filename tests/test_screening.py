@@ -142,10 +142,7 @@ STATES = ("kazakhstan", "kyrgyzstan", "tajikistan", "uzbekistan", "turkmenistan"
 
 KNOWN_INERT_BY_SCENARIO = {
     "no_csto_intervention": KNOWN_INERT | {"model.honour_threshold", "model.honour_stakes"},
-    "no_war": KNOWN_INERT
-    | {"powers.russia.strategy.courting"}
-    | {"model.honour_threshold", "model.request_cost"}
-    | {f"states.{s}.affinity.russia" for s in STATES},
+    "no_war": KNOWN_INERT | {"model.honour_threshold", "model.request_cost"},
 }
 """Where a scenario differs: without the CSTO deployment no power answers any call at either end
 of the threshold's range (0.6 to 1, above every honour value the scenario reaches), so the
@@ -153,9 +150,10 @@ threshold and the weight of stakes in the honour value decide nothing. Without t
 stays the reliable patron: the states in crisis ask it at both ends of the request cost's range,
 and its answers are the same at both ends of the threshold's (it answers Kazakhstan, and in the
 border war it backs Tajikistan, whom it values more, and so refuses Kyrgyzstan whatever the
-threshold); and without the war Russia courts nobody and its courting and aid never change, so
-the states' affinity to Russia (which scales their response to that change) has nothing to act
-on."""
+threshold). (Russia's courting and the states' affinity to it were inert there too while its
+lever mix was fixed: without the war it courted nobody more or less than at the start. Now that
+powers move their mix toward the levers that pay, Russia's spending on rhetoric changes, and
+both act on it.)"""
 
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])

@@ -889,6 +889,22 @@ class ModelParams(_Strict):
             "speed when the room closes)."
         ),
     )
+    mix_learning: Annotated[
+        Unit,
+        Symbol(
+            r"r_\mu",
+            r"monthly share of a power's lever mix moved toward the levers whose marginal "
+            r"return has risen most since the start (0: a fixed mix)",
+        ),
+    ] = Field(
+        0.0,
+        description=(
+            "Monthly speed, in [0, 1], at which a power shifts its lever mix (aid, security, "
+            "rhetoric) toward the levers whose marginal return on its objective (the states' "
+            "priority-weighted target alignment with it) has risen most against the return "
+            "at the start; 0 keeps the mix fixed."
+        ),
+    )
     stance_threshold: Annotated[
         Unit,
         Symbol(

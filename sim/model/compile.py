@@ -379,10 +379,7 @@ def to_params(
         a0=start.alignment.copy(),  # the initial state's arrays: read once, for both
         dep0=start.dependence.copy(),
         budget=_per_power(sc, read, "monthly_budget"),
-        mix=read.array(
-            [[s.lever_mix.aid, s.lever_mix.security, s.lever_mix.rhetoric] for s in strat],
-            lambda: [[f"powers.{p.id}.strategy.lever_mix.{k}" for k in _LEVERS] for p in powers],
-        ),
+        mix=_lever_mix(sc, read),
         courting=per_strategy("courting"),
         threat_intensity=per_strategy("threat_intensity"),
         court_response=response("court"),
@@ -408,6 +405,7 @@ def to_params(
         base_security=zeros,
         base_courting=zeros,
         base_threats=zeros,
+        base_returns=read.array(np.zeros((len(pids), 3))),
         residual=zeros,
         reliability0=planned_reliability(start),
         membership0=start.membership.copy(),
@@ -417,7 +415,16 @@ def to_params(
 
 
 _LEVERS = ("aid", "security", "rhetoric")
-"""The fields of ``LeverMix``, in the order of ``Params.mix``."""
+"""The fields of ``LeverMix``, in the order of ``Params.mix`` and ``WorldState.mix``."""
+
+
+def _lever_mix(sc: Scenario, read: Reader) -> FloatArray:
+    """Each power's lever mix from the scenario, ``(B, P, 3)``."""
+    strat = [p.strategy for p in sc.powers]
+    return read.array(
+        [[s.lever_mix.aid, s.lever_mix.security, s.lever_mix.rhetoric] for s in strat],
+        lambda: [[f"powers.{p.id}.strategy.lever_mix.{k}" for k in _LEVERS] for p in sc.powers],
+    )
 
 
 def _state_power(
@@ -478,6 +485,7 @@ def initial_state(sc: Scenario, reader: Reader | None = None) -> WorldState:
         attention=_per_power(sc, read, "attention"),
         entry=read.array(np.zeros(n_p)),
         budget_factor=read.array(np.ones(n_p)),
+        mix=_lever_mix(sc, read),
         extra_aid=read.array(np.zeros((n_s, n_p))),
         extra_security=read.array(np.zeros((n_s, n_p))),
     )

@@ -54,7 +54,9 @@ __all__ = [
     "enter",
     "hedging_index",
     "honour_value",
+    "learn_mix",
     "lever_effects",
+    "lever_returns",
     "move_shock",
     "nudge",
     "planned_reliability",
@@ -149,6 +151,8 @@ class Params:
         neutrality: Neutrality doctrine, ``(B, S)``.
         peers: Row-normalised neighbour matrix, ``(B, S, S)``.
         trust0, threat0: Initial trust and threat, the levels they relax to, ``(B, S, P)``.
+        base_returns: Each power's marginal return on each lever in the initial state,
+            ``(B, P, 3)`` (:func:`lever_returns`, :func:`status_quo`).
         base_aid, base_security, base_courting, base_threats: Lever effects of the status quo
             (see :func:`status_quo`), ``(B, S, P)``.
         residual: Score residual making the initial alignment the initial target, ``(B, S, P)``.
@@ -180,6 +184,7 @@ class Params:
     base_security: FloatArray
     base_courting: FloatArray
     base_threats: FloatArray
+    base_returns: FloatArray
     residual: FloatArray
     reliability0: FloatArray
     membership0: FloatArray
@@ -234,6 +239,9 @@ class WorldState:
             deploys on top to fill the room left by weakened powers (:func:`enter`), ``(B, P)``
             in [0, 1].
         budget_factor: Multiplier on the monthly budget after shocks, ``(B, P)``, >= 0.
+        mix: Each power's lever mix, the shares of its spending on aid, security and rhetoric,
+            ``(B, P, 3)``, summing to 1; it starts at the scenario's ``lever_mix`` and moves
+            with the levers' returns (:func:`learn_mix`).
         extra_aid: One-off aid (USD million) landing this month, ``(B, S, P)``.
         extra_security: One-off security aid (USD million) landing this month, ``(B, S, P)``.
     """
@@ -256,6 +264,7 @@ class WorldState:
     attention: FloatArray
     entry: FloatArray
     budget_factor: FloatArray
+    mix: FloatArray
     extra_aid: FloatArray
     extra_security: FloatArray
 
@@ -273,12 +282,15 @@ class Allocation:
         security: USD million of security assistance.
         rhetoric: USD million spent on rhetoric (diplomacy, media).
         threat_level: Strength of threatening rhetoric in [0, 1].
+        share: Each power's share of its spending that goes to each state (its weights over
+            the states, summing to 1 over them unless it spends nothing).
     """
 
     aid: FloatArray
     security: FloatArray
     rhetoric: FloatArray
     threat_level: FloatArray
+    share: FloatArray
 
 
 @dataclass
@@ -420,7 +432,8 @@ def allocate(state: WorldState, params: Params, powers: slice = slice(None)) -> 
     (:func:`deployed`: attention with opportunistic entry);
     drift ``d_sp = max(0, a0_sp - a_sp)``; weight
     ``w_sp = priority_sp * (1 + court_response_p * d_sp / drift_scale)`` normalised over states;
-    aid, security and rhetoric spending are ``E_p * mix_p[lever] * w_sp``. Threatening rhetoric is
+    aid, security and rhetoric spending are ``E_p * mix_p[lever] * w_sp`` with the power's
+    current lever mix (``state.mix``, :func:`learn_mix`). Threatening rhetoric is
     ``min(1, threat_intensity_p * (1 + punish_response_p * d_sp / drift_scale))``.
     One-off packages (``extra_aid``, ``extra_security``) are added on top.
 
@@ -440,7 +453,7 @@ def allocate(state: WorldState, params: Params, powers: slice = slice(None)) -> 
     total = weight.sum(axis=1, keepdims=True)
     share = np.divide(weight, total, out=np.zeros_like(weight), where=total > 0)
     per_state = spend[:, None, :] * share  # (B, S, P)
-    mix = params.mix[:, p, :]
+    mix = state.mix[:, p, :]
     threat = params.threat_intensity[:, None, p] * (
         1.0 + params.punish_response[:, None, p] * scaled
     )
@@ -449,6 +462,7 @@ def allocate(state: WorldState, params: Params, powers: slice = slice(None)) -> 
         security=per_state * mix[:, None, :, 1] + state.extra_security[:, :, p],
         rhetoric=per_state * mix[:, None, :, 2],
         threat_level=np.minimum(threat, 1.0),
+        share=share,
     )
 
 
@@ -579,11 +593,22 @@ def score_components(
     theta: FloatArray,
     dep: FloatArray,
     rows: slice = slice(None),
+    alt: FloatArray | None = None,
 ) -> dict[str, FloatArray]:
     """The terms of a state's score of each power, one array each (see :func:`decide`).
 
     Their sum, left to right, is the score the model uses (:func:`_score`); attribution splits
     changes of alignment over them.
+
+    Args:
+        state: State at the start of the month.
+        params: Fixed parameters.
+        tau: This month's trust, ``(B, len(rows), P)``.
+        theta: This month's threat.
+        dep: This month's dependence, ``(B, len(rows), P, K)``.
+        rows: The states.
+        alt: The states' alternatives to each power (:func:`alternatives`); None computes them
+            from ``dep``. :func:`lever_returns` holds them at their start-of-month value.
 
     Returns:
         ``dependence, security, trust, membership, rivalry, threat``, each
@@ -591,7 +616,8 @@ def score_components(
     """
     overall = _overall(dep, params)
     value = dep[..., SECURITY] * reliability(state)[:, None, :]
-    alt = alternatives(0.5 * (value + overall))
+    if alt is None:
+        alt = alternatives(0.5 * (value + overall))
     resent = _resentment(state, params, rows)
     insecurity = state.insecurity[:, rows, None]
     w = {name: _b(value, 3) for name, value in params.model.items() if name.startswith("w_")}
@@ -603,6 +629,120 @@ def score_components(
         "rivalry": -w["w_rivalry"] * resent,
         "threat": theta * (w["w_bandwagon"] * overall * (1.0 - alt) - w["w_threat"] * alt),
     }
+
+
+RETURN_STEP = 0.01
+"""The extra spending by which :func:`lever_returns` measures a lever's marginal return, as a
+share of the power's monthly budget (spread over the states as the budget is). A step this
+large keeps the difference of the objective far above its rounding error (a step of 1e-3 USD
+million amplified that error a millionfold, so the order of the agents changed the returns at
+1e-10), and small enough that the return is the local slope: the states' response to
+spending is smooth and saturates over the whole budget, not over 1% of it."""
+
+
+def _objective(state: WorldState, params: Params, alloc: Allocation, alt: FloatArray) -> FloatArray:
+    """Each power's objective this month: ``J_p = sum_s priority_sp a*_sp``, ``(B, P)``.
+
+    ``a*`` is the states' target alignment (:func:`decide`) after this month's relations with
+    the allocation ``alloc``, with the alternatives ``alt`` held fixed.
+    """
+    effects = lever_effects(alloc, state, params)
+    tau, theta, dep = relations(state, params, effects, slice(None))
+    terms = iter(score_components(state, params, tau, theta, dep, alt=alt).values())
+    score = next(terms)
+    for term in terms:
+        score = score + term
+    neutral = params.neutrality[:, :, None]
+    target = (1.0 - neutral) / (1.0 + np.exp(-(score + params.residual))) + neutral * params.a0
+    result: FloatArray = (params.priority * target).sum(axis=1)
+    return result
+
+
+def lever_returns(state: WorldState, params: Params, alloc: Allocation) -> FloatArray:
+    """Each power's marginal return on each lever: what one more USD million is worth to it.
+
+    The return of lever ``l`` (aid, security, rhetoric) to power ``p`` is the change of its
+    objective ``J_p = sum_s priority_sp a*_sp`` (:func:`_objective`: the states' target
+    alignment with it, weighted by how much it values each state) when it spends
+    a step more on ``l`` (:data:`RETURN_STEP` of its monthly budget, at least 1e-3 USD million),
+    spread over the states by its allocation shares, divided by that step: a one-month look
+    ahead through the model's own equations (:func:`relations`, :func:`score_components`),
+    the states' alternatives held at their start-of-month value (with the powers' planned
+    reliability, :func:`planned_reliability`, which leaves this
+    month's entry out). So a power's returns depend on its own spending and entry alone,
+    whatever the others decide this month.
+
+    Args:
+        state: State at the start of the month (not modified).
+        params: Fixed parameters.
+        alloc: This month's allocation of every power (:func:`allocate`).
+
+    Returns:
+        ``(B, P, 3)``, per USD million; negative where spending more loses ground (a
+        threatening power's rhetoric).
+    """
+    overall = _overall(state.dependence, params)
+    value = state.dependence[..., SECURITY] * planned_reliability(state)[:, None, :]
+    alt = alternatives(0.5 * (value + overall))
+    base = _objective(state, params, alloc, alt)
+    out = []
+    step = np.maximum(RETURN_STEP * params.budget, 1e-3)  # (B, P), USD million
+    for lever in ("aid", "security", "rhetoric"):
+        extra = step[:, None, :] * alloc.share  # (B, S, P)
+        more = replace(alloc, **{lever: getattr(alloc, lever) + extra})
+        out.append((_objective(state, params, more, alt) - base) / step)
+    result: FloatArray = np.stack(out, axis=-1)
+    return result
+
+
+def learn_mix(state: WorldState, params: Params, powers: slice = slice(None)) -> FloatArray:
+    """Powers move their lever mix toward the levers whose return has risen most.
+
+    The scenario's lever mix is read as each power's habit before the scenario starts, its
+    answer to the returns of the initial state ``R0`` (``params.base_returns``). Each month the
+    power measures what its habitual plan would earn now: the returns ``R`` (:func:`lever_returns`)
+    of the allocation its habitual mix ``mix0`` would give this month (its budget, attention and
+    entry as they are now). It compares them with ``R0`` and moves a share ``mix_learning`` of
+    its mix toward its habit reweighted by how much each lever gained:
+    ``mix_p <- (1 - lambda) mix_p + lambda mix0_p rho_p / sum_l mix0_pl rho_pl`` with
+    ``rho_pl = max(1 + (R_pl - R0_pl) / Rbar0_p, 0)``, where ``Rbar0_p = sum_l mix0_pl R0_pl``
+    is the power's average return at the start. A lever's gain or loss is thus measured against
+    what the power's spending earned on average, not against the lever's own initial return: a
+    lever that paid little (security aid, whose one-month return is small) is not swung by the
+    small wobbles the states' noise gives its return. The returns are measured at the habitual
+    plan, not at the current one, because the states answer more and less spending than before
+    at different rates (:func:`nudge`: trust gained moves toward 1, trust lost toward 0), so a
+    lever cut below its habit would earn less at the margin, be cut further, and the mix would
+    run away from any wobble; measured at the habit, what the power learns is how the world
+    has changed, and its mix stays near its habit in a world that does not change. In the
+    initial state every ``rho`` is 1, so the status quo stays a fixed point; when a shock
+    cuts what a lever can do (the war, Russia's military capacity) its share shrinks toward the
+    levers that still pay. A power whose spending earned nothing at the start
+    (``Rbar0_p <= 0``) keeps its mix. The new mix is spent from the next month.
+
+    Args:
+        state: State at the start of the month (not modified).
+        params: Fixed parameters (``mix_learning``, ``mix``, ``base_returns``).
+        powers: Which powers learn (all by default; a Mesa power agent passes its own).
+
+    Returns:
+        The new mix of the selected powers, ``(B, len(powers), 3)``.
+    """
+    usual = allocate(replace(state, mix=params.mix), params)
+    r = lever_returns(state, params, usual)[:, powers]
+    r0 = params.base_returns[:, powers]
+    average = (params.mix[:, powers] * r0).sum(axis=-1, keepdims=True)
+    paid = average > 0.0
+    gain = (r - r0) / np.where(paid, average, 1.0)
+    rho = np.where(paid, np.maximum(1.0 + gain, 0.0), 1.0)
+    mix = state.mix[:, powers]
+    habit = params.mix[:, powers]
+    weighted = habit * rho
+    total = weighted.sum(axis=-1, keepdims=True)
+    toward = np.divide(weighted, total, out=habit.copy(), where=total > 0.0)
+    rate = _b(params.mix_learning, 3)
+    result: FloatArray = (1.0 - rate) * mix + rate * toward
+    return result
 
 
 def choose_stance(
@@ -1024,6 +1164,7 @@ def status_quo(params: Params, state: WorldState) -> Params:
         base_security=zeros,
         base_courting=zeros,
         base_threats=zeros,
+        base_returns=np.zeros_like(state.mix),
         residual=zeros,
     )
     e_aid, e_sec, courting, threats = lever_effects(allocate(state, params), state, params)
@@ -1034,7 +1175,8 @@ def status_quo(params: Params, state: WorldState) -> Params:
         state, params, params.trust0, params.threat0, state.dependence.copy(), slice(None)
     )
     a0 = np.clip(params.a0, 1e-6, 1.0 - 1e-6)
-    return replace(params, residual=np.log(a0) - np.log1p(-a0) - score)
+    params = replace(params, residual=np.log(a0) - np.log1p(-a0) - score)
+    return replace(params, base_returns=lever_returns(state, params, allocate(state, params)))
 
 
 def commit(state: WorldState, updates: list[StateRows], params: Params) -> WorldState:

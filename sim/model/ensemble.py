@@ -471,7 +471,7 @@ def begin_month(
     by_step: dict[int, list[int]],
     noise: FloatArray,
 ) -> tuple[dynamics.Allocation, dynamics.StateRows]:
-    """Month ``t`` up to its commit: shocks, events, powers enter and allocate, states decide.
+    """Month ``t`` to its commit: shocks, events, powers enter, allocate, learn; states decide.
 
     Args:
         ens: The prepared batch (events and their per-run magnitudes).
@@ -511,6 +511,7 @@ def begin_month(
         ens.fired.append((e, answers))
     state.entry = dynamics.enter(state, ens.params)
     alloc = dynamics.allocate(state, ens.params)
+    state.mix = dynamics.learn_mix(state, ens.params)  # spent from the next month
     return alloc, dynamics.decide(state, ens.params, alloc, noise)
 
 

@@ -131,6 +131,8 @@ def _param_loc(name: str, index: tuple[int, ...], sc: Scenario) -> tuple[str | i
         return ("states", s, {"gdp_month": "gdp", "peers": "neighbours"}.get(name, name))
     if name == "budget":
         return ("powers", s, "monthly_budget")
+    if name == "base_returns":  # the returns of a power's levers at the start
+        return ("powers", s, "strategy")
     if name == "mix":
         return ("powers", s, "strategy", "lever_mix", _LEVERS[min(p, 2)])
     if name in ("courting", "threat_intensity"):

@@ -77,15 +77,27 @@ class PowerAgent(mesa.Agent):
         """This month's opportunistic entry in [0, 1] (its choice: see ``dynamics.enter``)."""
         return float(self.model.world.entry[0, self.index])
 
+    @property
+    def lever_mix(self) -> dict[str, float]:
+        """Its shares of spending on each lever now (its choice: ``dynamics.learn_mix``)."""
+        mix = self.model.world.mix[0, self.index]
+        return {lever: float(mix[k]) for k, lever in enumerate(("aid", "security", "rhetoric"))}
+
     def step(self) -> None:
-        """Decide this month's entry, then allocate the budget (this power's column)."""
+        """Decide this month's entry, allocate the budget, then learn from the levers' returns.
+
+        Only this power's column is computed or written; its returns depend on its own
+        spending alone (``dynamics.lever_returns``), so the order of the powers does not matter.
+        """
         cols = slice(self.index, self.index + 1)
         world = self.model.world
-        world.entry[:, cols] = dynamics.enter(world, self.model.params, powers=cols)
-        mine = dynamics.allocate(self.model.world, self.model.params, powers=cols)
+        params = self.model.params
+        world.entry[:, cols] = dynamics.enter(world, params, powers=cols)
+        mine = dynamics.allocate(world, params, powers=cols)
         alloc = self.model.allocation
-        for name in ("aid", "security", "rhetoric", "threat_level"):
+        for name in ("aid", "security", "rhetoric", "threat_level", "share"):
             getattr(alloc, name)[:, :, cols] = getattr(mine, name)
+        world.mix[:, cols] = dynamics.learn_mix(world, params, powers=cols)
 
 
 class StateAgent(mesa.Agent):
@@ -237,7 +249,7 @@ class GreatGameModel(mesa.Model):
         n_s, n_p = len(self.state_ids), len(self.power_ids)
         self.noise = draw_noise(self.seed, self.n_steps, self.state_ids, self.power_ids)
         self.params, self.world = compile_run(scenario)
-        self.allocation = dynamics.Allocation(*(np.zeros((1, n_s, n_p)) for _ in range(4)))
+        self.allocation = dynamics.Allocation(*(np.zeros((1, n_s, n_p)) for _ in range(5)))
         self.pending: list[dynamics.StateRows] = []
         self.powers = [PowerAgent(self, i, p) for i, p in enumerate(scenario.powers)]
         self.states = [StateAgent(self, i, s) for i, s in enumerate(scenario.states)]
