@@ -30,6 +30,8 @@ from sim.input.errors import Interrupted, ScenarioError
 
 if TYPE_CHECKING:
     from sim.input.scenario import LoadedScenario
+    from sim.model.dynamics import FloatArray
+    from sim.sweep.spec import LoadedSpec
 
 __all__ = ["main"]
 
@@ -248,24 +250,29 @@ _PRIOR_OPTIONS: dict[str | int, tuple[str, ...]] = {
 """The option or part of the scenario that a field of the prior's sweep spec stands for."""
 
 
-def _validate_prior(args: argparse.Namespace, loaded: LoadedScenario) -> int:
-    """``greatgame validate --prior N``: the facts' pass rates over the assumption box.
+def prior_design(
+    loaded: LoadedScenario, samples: int, seed: int, replicates: int, allow_large: bool = False
+) -> tuple[LoadedSpec, LoadedScenario, dict[str, FloatArray]]:
+    """The design of ``greatgame validate --prior``: its plan, its scenario and its points.
 
     The box is the default parameter set of a sweep (every number with an assumption range
     that can vary on its own, :func:`sim.sweep.spec.validate_spec`), sampled by its Latin
-    hypercube of ``N`` points (:func:`sim.sweep.designs.build_design`, seeded from ``--seed``);
-    :func:`sim.results.validation.prior_pass_rates` measures the facts at each point.
-    """
-    import textwrap
+    hypercube of ``samples`` points (:func:`sim.sweep.designs.build_design`, seeded from
+    ``seed``). Scripts that break the rates down (``bench/prior_breakdown.py``) draw the same
+    points.
 
+    Returns:
+        The validated sweep plan, the scenario with the varied numbers' provenance stripped,
+        and scenario path to one value per point.
+
+    Raises:
+        ScenarioError: Naming the option or the scenario where the design cannot be drawn.
+    """
     from sim.input.errors import Problem
     from sim.input.params import collect_numbers
-    from sim.results.validation import VARIANTS, prior_pass_rates
-    from sim.sweep.designs import build_design, design_seed
+    from sim.sweep.designs import build_design
     from sim.sweep.spec import strip_provenance, validate_spec
 
-    replicates = args.replicates or PRIOR_REPLICATES
-    _check_runnable(loaded, replicates, args.allow_large)
     if not any(n.range and n.range[0] < n.range[1] for n in collect_numbers(loaded.raw)):
         raise ScenarioError(
             [
@@ -281,12 +288,12 @@ def _validate_prior(args: argparse.Namespace, loaded: LoadedScenario) -> int:
     spec = {
         "scenario": str(loaded.path.resolve()),
         "design": "lhs",
-        "samples": args.prior,
+        "samples": samples,
         "replicates": replicates,
-        "seed": args.seed,
+        "seed": seed,
     }
     try:
-        plan = validate_spec(spec, _PRIOR_SPEC, allow_large=args.allow_large)
+        plan = validate_spec(spec, _PRIOR_SPEC, allow_large=allow_large)
     except ScenarioError as exc:  # the spec is ours: name the option or the ranges instead
         raise ScenarioError(
             [
@@ -297,12 +304,30 @@ def _validate_prior(args: argparse.Namespace, loaded: LoadedScenario) -> int:
             ]
         ) from None
     names = list(plan.parameters)
-    values = build_design("lhs", plan.parameters, args.prior, args.seed)
+    values = build_design("lhs", plan.parameters, samples, seed)
     base = loaded.model_copy(update={"raw": strip_provenance(loaded.raw, names)})
+    return plan, base, {path: values[:, j] for j, path in enumerate(names)}
+
+
+def _validate_prior(args: argparse.Namespace, loaded: LoadedScenario) -> int:
+    """``greatgame validate --prior N``: the facts' pass rates over the assumption box.
+
+    The design is :func:`prior_design`'s; :func:`sim.results.validation.prior_pass_rates`
+    measures the facts at each point.
+    """
+    import textwrap
+
+    from sim.results.validation import VARIANTS, prior_pass_rates
+    from sim.sweep.designs import design_seed
+
+    replicates = args.replicates or PRIOR_REPLICATES
+    _check_runnable(loaded, replicates, args.allow_large)
+    plan, base, design = prior_design(loaded, args.prior, args.seed, replicates, args.allow_large)
+    names = list(design)
     started = time.perf_counter()
     rates = prior_pass_rates(
         base,
-        {path: values[:, j] for j, path in enumerate(names)},
+        design,
         seed=args.seed,
         replicates=replicates,
         engine=args.engine,
@@ -511,7 +536,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     from sim.input.bundled import resolve_sweep_spec
     from sim.input.errors import OutputError
     from sim.sweep.run import ChunkFailed, SweepInterrupted, run_sweep
-    from sim.sweep.spec import LoadedSpec, check_room, load_spec
+    from sim.sweep.spec import check_room, load_spec
 
     if bool(args.spec) == bool(args.resume):
         raise OutputError("give either a spec file or --resume DIR (not both)")

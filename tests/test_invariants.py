@@ -117,7 +117,7 @@ def test_bounded_finite_nonnegative_and_events_once(sc, seed):
     traj = model.record()
     for name, values in {**traj.values, **traj.derived()}.items():
         assert np.all(np.isfinite(values)), name
-        if name in ("stance", "request", "offer", "sanctions"):  # choices: -1, 0 or +1
+        if name in ("stance", "request", "offer", "sanctions", "response"):  # choices: -1, 0, +1
             assert np.all(np.isin(values, (-1.0, 0.0, 1.0))), name
         elif name != "influence":
             assert np.all((values >= 0) & (values <= 1)), name

@@ -184,3 +184,24 @@ def test_the_baseline_call_reaches_events_csv(tmp_path):
         war["outcome"].tolist()
         == ["kyrgyzstan asks russia: refused; tajikistan asks russia: honoured"] * 2
     )
+
+
+def test_the_request_cost_decides_calls_across_the_assumption_box():
+    """The screening finds ``model.request_cost`` inert at the baseline's values (at both ends
+    of its range every call goes where it went); across the box it is not: at most points of a
+    40-point Latin hypercube some call for help changes between the two ends of its range."""
+    from sim.cli import prior_design
+    from sim.input.bundled import resolve_scenario
+    from sim.input.evidence import load_verified
+    from sim.model.ensemble import prepare_swept, simulate_ensemble
+
+    loaded = load_verified(resolve_scenario("baseline_2022"))
+    _, base, design = prior_design(loaded, 40, 1, 10)
+    calls = []
+    for cost in (0.0, 0.5):
+        swept = {path: np.asarray(values) for path, values in design.items()}
+        swept["model.request_cost"] = np.full(40, cost)
+        ens = prepare_swept(base.scenario, swept, np.arange(40))
+        calls.append(simulate_ensemble(ens, "trajectories")["request"])
+    changed = (calls[0] != calls[1]).any(axis=(1, 2, 3))
+    assert changed.mean() > 0.5

@@ -45,6 +45,7 @@ def test_run_table_is_tidy_and_matches_the_model(mini_path):
         "request",
         "offer",
         "sanctions",
+        "response",
         "hedging",
         "primary_patron",
         "influence",

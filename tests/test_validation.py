@@ -17,7 +17,7 @@ def baseline_results():
 
 def test_every_fact_is_measured(baseline_results):
     assert [r.key for r in baseline_results] == list(FACT_KEYS)
-    assert len(FACTS) == 13
+    assert len(FACTS) == 14
     assert all(r.measured and r.threshold for r in baseline_results)
 
 
@@ -54,7 +54,7 @@ def test_removing_the_war_shock_breaks_facts(tmp_path):
 def test_validate_cli_prints_table_and_exit_status(capsys):
     assert main(["validate", str(BASELINE), "-r", "30"]) == 0
     out = capsys.readouterr().out
-    assert out.count("PASS") == 13 and "13 passed, 0 failed" in out
+    assert out.count("PASS") == 14 and "14 passed, 0 failed" in out
 
 
 def test_validate_shows_its_progress_per_variant_when_asked(mini_path, capsys):
@@ -80,3 +80,24 @@ def test_without_any_event_the_facts_that_must_be_earned_fail(tmp_path):
     failed = {k for k, r in results.items() if not r.passed}
     assert failed == set(FACT_KEYS) - {"h"}, {k: r.measured for k, r in results.items()}
     assert "effect of the war +0.000" in results["f"].measured
+
+
+def _russia_responds(tmp_path, response):
+    """Fact (n) on the baseline with Russia's response fixed to ``response``."""
+    path = tmp_path / f"russia_{response}.yaml"
+    path.write_text(
+        f"extends: {BASELINE}\n"
+        f"meta: {{name: russia_{response}}}\n"
+        f"powers:\n  - {{id: russia, strategy: {{response: {response}}}}}\n"
+    )
+    return next(r for r in validate(load_verified(path), replicates=10, seed=0) if r.key == "n")
+
+
+def test_a_russia_that_always_punishes_or_never_answers_fails_fact_n(tmp_path):
+    """Fact (n) tells a Russia that chooses its answer to drift from two plausible wrong ones: a
+    fixed disposition to punish (the baseline before issue 14) presses its allies from the first
+    drift, and a Russia that ignores the drift never answers it."""
+    punishing = _russia_responds(tmp_path, "punish")
+    assert not punishing.passed and "by June 2022 in 100%" in punishing.measured
+    ignoring = _russia_responds(tmp_path, "ignore")
+    assert not ignoring.passed and "October 2022 in 0%" in ignoring.measured

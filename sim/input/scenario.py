@@ -352,19 +352,22 @@ class Strategy(_Strict):
             "by exposed states and lowers their trust."
         )
     )
-    response: Literal["court", "punish", "ignore"] = Field(
+    response: Literal["decide", "court", "punish", "ignore"] = Field(
         "ignore",
         description=(
             "Reaction when a state's alignment with the power falls below its initial value: "
-            "`court` moves money toward that state, `punish` threatens it harder, `ignore` does "
-            "nothing."
+            "`decide` lets the power choose each month, state by state, whichever of courting "
+            "and punishing gains it more in that state (or neither), from the model's own "
+            "one-month look ahead; `court` always moves money toward that state, `punish` "
+            "always threatens it harder, `ignore` does nothing."
         ),
     )
     responsiveness: Gain = Field(
         0.0,
         description=(
             "Strength of that reaction, in [0, 100]: at 1, a drift of `model.drift_scale` "
-            "doubles the power's effort toward the state."
+            "doubles the power's effort (money when courting, threat when punishing) toward "
+            "the state."
         ),
     )
     entry_response: Unit = Field(
@@ -903,6 +906,21 @@ class ModelParams(_Strict):
             "rhetoric) toward the levers whose marginal return on its objective (the states' "
             "priority-weighted target alignment with it) has risen most against the return "
             "at the start; 0 keeps the mix fixed."
+        ),
+    )
+    response_threshold: Annotated[
+        Unit,
+        Symbol(
+            r"\delta_r",
+            r"smallest drift from its initial alignment to which a power that decides its "
+            r"response courts or punishes a state",
+        ),
+    ] = Field(
+        0.01,
+        description=(
+            "Smallest drift of a state's alignment below its initial value, in [0, 1], that a "
+            "power choosing its response (`strategy.response: decide`) answers by courting or "
+            "punishing; smaller drift it ignores."
         ),
     )
     stance_threshold: Annotated[

@@ -21,6 +21,7 @@ from sim.model.dynamics import (
     ShockProfile,
     WorldState,
     planned_reliability,
+    response_name,
     stance_name,
     status_quo,
 )
@@ -40,6 +41,7 @@ __all__ = [
     "exit_record",
     "initial_state",
     "model_arrays",
+    "response_record",
     "sanctions_record",
     "shock_profiles",
     "to_params",
@@ -208,6 +210,29 @@ def sanctions_record(
     return _decision(step, date, "sanctions", float(stance), what, state, why)
 
 
+def response_record(
+    step: int, date: str, power: str, state: str, response: float, court: float, punish: float
+) -> EventRecord:
+    """One run's log entry for a change of a power's response to a state's drift.
+
+    Args:
+        step: Month of the decision (months after ``meta.start``).
+        date: Its ``YYYY-MM`` month.
+        power: The deciding power's id.
+        state: The state it responds to.
+        response: The new response, +1 (court), -1 (punish) or 0 (ignore).
+        court: The one-month gain of courting the state, net of the money's return elsewhere.
+        punish: The one-month gain of punishing it
+            (:func:`sim.model.dynamics.choose_response`).
+
+    Returns:
+        The entry of ``events.csv`` (type ``decision``, id ``response``).
+    """
+    what = f"{response_name(response)} {state}"
+    why = f"gain of courting {court:+.3g}, of punishing {punish:+.3g}"
+    return _decision(step, date, "response", float(response), what, power, why)
+
+
 def _membership(sc: Scenario) -> FloatArray:
     """Share of a power's blocs that the state also belongs to, ``(S, P)``."""
     out = np.zeros((len(sc.states), len(sc.powers)))
@@ -361,15 +386,6 @@ def to_params(
             lambda: [f"powers.{p.id}.strategy.{field}" for p in powers],
         )
 
-    def response(kind: str) -> FloatArray:
-        return read.array(
-            [s.responsiveness if s.response == kind else 0.0 for s in strat],
-            lambda: [
-                f"powers.{p.id}.strategy.responsiveness" if p.strategy.response == kind else None
-                for p in powers
-            ],
-        )
-
     start = start if start is not None else initial_state(sc, read)
     russian = per_state("ethnic_russian_share")
     kin = _per_power(sc, read, "kin_minority_weight")
@@ -382,8 +398,8 @@ def to_params(
         mix=_lever_mix(sc, read),
         courting=per_strategy("courting"),
         threat_intensity=per_strategy("threat_intensity"),
-        court_response=response("court"),
-        punish_response=response("punish"),
+        responsiveness=per_strategy("responsiveness"),
+        decides=read.array([float(s.response == "decide") for s in strat]),
         entry_response=per_strategy("entry_response"),
         priority=read.array(
             [[s.priorities.get(sid, 1.0) for s in strat] for sid in sids],
@@ -415,6 +431,9 @@ def to_params(
 
 
 _LEVERS = ("aid", "security", "rhetoric")
+_RESPONSE = {"court": 1.0, "punish": -1.0}
+"""The fixed responses to drift, as ``WorldState.response`` codes (``ignore`` and ``decide``
+start at 0: nothing has drifted yet)."""
 """The fields of ``LeverMix``, in the order of ``Params.mix`` and ``WorldState.mix``."""
 
 
@@ -479,6 +498,9 @@ def initial_state(sc: Scenario, reader: Reader | None = None) -> WorldState:
         sanctions=read.array(np.zeros((n_p, n_p))),
         routes=read.array(np.zeros((n_s, n_p))),
         sanctions_stance=read.array(np.zeros((n_s, n_p))),
+        response=read.array(
+            [[_RESPONSE.get(p.strategy.response, 0.0) for p in sc.powers] for _ in range(n_s)]
+        ),
         insecurity=read.array(np.zeros(n_s)),
         credibility=_per_power(sc, read, "credibility"),
         capacity=_per_power(sc, read, "military_capacity"),

@@ -46,12 +46,14 @@ __all__ = [
     "apply_event",
     "bite",
     "choose_request",
+    "choose_response",
     "choose_sanctions_stance",
     "choose_stance",
     "commit",
     "decide",
     "deployed",
     "enter",
+    "habit_returns",
     "hedging_index",
     "honour_value",
     "learn_mix",
@@ -63,6 +65,7 @@ __all__ = [
     "relations",
     "reliability",
     "rerouted_energy",
+    "response_name",
     "sanctions_stance_name",
     "scale_power",
     "score_components",
@@ -139,8 +142,11 @@ class Params:
         mix: Lever shares (aid, security, rhetoric), ``(B, P, 3)``.
         courting: Share of rhetoric that courts, ``(B, P)``.
         threat_intensity: Strength of threatening rhetoric, ``(B, P)``.
-        court_response: Responsiveness when the strategy courts drifting states, ``(B, P)``.
-        punish_response: Responsiveness when the strategy punishes drifting states, ``(B, P)``.
+        responsiveness: Strength of a power's response to a drifting state (courting or
+            punishing it, :func:`allocate`), ``(B, P)``.
+        decides: 1 where the power chooses its response to each drifting state each month
+            (:func:`choose_response`, strategy ``response: decide``), 0 where the scenario fixes
+            it, ``(B, P)``.
         entry_response: Opportunism: share of the room left by weakened powers that the power
             moves into (:func:`enter`), ``(B, P)``.
         priority: Allocation weight of each state for each power, ``(B, S, P)``.
@@ -168,8 +174,8 @@ class Params:
     mix: FloatArray
     courting: FloatArray
     threat_intensity: FloatArray
-    court_response: FloatArray
-    punish_response: FloatArray
+    responsiveness: FloatArray
+    decides: FloatArray
     entry_response: FloatArray
     priority: FloatArray
     rivalry: FloatArray
@@ -227,6 +233,9 @@ class WorldState:
         routes: ``routes[b, s, p]``, the share of state s's energy and transit dependence on
             the other powers that routes through power p carry, in [0, 1] (``route`` events,
             :func:`move_shock`), ``(B, S, P)``.
+        response: Each power's response to each state's drift, ``response[b, s, p]``: +1 courts
+            it, -1 punishes it, 0 ignores it (:func:`choose_response`, or fixed by the
+            scenario), ``(B, S, P)``; chosen at the end of a month, it acts in the months after.
         sanctions_stance: Each state's stance toward the sanctions on each power: -1 comply,
             0 stay out, +1 facilitate its trade (:func:`choose_sanctions_stance`), ``(B, S, P)``;
             chosen at the end of a month, it acts in the months after.
@@ -258,6 +267,7 @@ class WorldState:
     sanctions: FloatArray
     routes: FloatArray
     sanctions_stance: FloatArray
+    response: FloatArray
     insecurity: FloatArray
     credibility: FloatArray
     capacity: FloatArray
@@ -430,11 +440,12 @@ def allocate(state: WorldState, params: Params, powers: slice = slice(None)) -> 
 
     For power ``p`` and state ``s``: spending ``E_p = budget_p * budget_factor_p * deployed_p``
     (:func:`deployed`: attention with opportunistic entry);
-    drift ``d_sp = max(0, a0_sp - a_sp)``; weight
-    ``w_sp = priority_sp * (1 + court_response_p * d_sp / drift_scale)`` normalised over states;
+    drift ``d_sp = max(0, a0_sp - a_sp)``; with ``r_p`` the power's responsiveness and its
+    response to the state (``state.response``: courts +1, punishes -1, ignores 0), weight
+    ``w_sp = priority_sp * (1 + r_p [courts s] d_sp / drift_scale)`` normalised over states;
     aid, security and rhetoric spending are ``E_p * mix_p[lever] * w_sp`` with the power's
     current lever mix (``state.mix``, :func:`learn_mix`). Threatening rhetoric is
-    ``min(1, threat_intensity_p * (1 + punish_response_p * d_sp / drift_scale))``.
+    ``min(1, threat_intensity_p * (1 + r_p [punishes s] d_sp / drift_scale))``.
     One-off packages (``extra_aid``, ``extra_security``) are added on top.
 
     Args:
@@ -449,14 +460,14 @@ def allocate(state: WorldState, params: Params, powers: slice = slice(None)) -> 
     spend = params.budget[:, p] * state.budget_factor[:, p] * deployed(state, p)  # (B, P)
     drift = np.clip(params.a0[:, :, p] - state.alignment[:, :, p], 0.0, 1.0)
     scaled = drift / _b(params.drift_scale, 3)
-    weight = params.priority[:, :, p] * (1.0 + params.court_response[:, None, p] * scaled)
+    response = state.response[:, :, p]
+    strength = params.responsiveness[:, None, p]
+    weight = params.priority[:, :, p] * (1.0 + (response > 0) * strength * scaled)
     total = weight.sum(axis=1, keepdims=True)
     share = np.divide(weight, total, out=np.zeros_like(weight), where=total > 0)
     per_state = spend[:, None, :] * share  # (B, S, P)
     mix = state.mix[:, p, :]
-    threat = params.threat_intensity[:, None, p] * (
-        1.0 + params.punish_response[:, None, p] * scaled
-    )
+    threat = params.threat_intensity[:, None, p] * (1.0 + (response < 0) * strength * scaled)
     return Allocation(
         aid=per_state * mix[:, None, :, 0] + state.extra_aid[:, :, p],
         security=per_state * mix[:, None, :, 1] + state.extra_security[:, :, p],
@@ -640,11 +651,12 @@ million amplified that error a millionfold, so the order of the agents changed t
 spending is smooth and saturates over the whole budget, not over 1% of it."""
 
 
-def _objective(state: WorldState, params: Params, alloc: Allocation, alt: FloatArray) -> FloatArray:
-    """Each power's objective this month: ``J_p = sum_s priority_sp a*_sp``, ``(B, P)``.
+def _targets(state: WorldState, params: Params, alloc: Allocation, alt: FloatArray) -> FloatArray:
+    """Each state's target alignment ``a*`` with each power, ``(B, S, P)``.
 
-    ``a*`` is the states' target alignment (:func:`decide`) after this month's relations with
-    the allocation ``alloc``, with the alternatives ``alt`` held fixed.
+    After this month's relations with the allocation ``alloc`` (:func:`decide`), the
+    alternatives ``alt`` held fixed. A state's row for power ``p`` depends on ``p``'s
+    spending on that state alone.
     """
     effects = lever_effects(alloc, state, params)
     tau, theta, dep = relations(state, params, effects, slice(None))
@@ -653,9 +665,30 @@ def _objective(state: WorldState, params: Params, alloc: Allocation, alt: FloatA
     for term in terms:
         score = score + term
     neutral = params.neutrality[:, :, None]
-    target = (1.0 - neutral) / (1.0 + np.exp(-(score + params.residual))) + neutral * params.a0
-    result: FloatArray = (params.priority * target).sum(axis=1)
+    target: FloatArray = (1.0 - neutral) / (
+        1.0 + np.exp(-(score + params.residual))
+    ) + neutral * params.a0
+    return target
+
+
+def _objective(state: WorldState, params: Params, alloc: Allocation, alt: FloatArray) -> FloatArray:
+    """Each power's objective this month: ``J_p = sum_s priority_sp a*_sp``, ``(B, P)``.
+
+    ``a*`` is the states' target alignment (:func:`_targets`).
+    """
+    result: FloatArray = (params.priority * _targets(state, params, alloc, alt)).sum(axis=1)
     return result
+
+
+def _held_alternatives(state: WorldState, params: Params) -> FloatArray:
+    """The states' alternatives to each power at the start of the month, as a power plans.
+
+    :func:`alternatives` of the start-of-month dependence and the powers' planned reliability
+    (:func:`planned_reliability`, this month's entry left out), ``(B, S, P)``.
+    """
+    overall = _overall(state.dependence, params)
+    value = state.dependence[..., SECURITY] * planned_reliability(state)[:, None, :]
+    return alternatives(0.5 * (value + overall))
 
 
 def lever_returns(state: WorldState, params: Params, alloc: Allocation) -> FloatArray:
@@ -681,9 +714,7 @@ def lever_returns(state: WorldState, params: Params, alloc: Allocation) -> Float
         ``(B, P, 3)``, per USD million; negative where spending more loses ground (a
         threatening power's rhetoric).
     """
-    overall = _overall(state.dependence, params)
-    value = state.dependence[..., SECURITY] * planned_reliability(state)[:, None, :]
-    alt = alternatives(0.5 * (value + overall))
+    alt = _held_alternatives(state, params)
     base = _objective(state, params, alloc, alt)
     out = []
     step = np.maximum(RETURN_STEP * params.budget, 1e-3)  # (B, P), USD million
@@ -695,7 +726,22 @@ def lever_returns(state: WorldState, params: Params, alloc: Allocation) -> Float
     return result
 
 
-def learn_mix(state: WorldState, params: Params, powers: slice = slice(None)) -> FloatArray:
+def habit_returns(state: WorldState, params: Params) -> FloatArray:
+    """The levers' returns (:func:`lever_returns`) at the allocation the habitual mix would give.
+
+    The habit is the scenario's lever mix (``params.mix``), spent with this month's budget,
+    attention, entry and responses; :func:`learn_mix` and :func:`choose_response` read these
+    returns. ``(B, P, 3)``, every power's (a Mesa power agent slices its own).
+    """
+    return lever_returns(state, params, allocate(replace(state, mix=params.mix), params))
+
+
+def learn_mix(
+    state: WorldState,
+    params: Params,
+    powers: slice = slice(None),
+    returns: FloatArray | None = None,
+) -> FloatArray:
     """Powers move their lever mix toward the levers whose return has risen most.
 
     The scenario's lever mix is read as each power's habit before the scenario starts, its
@@ -724,12 +770,15 @@ def learn_mix(state: WorldState, params: Params, powers: slice = slice(None)) ->
         state: State at the start of the month (not modified).
         params: Fixed parameters (``mix_learning``, ``mix``, ``base_returns``).
         powers: Which powers learn (all by default; a Mesa power agent passes its own).
+        returns: :func:`habit_returns` of ``state`` when the caller has them (None computes
+            them).
 
     Returns:
         The new mix of the selected powers, ``(B, len(powers), 3)``.
     """
-    usual = allocate(replace(state, mix=params.mix), params)
-    r = lever_returns(state, params, usual)[:, powers]
+    if returns is None:
+        returns = habit_returns(state, params)
+    r = returns[:, powers]
     r0 = params.base_returns[:, powers]
     average = (params.mix[:, powers] * r0).sum(axis=-1, keepdims=True)
     paid = average > 0.0
@@ -743,6 +792,81 @@ def learn_mix(state: WorldState, params: Params, powers: slice = slice(None)) ->
     rate = _b(params.mix_learning, 3)
     result: FloatArray = (1.0 - rate) * mix + rate * toward
     return result
+
+
+def choose_response(
+    state: WorldState,
+    params: Params,
+    returns: FloatArray,
+    powers: slice = slice(None),
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Powers decide how to answer each drifting state: court it, punish it or ignore it.
+
+    Where state ``s`` has drifted from power ``p`` (``d_sp = a0_sp - a_sp``) by at least
+    ``response_threshold``, ``p`` compares the one-month gain in its objective in that state
+    (``priority_sp a*_sp``, :func:`_targets`, through the model's own equations, the states'
+    alternatives held at their start-of-month value) of its two responses at its
+    responsiveness ``r_p``, against ignoring the drift (its plan with no response to ``s``):
+
+    - courting spends ``r_p d_sp / drift_scale`` more on ``s`` (aid, security aid and rhetoric
+      alike); the money comes from the power's other states, where it would have earned the
+      power's average return per USD million, ``Rbar_p = sum_l mix_pl R_pl`` (``returns``), so
+      ``G^court_sp = priority_sp (a*_sp(court) - a*_sp(ignore)) - Rbar_p * extra_sp``;
+    - punishing raises the threat level toward ``s`` to
+      ``min(1, threat_intensity_p (1 + r_p d_sp / drift_scale))``; it costs no money, and pays
+      only where the threat makes ``s`` bandwagon (few alternatives) more than it costs trust:
+      ``G^punish_sp = priority_sp (a*_sp(punish) - a*_sp(ignore))``.
+
+    The power takes the response with the larger gain if it is positive, and ignores the drift
+    otherwise (and where the drift is below the threshold). A power whose scenario fixes its
+    response (``court``, ``punish`` or ``ignore``, ``params.decides`` 0) keeps it. The rule uses
+    no random numbers; the new responses act from the next month.
+
+    Args:
+        state: State at the start of the month (not modified).
+        params: Fixed parameters.
+        returns: :func:`habit_returns` of ``state``.
+        powers: Which powers decide (all by default; a Mesa power agent passes its own). A
+            power's gains depend on its own spending alone, so the order does not matter.
+
+    Returns:
+        ``(response, court_gain, punish_gain)`` of the selected powers, each
+        ``(B, S, len(powers))``.
+    """
+    decides = params.decides[:, None, :] > 0.0
+    drift = np.clip(params.a0 - state.alignment, 0.0, 1.0)
+    boost = params.responsiveness[:, None, :] * drift / _b(params.drift_scale, 3)
+    boost = np.where(decides & (drift >= _b(params.response_threshold, 3)), boost, 0.0)
+    if not boost.any():  # nothing to answer (or every response fixed): no look ahead needed
+        zeros = np.zeros_like(state.response[:, :, powers])
+        response = np.where(decides, 0.0, state.response)[:, :, powers]
+        return response, zeros, zeros.copy()
+    ignoring = allocate(replace(state, response=np.zeros_like(state.response)), params)
+    alt = _held_alternatives(state, params)
+    base = _targets(state, params, ignoring, alt)
+    aid = ignoring.aid - state.extra_aid
+    security = ignoring.security - state.extra_security
+    courted = replace(
+        ignoring,
+        aid=ignoring.aid + aid * boost,
+        security=ignoring.security + security * boost,
+        rhetoric=ignoring.rhetoric * (1.0 + boost),
+    )
+    threat = params.threat_intensity[:, None, :] * (1.0 + boost)
+    punished = replace(ignoring, threat_level=np.minimum(threat, 1.0))
+    average = (state.mix * returns).sum(axis=-1)[:, None, :]  # (B, 1, P) per USD million
+    extra = (aid + security + ignoring.rhetoric) * boost
+    court = params.priority * (_targets(state, params, courted, alt) - base) - average * extra
+    punish = params.priority * (_targets(state, params, punished, alt) - base)
+    punishes = np.where((punish >= court) & (punish > 0.0), -1.0, 0.0)
+    chosen = np.where((court > punish) & (court > 0.0), 1.0, punishes)
+    response = np.where(decides, chosen, state.response)
+    return response[:, :, powers], court[:, :, powers], punish[:, :, powers]
+
+
+def response_name(value: float) -> str:
+    """``courts``, ``punishes`` or ``ignores`` for a power's response +1, -1 or 0."""
+    return {1.0: "courts", -1.0: "punishes"}.get(float(value), "ignores")
 
 
 def choose_stance(

@@ -46,6 +46,7 @@ from sim.model.compile import (
     event_record,
     exit_record,
     initial_state,
+    response_record,
     sanctions_record,
     shock_profiles,
     to_params,
@@ -115,6 +116,11 @@ class Ensemble:
             kept trajectories: month, then run, state and power indices.
         sanctions: The states' changes of stance toward sanctions that it saw: month, then
             run, state and power indices, new stance and margin.
+        responses: The powers' changes of response to the states' drift that it saw: month,
+            then run, state and power indices, new response and the gains of courting and of
+            punishing (``dynamics.choose_response``).
+        considered: This month's responses before the powers chose, with the gains of
+            courting and punishing, kept by :func:`begin_month` for :meth:`note_decisions`.
     """
 
     params: Params
@@ -135,9 +141,17 @@ class Ensemble:
     sanctions: list[tuple[int, tuple[IndexArray, ...], FloatArray, FloatArray]] = field(
         default_factory=list
     )
+    responses: list[tuple[int, tuple[IndexArray, ...], FloatArray, FloatArray, FloatArray]] = field(
+        default_factory=list
+    )
+    considered: tuple[FloatArray, FloatArray, FloatArray] | None = None
 
     def note_decisions(self, t: int, before: WorldState, rows: dynamics.StateRows) -> None:
-        """Keep month ``t``'s changes of stance and exits (``before``: the state at its start)."""
+        """Keep month ``t``'s decisions: the states' and the powers'.
+
+        The states' changes of stance and exits (``before``: the state at the start of the
+        month, after :func:`begin_month`) and the powers' changes of response.
+        """
         changed = np.nonzero(rows.stance != before.stance)
         if changed[0].size:
             self.decisions.append(
@@ -149,13 +163,20 @@ class Ensemble:
         turned = np.nonzero(rows.sanctions_stance != before.sanctions_stance)
         if turned[0].size:
             self.sanctions.append((t, turned, rows.sanctions_stance[turned], rows.margin[turned]))
+        if self.considered is not None:
+            old, court, punish = self.considered
+            moved = np.nonzero(before.response != old)
+            if moved[0].size:
+                new = before.response[moved]
+                self.responses.append((t, moved, new, court[moved], punish[moved]))
 
     def event_logs(self) -> list[list[EventRecord]]:
         """Each run's event log as the Mesa model writes it (:attr:`fired`, :attr:`decisions`).
 
         In each month the scenario's events come first, then the states' changes of stance, by
         state and then power, then their exits from blocs, then their changes of stance toward
-        sanctions, as the Mesa model logs them.
+        sanctions, then the powers' changes of response to the states (by state, then power),
+        as the Mesa model logs them.
         """
         logs: list[list[tuple[int, int, EventRecord]]] = [[] for _ in range(len(self.seeds))]
         for e, answers in self.fired:
@@ -186,6 +207,12 @@ class Ensemble:
             for b, s, p, new, why in zip(*(c.tolist() for c in turns), strict=True):
                 record = sanctions_record(t, date, self.states[s], self.powers[p], new, why)
                 logs[b].append((t, 3, record))
+        for t, (runs, states, powers), response, court, punish in self.responses:
+            date = self.dates[t + 1]
+            changes = (runs, states, powers, response, court, punish)
+            for b, s, p, new, gc, gx in zip(*(c.tolist() for c in changes), strict=True):
+                record = response_record(t, date, self.powers[p], self.states[s], new, gc, gx)
+                logs[b].append((t, 4, record))
         return [[entry for _, _, entry in sorted(log, key=lambda x: x[:2])] for log in logs]
 
     @property
@@ -511,7 +538,11 @@ def begin_month(
         ens.fired.append((e, answers))
     state.entry = dynamics.enter(state, ens.params)
     alloc = dynamics.allocate(state, ens.params)
-    state.mix = dynamics.learn_mix(state, ens.params)  # spent from the next month
+    returns = dynamics.habit_returns(state, ens.params)
+    response, court, punish = dynamics.choose_response(state, ens.params, returns)
+    ens.considered = (state.response, court, punish)
+    state.mix = dynamics.learn_mix(state, ens.params, returns=returns)  # spent from the next month
+    state.response = response  # acts from the next month
     return alloc, dynamics.decide(state, ens.params, alloc, noise)
 
 

@@ -137,8 +137,10 @@ def _param_loc(name: str, index: tuple[int, ...], sc: Scenario) -> tuple[str | i
         return ("powers", s, "strategy", "lever_mix", _LEVERS[min(p, 2)])
     if name in ("courting", "threat_intensity"):
         return ("powers", s, "strategy", name)
-    if name in ("court_response", "punish_response"):
+    if name == "responsiveness":
         return ("powers", s, "strategy", "responsiveness")
+    if name == "decides":
+        return ("powers", s, "strategy", "response")
     if name == "rivalry":
         return ("powers", s, "rivalry", pids[p])
     for mp in model_parameters(type(sc.model)):

@@ -36,6 +36,7 @@ from sim.model.compile import (
     draw_noise,
     event_record,
     exit_record,
+    response_record,
     sanctions_record,
     shock_profiles,
 )
@@ -83,11 +84,24 @@ class PowerAgent(mesa.Agent):
         mix = self.model.world.mix[0, self.index]
         return {lever: float(mix[k]) for k, lever in enumerate(("aid", "security", "rhetoric"))}
 
-    def step(self) -> None:
-        """Decide this month's entry, allocate the budget, then learn from the levers' returns.
+    @property
+    def responses(self) -> dict[str, str]:
+        """Its response to each state's drift now, by state id.
 
-        Only this power's column is computed or written; its returns depend on its own
-        spending alone (``dynamics.lever_returns``), so the order of the powers does not matter.
+        ``courts``, ``punishes`` or ``ignores``: its choice (``dynamics.choose_response``),
+        unless the scenario fixes it.
+        """
+        col = self.model.world.response[0, :, self.index].tolist()
+        ids = self.model.state_ids
+        return {s: dynamics.response_name(v) for s, v in zip(ids, col, strict=True)}
+
+    def step(self) -> None:
+        """Decide this month's entry, allocate the budget, choose responses, learn the mix.
+
+        The responses to the states' drift and the lever mix learnt from the levers' returns
+        are spent from the next month. Only this power's column is computed or written; its
+        returns and gains depend on its own spending alone (``dynamics.lever_returns``), so
+        the order of the powers does not matter.
         """
         cols = slice(self.index, self.index + 1)
         world = self.model.world
@@ -97,7 +111,12 @@ class PowerAgent(mesa.Agent):
         alloc = self.model.allocation
         for name in ("aid", "security", "rhetoric", "threat_level", "share"):
             getattr(alloc, name)[:, :, cols] = getattr(mine, name)
-        world.mix[:, cols] = dynamics.learn_mix(world, params, powers=cols)
+        returns = dynamics.habit_returns(world, params)
+        response, court, punish = dynamics.choose_response(world, params, returns, powers=cols)
+        self.model.response_gains[0][:, :, cols] = court
+        self.model.response_gains[1][:, :, cols] = punish
+        world.mix[:, cols] = dynamics.learn_mix(world, params, powers=cols, returns=returns)
+        world.response[:, :, cols] = response
 
 
 class StateAgent(mesa.Agent):
@@ -251,6 +270,7 @@ class GreatGameModel(mesa.Model):
         self.params, self.world = compile_run(scenario)
         self.allocation = dynamics.Allocation(*(np.zeros((1, n_s, n_p)) for _ in range(5)))
         self.pending: list[dynamics.StateRows] = []
+        self.response_gains = (np.zeros((1, n_s, n_p)), np.zeros((1, n_s, n_p)))
         self.powers = [PowerAgent(self, i, p) for i, p in enumerate(scenario.powers)]
         self.states = [StateAgent(self, i, s) for i, s in enumerate(scenario.states)]
         self.event_log: list[EventRecord] = []
@@ -307,21 +327,25 @@ class GreatGameModel(mesa.Model):
 
     def step(self) -> None:
         """One month: powers allocate, states decide, the model commits and records."""
+        responded = self.world.response.copy()
         self.agents_by_type[PowerAgent].do("step")
         self.pending = []
         self.agents_by_type[StateAgent].do("step")
         before = self.world
         self.world = dynamics.commit(self.world, self.pending, self.params)
-        self._log_decisions(before)
+        self._log_decisions(before, responded)
         self._records.append(snapshot(self.world, self.params.channel_weights))
         if self.steps >= self.n_steps:
             self.running = False
 
-    def _log_decisions(self, start: dynamics.WorldState) -> None:
-        """Log this month's changes of stance, exits and sanctions stances, in that order.
+    def _log_decisions(self, start: dynamics.WorldState, responded: FloatArray) -> None:
+        """Log this month's decisions, in the order the ensemble engine gives them.
+
+        Changes of stance, exits, sanctions stances, then the powers' changes of response.
 
         Args:
             start: The state at the start of the month.
+            responded: The powers' responses at the start of the month, before they chose.
         """
         t = self.steps - 1
         date = month_label(month_index(self.spec.meta.start) + t)
@@ -359,6 +383,19 @@ class GreatGameModel(mesa.Model):
                     self.power_ids[p],
                     float(self.world.sanctions_stance[0, s, p]),
                     float(why["margin"][0, s, p]),
+                )
+            )
+        court, punish = self.response_gains
+        for s, p in zip(*np.nonzero(self.world.response[0] != responded[0]), strict=True):
+            self.event_log.append(
+                response_record(
+                    t,
+                    date,
+                    self.power_ids[p],
+                    self.state_ids[s],
+                    float(self.world.response[0, s, p]),
+                    float(court[0, s, p]),
+                    float(punish[0, s, p]),
                 )
             )
 

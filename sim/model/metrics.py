@@ -62,6 +62,7 @@ RECORDED: dict[str, str] = {
     "request": "state-power",
     "offer": "state-power",
     "sanctions": "state-power",
+    "response": "state-power",
 }
 """Variables recorded every month and their index kind."""
 DERIVED: dict[str, str] = {
@@ -86,7 +87,8 @@ def snapshot(state: WorldState, channel_weights: FloatArray) -> dict[str, FloatA
         the power it asked: +1 honoured, -1 refused, 0 not asked) and ``offer`` (the answer to
         each power's latest package: +1 accepted, -1 refused, 0 none offered) and ``sanctions``
         (the stance toward the sanctions on the power: -1 comply, 0 stay out, +1 facilitate)
-        as ``(B, S, P)``;
+        and ``response`` (the power's response to the state's drift, chosen for the next
+        month: +1 courts, -1 punishes, 0 ignores) as ``(B, S, P)``;
         ``credibility`` and ``attention`` (deployed, with opportunistic entry:
         ``dynamics.deployed``) as ``(B, P)``.
     """
@@ -102,6 +104,7 @@ def snapshot(state: WorldState, channel_weights: FloatArray) -> dict[str, FloatA
         "request": state.request.copy(),
         "offer": state.offer.copy(),
         "sanctions": state.sanctions_stance.copy(),
+        "response": state.response.copy(),
     }
 
 

@@ -447,6 +447,31 @@ def _fact_m(c: Context) -> FactResult:
     )
 
 
+def _fact_n(c: Context) -> FactResult:
+    response = c.runs().values["response"]
+    ru = c.p("russia")
+    allies = [c.s(state) for state in _STAY]
+    early = slice(c.at("2022-03"), c.at("2022-06") + 1)
+    later = slice(c.at("2022-07"), c.at("2022-10") + 1)
+    pressed = float((response[:, early][:, :, allies, ru] == -1.0).any(axis=(1, 2)).mean())
+    answered = float((response[:, later][:, :, allies, ru] != 0.0).any(axis=(1, 2)).mean())
+    span = response[:, later][:, :, allies, ru]
+    kinds = [
+        f"{name} {float((span == code).any(axis=(1, 2)).mean()):.0%}"
+        for name, code in (("courts", 1.0), ("punishes", -1.0))
+    ]
+    return FactResult(
+        "n",
+        "Russia does not press its Central Asian allies in the first months of the war, yet by "
+        "October 2022 it answers their drift (Putin's economic offers to the region)",
+        f"Russia punishes Kazakhstan, Kyrgyzstan or Tajikistan by June 2022 in {pressed:.0%} of "
+        f"runs; answers one of them from July to October 2022 in {answered:.0%} "
+        f"({'; '.join(kinds)})",
+        "punishes by June in < 50% of runs and answers by October in >= 50%",
+        pressed < 0.5 and answered >= 0.5,
+    )
+
+
 FACTS: list[Callable[[Context], FactResult]] = [
     _fact_a,
     _fact_b,
@@ -461,9 +486,10 @@ FACTS: list[Callable[[Context], FactResult]] = [
     _fact_k,
     _fact_l,
     _fact_m,
+    _fact_n,
 ]
 """The stylized facts, in the order of the issues that asked for them."""
-FACT_KEYS = "abcdefghijklm"
+FACT_KEYS = "abcdefghijklmn"
 """Their labels, in that order."""
 
 
@@ -607,6 +633,7 @@ def prior_pass_rates(
     replicates: int = 10,
     engine: str = "ensemble",
     progress: bool | None = None,
+    on_point: Callable[[int, Context, list[FactResult]], None] | None = None,
 ) -> PriorRates:
     """Measure every stylized fact at each point of a design and count how often each holds.
 
@@ -631,6 +658,8 @@ def prior_pass_rates(
         engine: Engine name.
         progress: Show a progress bar over the points (None: on a terminal, for more than 10
             points).
+        on_point: Called with each point's index, its context (its runs of every variant) and
+            its facts, for breakdowns beyond the pass rates (``bench/prior_breakdown.py``).
 
     Returns:
         The rates, with whether each fact held at each point.
@@ -685,6 +714,8 @@ def prior_pass_rates(
                     }
                 ctx = Context(loaded, engine=engine, runs=runs, scenario=with_values(loaded, point))
                 results.append(_measure(ctx))
+                if on_point is not None:
+                    on_point(i, ctx, results[-1])
                 bar.update(1)
     passed = np.array([[r.passed for r in point] for point in results], dtype=bool)
     facts = []

@@ -79,9 +79,10 @@ need about 2.4 GiB (2.6 MB a run of two years), two batches."""
 
 OUTCOME_DIFFERENCE = 1.0
 """The difference a changed event outcome counts for."""
-DECISIONS = frozenset({"stance", "request", "offer", "sanctions"})
+DECISIONS = frozenset({"stance", "request", "offer", "sanctions", "response"})
 """Recorded variables that are choices (a state's public stance, -1, 0 or +1; the answer to its
-latest call for help or offer, -1, 0 or +1; its stance toward sanctions): a changed choice
+latest call for help or offer, -1, 0 or +1; its stance toward sanctions; a power's response to
+its drift, -1, 0 or +1): a changed choice
 counts as a changed event outcome, :data:`OUTCOME_DIFFERENCE`, not as the distance between the
 choices."""
 
