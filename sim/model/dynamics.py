@@ -36,6 +36,7 @@ __all__ = [
     "IndexArray",
     "IntArray",
     "Params",
+    "Settled",
     "ShockProfile",
     "StateRows",
     "WorldState",
@@ -65,10 +66,12 @@ __all__ = [
     "relations",
     "reliability",
     "rerouted_energy",
+    "respond",
     "response_name",
     "sanctions_stance_name",
     "scale_power",
     "score_components",
+    "settle",
     "shock_factor",
     "shock_level",
     "stance_name",
@@ -522,6 +525,80 @@ def alternatives(x: FloatArray) -> FloatArray:
     return result
 
 
+@dataclass(frozen=True)
+class Settled:
+    """The part of a month's relations that the powers' spending does not move (:func:`settle`).
+
+    Attributes:
+        trust: Trust relaxed toward its initial level, ``(B, len(rows), P)``.
+        receptive: How much each state takes courting and aid to heart, ``(B, len(rows), P)``.
+        threat: Threat relaxed toward its initial level.
+        dependence: Every channel relaxed toward its level and the trade channel moved by the
+            sanctions stance, ``(B, len(rows), P, K)``; the investment and security channels
+            are still to be moved by aid and security aid.
+    """
+
+    trust: FloatArray
+    receptive: FloatArray
+    threat: FloatArray
+    dependence: FloatArray
+
+
+def settle(state: WorldState, params: Params, rows: slice) -> Settled:
+    """This month's relations of the states in ``rows`` before the powers' spending acts.
+
+    The relaxations toward the initial levels and the trade moved by the sanctions stance
+    (:func:`decide`); :func:`respond` adds what the allocation does. A power's one-month look
+    ahead (:func:`lever_returns`, :func:`choose_response`) settles once and responds for each
+    allocation it compares.
+    """
+    tau = state.trust[:, rows]
+    tau = tau + _b(params.trust_recovery, 3) * (params.trust0[:, rows] - tau)
+    receptive = np.maximum(0.0, 1.0 + _b(params.w_affinity, 3) * params.affinity[:, rows])
+    theta = state.threat[:, rows]
+    theta = theta + _b(params.threat_decay, 3) * (params.threat0[:, rows] - theta)
+    dep = state.dependence[:, rows]
+    level = params.dep0[:, rows].copy()  # what each channel relaxes to
+    host = np.maximum(state.budget_factor, 0.0) ** _b(params.remittance_elasticity, 2)
+    level[..., REMITTANCES] = np.minimum(level[..., REMITTANCES] * host[:, None, :], 1.0)
+    level[..., ENERGY] = rerouted_energy(params.dep0[:, rows, :, ENERGY], state.routes[:, rows])
+    dep = dep + _b(params.dependence_decay, 4) * (level - dep)
+    rerouted = (
+        _b(params.sanctions_trade, 3) * state.sanctions_stance[:, rows] * bite(state)[:, None]
+    )
+    dep[..., TRADE] = nudge(dep[..., TRADE], rerouted)
+    return Settled(tau, receptive, theta, dep)
+
+
+def respond(
+    settled: Settled,
+    params: Params,
+    effects: tuple[FloatArray, FloatArray, FloatArray, FloatArray],
+    rows: slice,
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """New trust, threat and dependence of the states in ``rows`` (see :func:`decide`).
+
+    ``settled`` (:func:`settle`) moved by the lever effects of this month's allocation.
+    """
+    e_aid, e_sec, courting, threats = effects
+    d_aid = e_aid - params.base_aid[:, rows]
+    d_sec = e_sec - params.base_security[:, rows]
+    d_court = courting - params.base_courting[:, rows]
+    d_threat = threats - params.base_threats[:, rows]
+    exposure = params.exposure[:, rows]
+    receptive = settled.receptive
+    tau = nudge(
+        settled.trust, _b(params.trust_gain, 3) * np.clip(d_court + d_aid, -1.0, 1.0) * receptive
+    )
+    tau = nudge(tau, -_b(params.trust_loss, 3) * np.maximum(d_threat, 0.0) * exposure)
+    theta = nudge(settled.threat, _b(params.threat_gain, 3) * d_threat * exposure)
+    dep = settled.dependence.copy()
+    gain = _b(params.dependence_gain, 3)
+    dep[..., INVESTMENT] = nudge(dep[..., INVESTMENT], gain * d_aid)
+    dep[..., SECURITY] = nudge(dep[..., SECURITY], gain * d_sec)
+    return tau, theta, dep
+
+
 def relations(
     state: WorldState,
     params: Params,
@@ -529,37 +606,7 @@ def relations(
     rows: slice,
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
     """New trust, threat and dependence of the states in ``rows`` (see :func:`decide`)."""
-    e_aid, e_sec, courting, threats = effects
-    d_aid = e_aid - params.base_aid[:, rows]
-    d_sec = e_sec - params.base_security[:, rows]
-    d_court = courting - params.base_courting[:, rows]
-    d_threat = threats - params.base_threats[:, rows]
-    exposure = params.exposure[:, rows]
-
-    tau = state.trust[:, rows]
-    tau = tau + _b(params.trust_recovery, 3) * (params.trust0[:, rows] - tau)
-    receptive = np.maximum(0.0, 1.0 + _b(params.w_affinity, 3) * params.affinity[:, rows])
-    tau = nudge(tau, _b(params.trust_gain, 3) * np.clip(d_court + d_aid, -1.0, 1.0) * receptive)
-    tau = nudge(tau, -_b(params.trust_loss, 3) * np.maximum(d_threat, 0.0) * exposure)
-
-    theta = state.threat[:, rows]
-    theta = theta + _b(params.threat_decay, 3) * (params.threat0[:, rows] - theta)
-    theta = nudge(theta, _b(params.threat_gain, 3) * d_threat * exposure)
-
-    dep = state.dependence[:, rows]
-    level = params.dep0[:, rows].copy()  # what each channel relaxes to
-    host = np.maximum(state.budget_factor, 0.0) ** _b(params.remittance_elasticity, 2)
-    level[..., REMITTANCES] = np.minimum(level[..., REMITTANCES] * host[:, None, :], 1.0)
-    level[..., ENERGY] = rerouted_energy(params.dep0[:, rows, :, ENERGY], state.routes[:, rows])
-    dep = dep + _b(params.dependence_decay, 4) * (level - dep)
-    gain = _b(params.dependence_gain, 3)
-    dep[..., INVESTMENT] = nudge(dep[..., INVESTMENT], gain * d_aid)
-    dep[..., SECURITY] = nudge(dep[..., SECURITY], gain * d_sec)
-    rerouted = (
-        _b(params.sanctions_trade, 3) * state.sanctions_stance[:, rows] * bite(state)[:, None]
-    )
-    dep[..., TRADE] = nudge(dep[..., TRADE], rerouted)
-    return tau, theta, dep
+    return respond(settle(state, params, rows), params, effects, rows)
 
 
 def _score(
@@ -651,15 +698,18 @@ million amplified that error a millionfold, so the order of the agents changed t
 spending is smooth and saturates over the whole budget, not over 1% of it."""
 
 
-def _targets(state: WorldState, params: Params, alloc: Allocation, alt: FloatArray) -> FloatArray:
+def _targets(
+    state: WorldState, params: Params, alloc: Allocation, alt: FloatArray, settled: Settled
+) -> FloatArray:
     """Each state's target alignment ``a*`` with each power, ``(B, S, P)``.
 
     After this month's relations with the allocation ``alloc`` (:func:`decide`), the
-    alternatives ``alt`` held fixed. A state's row for power ``p`` depends on ``p``'s
-    spending on that state alone.
+    alternatives ``alt`` held fixed (``settled``: :func:`settle` of ``state``, the part of the
+    month's relations that no allocation moves). A state's row for power ``p`` depends on
+    ``p``'s spending on that state alone.
     """
     effects = lever_effects(alloc, state, params)
-    tau, theta, dep = relations(state, params, effects, slice(None))
+    tau, theta, dep = respond(settled, params, effects, slice(None))
     terms = iter(score_components(state, params, tau, theta, dep, alt=alt).values())
     score = next(terms)
     for term in terms:
@@ -671,12 +721,15 @@ def _targets(state: WorldState, params: Params, alloc: Allocation, alt: FloatArr
     return target
 
 
-def _objective(state: WorldState, params: Params, alloc: Allocation, alt: FloatArray) -> FloatArray:
+def _objective(
+    state: WorldState, params: Params, alloc: Allocation, alt: FloatArray, settled: Settled
+) -> FloatArray:
     """Each power's objective this month: ``J_p = sum_s priority_sp a*_sp``, ``(B, P)``.
 
     ``a*`` is the states' target alignment (:func:`_targets`).
     """
-    result: FloatArray = (params.priority * _targets(state, params, alloc, alt)).sum(axis=1)
+    target = _targets(state, params, alloc, alt, settled)
+    result: FloatArray = (params.priority * target).sum(axis=1)
     return result
 
 
@@ -714,14 +767,14 @@ def lever_returns(state: WorldState, params: Params, alloc: Allocation) -> Float
         ``(B, P, 3)``, per USD million; negative where spending more loses ground (a
         threatening power's rhetoric).
     """
-    alt = _held_alternatives(state, params)
-    base = _objective(state, params, alloc, alt)
+    alt, settled = _held_alternatives(state, params), settle(state, params, slice(None))
+    base = _objective(state, params, alloc, alt, settled)
     out = []
     step = np.maximum(RETURN_STEP * params.budget, 1e-3)  # (B, P), USD million
     for lever in ("aid", "security", "rhetoric"):
         extra = step[:, None, :] * alloc.share  # (B, S, P)
         more = replace(alloc, **{lever: getattr(alloc, lever) + extra})
-        out.append((_objective(state, params, more, alt) - base) / step)
+        out.append((_objective(state, params, more, alt, settled) - base) / step)
     result: FloatArray = np.stack(out, axis=-1)
     return result
 
@@ -842,8 +895,8 @@ def choose_response(
         response = np.where(decides, 0.0, state.response)[:, :, powers]
         return response, zeros, zeros.copy()
     ignoring = allocate(replace(state, response=np.zeros_like(state.response)), params)
-    alt = _held_alternatives(state, params)
-    base = _targets(state, params, ignoring, alt)
+    alt, settled = _held_alternatives(state, params), settle(state, params, slice(None))
+    base = _targets(state, params, ignoring, alt, settled)
     aid = ignoring.aid - state.extra_aid
     security = ignoring.security - state.extra_security
     courted = replace(
@@ -856,8 +909,9 @@ def choose_response(
     punished = replace(ignoring, threat_level=np.minimum(threat, 1.0))
     average = (state.mix * returns).sum(axis=-1)[:, None, :]  # (B, 1, P) per USD million
     extra = (aid + security + ignoring.rhetoric) * boost
-    court = params.priority * (_targets(state, params, courted, alt) - base) - average * extra
-    punish = params.priority * (_targets(state, params, punished, alt) - base)
+    court = params.priority * (_targets(state, params, courted, alt, settled) - base)
+    court = court - average * extra
+    punish = params.priority * (_targets(state, params, punished, alt, settled) - base)
     punishes = np.where((punish >= court) & (punish > 0.0), -1.0, 0.0)
     chosen = np.where((court > punish) & (court > 0.0), 1.0, punishes)
     response = np.where(decides, chosen, state.response)
