@@ -9,7 +9,7 @@ from html.parser import HTMLParser
 
 import pytest
 import yaml
-from conftest import DATA, mini_results
+from conftest import DATA, mini_results, write_yaml
 
 from sim.cli import main
 
@@ -228,3 +228,30 @@ def test_report_lists_the_states_decisions_as_events_csv_has_them(results, repor
         date = pd.Period("2022-01", "M") + step  # mini starts 2022-01: step t is that month
         row = f"<td>{who}</td><td>{what}</td><td>{first.size} of {runs}</td><td>{date}</td>"
         assert row in re.sub(r">\s+<", "><", section), row
+
+
+def test_report_lists_the_powers_answers_to_drift_apart(tmp_path, mini_raw):
+    import pandas as pd
+
+    from sim.results.folder import read_events
+
+    for power in mini_raw["powers"]:
+        power["strategy"]["response"] = "decide"
+    mini_raw["model"] = {"response_threshold": 0.005}
+    path = write_yaml(tmp_path / "deciding.yaml", mini_raw)
+    out = tmp_path / "deciding"
+    assert main(["run", str(path), "-r", "3", "--seed", "2", "-o", str(out), "-q"]) == 0
+    html = tmp_path / "deciding.html"
+    assert main(["report", str(out), "-o", str(html), "-q"]) == 0
+    log = read_events(out)
+    answers = log[(log["type"] == "decision") & (log["id"] == "response")]
+    assert not answers.empty  # the war makes the states drift, and the powers answer
+    text = re.sub(r">\s+<", "><", html.read_text(encoding="utf-8"))
+    powers = text.split('<h2 id="responses">Decisions of the powers</h2>')[1].split("<h2")[0]
+    states = text.split('<h2 id="decisions">')[1].split("<h2")[0]
+    runs = log["run"].nunique()
+    for (who, what), group in answers.groupby(["who", "outcome"]):
+        first = group.groupby("run")["step"].min()
+        date = pd.Period("2022-01", "M") + int(pd.Series(first).median())
+        row = f"<td>{who}</td><td>{what}</td><td>{first.size} of {runs}</td><td>{date}</td>"
+        assert row in powers and f"<td>{who}</td><td>{what}</td>" not in states, row

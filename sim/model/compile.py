@@ -223,13 +223,17 @@ def response_record(
         response: The new response, +1 (court), -1 (punish) or 0 (ignore).
         court: The one-month gain of courting the state, net of the money's return elsewhere.
         punish: The one-month gain of punishing it
-            (:func:`sim.model.dynamics.choose_response`).
+            (:func:`sim.model.dynamics.choose_response`); both exactly 0 where the state's
+            drift is below ``model.response_threshold`` (nothing was weighed).
 
     Returns:
         The entry of ``events.csv`` (type ``decision``, id ``response``).
     """
     what = f"{response_name(response)} {state}"
-    why = f"gain of courting {court:+.3g}, of punishing {punish:+.3g}"
+    if court == punish == 0.0:  # below model.response_threshold: not weighed at all
+        why = "its drift is below the response threshold"
+    else:
+        why = f"gain of courting {court:+.3g}, of punishing {punish:+.3g}"
     return _decision(step, date, "response", float(response), what, power, why)
 
 

@@ -297,23 +297,29 @@ def _events(log: pd.DataFrame, runs: int) -> pd.DataFrame:
     return out
 
 
-def _decisions(log: pd.DataFrame, runs: int, months: list[str]) -> pd.DataFrame:
-    """The states' decisions: each stance a state took, in how many runs, and first when.
+POWER_DECISIONS = frozenset({"response"})
+"""The ids of the ``decision`` entries of ``events.csv`` that a power takes (its answer to a
+state's drift); every other decision is a state's."""
 
-    One row per state and decision (for example *distance from russia*, *leaves the blocs of
-    russia*, *facilitates the trade of russia*): the runs in which
-    the state took it at least once, and the month it first took it in the median such run.
+
+def _decisions(log: pd.DataFrame, runs: int, months: list[str], by: str = "state") -> pd.DataFrame:
+    """The states' (or the powers') decisions: each one taken, in how many runs, first when.
+
+    One row per agent and decision (for a state, for example *distance from russia*, *leaves
+    the blocs of russia*, *facilitates the trade of russia*; for a power, *courts kyrgyzstan*):
+    the runs in which the agent took it at least once, and the month it first took it in the
+    median such run. ``by`` is ``state`` or ``power``, whose decisions are listed.
     """
-    log = log[log["type"] == "decision"]
+    log = log[(log["type"] == "decision") & (log["id"].isin(POWER_DECISIONS) == (by == "power"))]
     if log.empty:
-        return pd.DataFrame(columns=["state", "decision", "runs", "first taken (median run)"])
+        return pd.DataFrame(columns=[by, "decision", "runs", "first taken (median run)"])
     first = log.groupby(["who", "outcome", "run"], sort=False)["step"].min().reset_index()
     rows = []
     for (who, what), group in first.groupby(["who", "outcome"], sort=False):
         step = int(np.median(group["step"]))  # the month of step t is record t + 1
         rows.append(
             {
-                "state": who,
+                by: who,
                 "decision": what,
                 "runs": f"{group['run'].nunique()} of {runs}",
                 "first taken (median run)": months[step + 1],
@@ -471,6 +477,7 @@ def report_html(
     n_runs = run.table["run"].nunique()
     events = _events(log, n_runs)
     decisions = _decisions(log, n_runs, _months(run.table))
+    answers = _decisions(log, n_runs, _months(run.table), by="power")
     folder, table, doc, manifest = run.path, run.table, run.doc, run.manifest
     meta = doc.get("meta") or {}
     name = run.name
@@ -545,6 +552,17 @@ def report_html(
             "Section 7.8), in how many runs, and the month it first took it in the median run "
             "that did. The reasons of each run are in <code>events.csv</code> (column "
             "<code>why</code>).</p>" + _table(decisions)
+        )
+    parts.append('<h2 id="responses">Decisions of the powers</h2>')
+    if answers.empty:
+        parts.append("<p>No power changed its answer to a state's drift.</p>")
+    else:
+        parts.append(
+            "<p>Each answer a power chose to a state's drift (courts, punishes or ignores it: "
+            "its own decision where its strategy is <code>decide</code>, docs/ODD.md Section "
+            "7.3), in how many runs, and the month it first chose it in the median run that "
+            "did; <code>events.csv</code> gives the one-month gains it weighed.</p>"
+            + _table(answers)
         )
     prov = _provenance(doc)
     parts.append("<h2>Parameters and their provenance</h2>")
