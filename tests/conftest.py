@@ -65,3 +65,28 @@ def mini_results(out: Path) -> Path:
         main(["run", str(DATA / "mini.yaml"), "-r", "3", "--seed", "2", "-o", str(out), "-q"]) == 0
     )
     return out
+
+
+def _channels(level: float, security: float) -> dict:
+    return {
+        "trade": level,
+        "remittances": 0.0,
+        "energy": level,
+        "security": security,
+        "investment": level,
+    }
+
+
+def alpha_between(raw: dict, north_level: float, east_level: float, east_security: float) -> None:
+    """Set mini's alpha between North and a reliable East (in place), for the threat regimes.
+
+    Alpha depends on North at ``north_level`` on every channel but remittances (security
+    included) and on East at ``east_level``, with a security tie of ``east_security``; East gets
+    credibility, capacity and attention 0.9, so that where alpha is tied to it East is a
+    credible alternative to North.
+    """
+    raw["states"][0]["dependence"] = {
+        "north": _channels(north_level, north_level),
+        "east": _channels(east_level, east_security),
+    }
+    raw["powers"][1].update(credibility=0.9, military_capacity=0.9, attention=0.9)

@@ -10,33 +10,23 @@ log the same decisions; the Mesa power agents expose them.
 """
 
 import numpy as np
-from conftest import write_yaml
+from conftest import alpha_between, write_yaml
 
 from sim.input.scenario import load_scenario
 from sim.model.engines import simulate
 from sim.model.mesa_model import GreatGameModel
 
-
-def _channels(level: float, security: float) -> dict:
-    return {
-        "trade": level,
-        "remittances": 0.0,
-        "energy": level,
-        "security": security,
-        "investment": level,
-    }
+BANDWAGON = (0.9, 0.0, 0.0)
+"""Alpha's ties (North, East, East's security tie): dependent on North, no alternative."""
+BALANCE = (0.3, 0.8, 0.9)
+"""Alpha's ties: little on North, a credible East."""
 
 
-def _deciding(tmp_path, mini_raw, name, *, north_level, east_level, east_security, **model):
+def _deciding(tmp_path, mini_raw, name, ties, **model):
     """Mini with North choosing its response; the war on North's credibility makes alpha drift."""
-    mini_raw["model"] = {"noise": 0.0, "response_threshold": 0.001, **model}
+    mini_raw["model"] = {"noise": 0.0, "response_threshold": 0.001, "trust_loss": 0.0, **model}
     mini_raw["powers"][0]["strategy"]["response"] = "decide"
-    alpha = mini_raw["states"][0]
-    alpha["dependence"] = {
-        "north": _channels(north_level, north_level),
-        "east": _channels(east_level, east_security),
-    }
-    mini_raw["powers"][1].update(credibility=0.9, military_capacity=0.9, attention=0.9)
+    alpha_between(mini_raw, *ties)
     mini_raw["events"] = [e for e in mini_raw["events"] if e["id"] in ("war",)]
     return load_scenario(write_yaml(tmp_path / f"{name}.yaml", mini_raw)).scenario
 
@@ -49,45 +39,21 @@ def _north_toward_alpha(sc):
 
 
 def test_a_power_punishes_a_dependent_state_without_an_alternative(tmp_path, mini_raw):
-    sc = _deciding(
-        tmp_path,
-        mini_raw,
-        "bandwagon",
-        north_level=0.9,
-        east_level=0.0,
-        east_security=0.0,
-        trust_loss=0.0,
-    )
+    sc = _deciding(tmp_path, mini_raw, "bandwagon", BANDWAGON)
     response, drift = _north_toward_alpha(sc)
     assert drift[1:].any()  # the war makes alpha drift away from North
     assert (response == -1.0).any()  # and North answers with threats, which pull alpha back
 
 
 def test_a_power_does_not_punish_a_state_with_a_credible_alternative(tmp_path, mini_raw):
-    sc = _deciding(
-        tmp_path,
-        mini_raw,
-        "balance",
-        north_level=0.3,
-        east_level=0.8,
-        east_security=0.9,
-        trust_loss=0.0,
-    )
+    sc = _deciding(tmp_path, mini_raw, "balance", BALANCE)
     response, drift = _north_toward_alpha(sc)
     assert drift[1:].any()
     assert not (response == -1.0).any()  # a threat would push alpha toward East
 
 
 def test_drift_below_the_threshold_is_ignored_and_the_status_quo_holds(tmp_path, mini_raw):
-    sc = _deciding(
-        tmp_path,
-        mini_raw,
-        "quiet",
-        north_level=0.9,
-        east_level=0.0,
-        east_security=0.0,
-        response_threshold=0.5,
-    )
+    sc = _deciding(tmp_path, mini_raw, "quiet", BANDWAGON, response_threshold=0.5)
     response, drift = _north_toward_alpha(sc)
     assert drift[1:].any()
     assert (response == 0.0).all()
@@ -109,15 +75,7 @@ def test_a_fixed_disposition_stays_fixed(tmp_path, mini_raw):
 
 
 def test_both_engines_take_log_and_expose_the_same_responses(tmp_path, mini_raw):
-    sc = _deciding(
-        tmp_path,
-        mini_raw,
-        "engines",
-        north_level=0.9,
-        east_level=0.0,
-        east_security=0.0,
-        trust_loss=0.0,
-    )
+    sc = _deciding(tmp_path, mini_raw, "engines", BANDWAGON)
     mesa, ens = simulate([sc], [5], "mesa"), simulate([sc], [5], "ensemble")
     np.testing.assert_array_equal(mesa.values["response"], ens.values["response"])
     logged = [e for e in mesa.events[0] if e["id"] == "response"]

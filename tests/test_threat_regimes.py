@@ -8,7 +8,7 @@ offers anything (bandwagoning).
 
 import numpy as np
 import pytest
-from conftest import write_yaml
+from conftest import alpha_between, write_yaml
 
 from sim.input.scenario import load_scenario
 from sim.model.dynamics import alternatives
@@ -23,26 +23,10 @@ def test_alternatives_are_a_noisy_or_over_the_other_powers():
     assert two[0] > one[0] == pytest.approx(0.4)  # two middling offers beat one
 
 
-def _channels(level, security):
-    return {
-        "trade": level,
-        "remittances": 0.0,
-        "energy": level,
-        "security": security,
-        "investment": level,
-    }
-
-
 def threat_effect(tmp_path, mini_raw, north_level, east_level, east_security):
     """Alpha's alignment with North at the end, with North's October threat minus without it."""
     mini_raw["model"] = {"noise": 0.0, "trust_loss": 0.0}  # the threat rule alone moves it
-    alpha = mini_raw["states"][0]
-    alpha["dependence"] = {
-        "north": _channels(north_level, north_level),
-        "east": _channels(east_level, east_security),
-    }
-    east = mini_raw["powers"][1]
-    east.update(credibility=0.9, military_capacity=0.9, attention=0.9)
+    alpha_between(mini_raw, north_level, east_level, east_security)
     ends = []
     for enabled in (True, False):
         menace = next(e for e in mini_raw["events"] if e["id"] == "menace")
