@@ -45,13 +45,19 @@ from sim.results.validation import (  # noqa: E402
 )
 
 
+def _answers(log: list[dict], event: str) -> list[dict]:
+    """The answers of the run's event ``event`` (an id, or a type), from its event log."""
+    entry = next((e for e in log if event in (e["id"], e["type"])), {})
+    return list(entry.get("answers", ()))
+
+
 def _border_war(log: list[dict]) -> str:
-    """Whom Russia backed in the run's border war, from its outcome text."""
-    text = next((e["outcome"] for e in log if e["type"] == "border_conflict"), "")
-    backs = {s for s in ("kyrgyzstan", "tajikistan") if f"{s} asks russia: honoured" in text}
+    """Whom Russia backed in the run's border war."""
+    asked = [a for a in _answers(log, "border_conflict") if a["power"] == "russia"]
+    backs = sorted(a["state"] for a in asked if a["yes"])
     if backs:
-        return "backs " + " and ".join(sorted(backs))
-    return "refuses every call" if "asks russia: refused" in text else "is asked by neither side"
+        return "backs " + " and ".join(backs)
+    return "refuses every call" if asked else "is asked by neither side"
 
 
 class Breakdown:
@@ -89,8 +95,7 @@ class Breakdown:
         request = batch.values["request"]
         self.kz_answered.append(float((request[:, ctx.at("2022-01"), kz, ru] == 1.0).mean()))
         refused = [
-            any(e["id"] == "us_vehicles_tajikistan" and "refuses" in e["outcome"] for e in log)
-            for log in logs
+            any(not a["yes"] for a in _answers(log, "us_vehicles_tajikistan")) for log in logs
         ]
         self.vehicles_refused.append(float(np.mean(refused)))
         for event, state in (
@@ -98,8 +103,7 @@ class Breakdown:
             ("us_security_package_tajikistan", "tajikistan"),
         ):
             took = [
-                any(e["id"] == event and f"{state} accepts" in e["outcome"] for e in log)
-                for log in logs
+                any(a["state"] == state and a["yes"] for a in _answers(log, event)) for log in logs
             ]
             self.packages[event] += int(np.sum(took))
         model = ctx.scenario.model

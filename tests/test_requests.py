@@ -14,7 +14,7 @@ import pytest
 from conftest import write_yaml
 
 from sim.cli import main
-from sim.input.errors import ScenarioError
+from sim.input.errors import OutputError, ScenarioError
 from sim.input.scenario import load_scenario
 from sim.model.compile import compile_run
 from sim.model.dynamics import (
@@ -28,7 +28,7 @@ from sim.model.dynamics import (
 )
 from sim.model.engines import simulate
 from sim.model.mesa_model import GreatGameModel
-from sim.results.folder import read_events
+from sim.results.folder import read_answers, read_events
 
 
 def _mini(tmp_path, mini_raw, name="requests", **model):
@@ -205,3 +205,41 @@ def test_the_request_cost_decides_calls_across_the_assumption_box():
         calls.append(simulate_ensemble(ens, "trajectories")["request"])
     changed = (calls[0] != calls[1]).any(axis=(1, 2, 3))
     assert changed.mean() > 0.5
+
+
+def test_answers_csv_gives_every_answer_structured_as_events_csv_tells_it(tmp_path):
+    out = tmp_path / "run"
+    assert main(["run", "baseline_2022", "-r", "2", "--seed", "1", "--out", str(out), "-q"]) == 0
+    answers, events = read_answers(out), read_events(out)
+    calls = answers[answers["event"] == "kg_tj_border_war"]
+    assert calls[["run", "state", "power", "kind"]].values.tolist() == [
+        [run, state, "russia", "call"] for run in (0, 1) for state in ("kyrgyzstan", "tajikistan")
+    ]
+    assert calls["yes"].tolist() == [False, True, False, True]
+    for (run, event), group in answers.groupby(["run", "event"], sort=False):
+        told = events[(events["run"] == run) & (events["id"] == event)]["outcome"].item()
+        parts = [
+            f"{a.state} {'accepts' if a.yes else 'refuses'}"
+            if a.kind == "offer"
+            else f"{a.state} asks "
+            + (f"{a.power}: {'honoured' if a.yes else 'refused'}" if a.power else "nobody")
+            for a in group.itertuples()
+        ]
+        assert "; ".join(parts) == told
+    assert set(answers["kind"]) == {"call", "offer"}
+
+
+def test_a_damaged_answers_csv_is_named_with_its_row_and_column(tmp_path):
+    out = tmp_path / "run"
+    assert main(["run", "baseline_2022", "-r", "1", "--out", str(out), "-q"]) == 0
+    path = out / "answers.csv"
+    lines = path.read_text().splitlines()
+    lines[2] = lines[2].rsplit(",", 1)[0] + ",maybe"
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(
+        OutputError, match=r"answers\.csv: row 3, column 'yes': expected True or False"
+    ):
+        read_answers(out)
+    path.unlink()
+    with pytest.raises(OutputError, match=r"answers\.csv: missing"):
+        read_answers(out)

@@ -71,6 +71,7 @@ def test_write_run_folder(tmp_path, mini_path):
     res = runner.run(mini_path, seed=1, replicates=2)
     out = runner.write_run_folder(res, tmp_path / "out")
     assert sorted(p.name for p in out.iterdir()) == [
+        "answers.csv",
         "events.csv",
         "manifest.json",
         "results.parquet",
@@ -121,6 +122,7 @@ def test_cli_run_writes_all_files_and_refuses_rerun(tmp_path, mini_path, capsys)
     assert main(["run", str(mini_path), "--seed", "5", "-r", "3", "--out", str(out)]) == 0
     assert sorted(p.name for p in out.iterdir()) == [
         "alignment.png",
+        "answers.csv",
         "events.csv",
         "manifest.json",
         "results.parquet",

@@ -102,9 +102,11 @@ def event_record(
 
     Returns:
         The entry of ``events.csv``; its outcome reads, for instance, ``kazakhstan asks russia:
-        honoured``, ``kazakhstan asks nobody`` or ``kazakhstan accepts; kyrgyzstan refuses``.
+        honoured``, ``kazakhstan asks nobody`` or ``kazakhstan accepts; kyrgyzstan refuses``,
+        and where the event put decisions to agents its ``answers`` give them structured
+        (:class:`sim.model.metrics.Answered`).
     """
-    return {
+    record: EventRecord = {
         "step": event.step,
         "date": date,
         "id": event.id,
@@ -120,6 +122,17 @@ def event_record(
         "who": event.who,
         "why": "",
     }
+    if calls:
+        record["answers"] = [
+            {
+                "state": states[s],
+                "power": "" if p < 0 else powers[p],
+                "kind": "offer" if offer else "call",
+                "yes": bool(ok),
+            }
+            for s, p, ok, offer in calls
+        ]
+    return record
 
 
 def _decision(

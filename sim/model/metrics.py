@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TypedDict
+from typing import NotRequired, TypedDict
 
 import numpy as np
 
@@ -40,6 +40,7 @@ __all__ = [
     "DERIVED",
     "RECORDED",
     "VOTES",
+    "Answered",
     "Batch",
     "EventRecord",
     "VoteRule",
@@ -136,6 +137,23 @@ def influence(alignment: FloatArray, population: FloatArray) -> FloatArray:
     return out
 
 
+class Answered(TypedDict):
+    """One answer an event put to an agent, as the event log keeps it (:class:`EventRecord`).
+
+    Attributes:
+        state: The calling state, or the state offered a package.
+        power: The power the state asked (``""``: it asked nobody), or the offering power.
+        kind: ``call`` (a call for help, or a side's call in a border war) or ``offer``.
+        yes: Whether the asked power answered the call, or the state accepted the package
+            (False where nobody was asked).
+    """
+
+    state: str
+    power: str
+    kind: str
+    yes: bool
+
+
 class EventRecord(TypedDict):
     """One entry of a run's event log (see :class:`sim.model.mesa_model.GreatGameModel`).
 
@@ -149,6 +167,9 @@ class EventRecord(TypedDict):
             stance taken), or ``""``.
         who: The actors' ids (for a decision, the deciding state).
         why: For a decision, the numbers behind it; ``""`` for a scenario event.
+        answers: For a scenario event that put decisions to agents (a crisis, a call for help,
+            a border war, a package), each answer, in the order of ``outcome`` (the
+            structured form of its text; ``answers.csv`` of a results folder).
     """
 
     step: int
@@ -159,6 +180,7 @@ class EventRecord(TypedDict):
     outcome: str
     who: str
     why: str
+    answers: NotRequired[list[Answered]]
 
 
 def summarize(

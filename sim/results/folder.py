@@ -11,7 +11,9 @@ traceback. Layout of a results folder::
     results.parquet   the long table (sim.results.tables.long_table): run, seed, step, date, state,
                       power, variable, value
     events.csv        the event log: run, seed, step, date, id, type, magnitude, outcome, who,
-                      why (scenario events and the states' decisions, type "decision")
+                      why (scenario events and the agents' decisions, type "decision")
+    answers.csv       every answer the events put to agents: run, seed, step, date, event, kind
+                      (call or offer), state, power, yes (sim.results.tables.answers_table)
     scenario.yaml     the scenario as run (extends resolved)
     manifest.json     provenance: tool "greatgame run", seeds, replicates, ... (written last)
 """
@@ -32,8 +34,10 @@ from sim.input.errors import OutputError, Problem, ScenarioError
 from sim.input.scenario import Scenario, validate_document
 from sim.input.yamlsource import read_yaml
 from sim.results.atomic import manifest_tool
+from sim.results.tables import ANSWER_COLUMNS
 
 __all__ = [
+    "ANSWERS",
     "EVENTS",
     "MANIFEST",
     "RESULTS",
@@ -42,6 +46,7 @@ __all__ = [
     "check_fields",
     "expect_kind",
     "folder_kind",
+    "read_answers",
     "read_events",
     "read_json_object",
     "read_parquet",
@@ -50,6 +55,7 @@ __all__ = [
 
 RESULTS = "results.parquet"
 EVENTS = "events.csv"
+ANSWERS = "answers.csv"
 SCENARIO = "scenario.yaml"
 MANIFEST = "manifest.json"
 
@@ -432,22 +438,53 @@ def read_run_folder(folder: str | Path) -> RunFolder:
     return RunFolder(folder, table, doc, scenario, manifest)
 
 
+def _read_csv(path: Path, what: str, columns: Iterable[str]) -> pd.DataFrame:
+    """A CSV file of a results folder, checked for its columns.
+
+    Raises:
+        OutputError: If the file is missing, not a readable CSV file, or lacks a column.
+    """
+    if not path.is_file():
+        raise OutputError(f"{path}: {'is not a file' if path.exists() else 'missing'}{_RERUN}")
+    try:
+        table = pd.read_csv(path, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError):
+        raise OutputError(f"{path}: not a readable CSV {what}{_RERUN}") from None
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot be read ({exc.strerror or exc}){_RERUN}") from None
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        raise OutputError(f"{path}: no column '{missing[0]}'{_RERUN}")
+    return table
+
+
 def read_events(folder: str | Path) -> pd.DataFrame:
     """The event log of a results folder (``events.csv``), one row per event fired per run.
 
     Raises:
         OutputError: If the file is missing, not a readable CSV file, or lacks a column.
     """
-    path = Path(folder) / EVENTS
-    if not path.is_file():
-        raise OutputError(f"{path}: {'is not a file' if path.exists() else 'missing'}{_RERUN}")
-    try:
-        log = pd.read_csv(path, keep_default_na=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError):
-        raise OutputError(f"{path}: not a readable CSV event log{_RERUN}") from None
-    except OSError as exc:
-        raise OutputError(f"{path}: cannot be read ({exc.strerror or exc}){_RERUN}") from None
-    missing = [c for c in EVENT_COLUMNS if c not in log.columns]
-    if missing:
-        raise OutputError(f"{path}: no column '{missing[0]}'{_RERUN}")
-    return log
+    return _read_csv(Path(folder) / EVENTS, "event log", EVENT_COLUMNS)
+
+
+def read_answers(folder: str | Path) -> pd.DataFrame:
+    """The answers of a results folder (``answers.csv``), one row per answer per run.
+
+    Folders written before the file existed lack it: rerunning the scenario writes it.
+
+    Raises:
+        OutputError: If the file is missing, not a readable CSV file, lacks a column, or a
+            ``yes`` is not ``True`` or ``False``.
+    """
+    path = Path(folder) / ANSWERS
+    table = _read_csv(path, "table of answers", ANSWER_COLUMNS)
+    flags = table["yes"].astype(str)
+    bad = ~flags.isin(("True", "False"))
+    if bad.any():
+        row = int(bad.to_numpy().argmax())
+        raise OutputError(
+            f"{path}: row {row + 2}, column 'yes': expected True or False, found "
+            f"{flags.iloc[row]!r}{_RERUN}"
+        )
+    table["yes"] = flags == "True"
+    return table

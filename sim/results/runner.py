@@ -25,7 +25,7 @@ from sim.model.metrics import Batch
 from sim.model.noise import NOISE_SCHEME
 from sim.results.atomic import atomic_folder
 from sim.results.provenance import environment
-from sim.results.tables import VARIABLES, events_table, long_table
+from sim.results.tables import VARIABLES, answers_table, events_table, long_table
 
 __all__ = [
     "OutputError",
@@ -93,6 +93,10 @@ class RunResults:
     def events(self) -> pd.DataFrame:
         """The event log (:func:`sim.results.tables.events_table`)."""
         return events_table(self.batch)
+
+    def answers(self) -> pd.DataFrame:
+        """Every answer the events put to agents (:func:`sim.results.tables.answers_table`)."""
+        return answers_table(self.batch)
 
 
 def run(
@@ -231,10 +235,11 @@ def write_run_folder(
     """
     out = Path(out)
     with atomic_folder(out, force) as tmp:
-        names = ["results.parquet", "events.csv", "scenario.yaml"]
+        names = ["results.parquet", "events.csv", "answers.csv", "scenario.yaml"]
         table = pa.Table.from_pandas(res.table(), preserve_index=False)
         pq.write_table(table, tmp / "results.parquet")
         res.events().to_csv(tmp / "events.csv", index=False)
+        res.answers().to_csv(tmp / "answers.csv", index=False)
         header = f"# Scenario as run (extends resolved) from {res.loaded.path}\n"
         body = yaml.safe_dump(res.loaded.raw, sort_keys=False, allow_unicode=True, width=100)
         (tmp / "scenario.yaml").write_text(header + body, encoding="utf-8")

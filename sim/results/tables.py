@@ -22,7 +22,15 @@ import pandas as pd
 
 from sim.model.metrics import DERIVED, RECORDED, Batch
 
-__all__ = ["COLUMNS", "VARIABLES", "events_table", "long_table", "variable_array"]
+__all__ = [
+    "ANSWER_COLUMNS",
+    "COLUMNS",
+    "VARIABLES",
+    "answers_table",
+    "events_table",
+    "long_table",
+    "variable_array",
+]
 
 COLUMNS = ("run", "seed", "step", "date", "state", "power", "variable", "value")
 """The long table's columns, in order."""
@@ -41,6 +49,8 @@ EVENT_COLUMNS = (
     "why",
 )
 """The event log's columns, in order."""
+ANSWER_COLUMNS = ("run", "seed", "step", "date", "event", "kind", "state", "power", "yes")
+"""The answers table's columns, in order (:func:`answers_table`)."""
 
 
 def long_table(batch: Batch, runs: Sequence[int] | np.ndarray | None = None) -> pd.DataFrame:
@@ -107,6 +117,41 @@ def events_table(batch: Batch, runs: Sequence[int] | np.ndarray | None = None) -
         for entry in log
     ]
     return pd.DataFrame(rows, columns=list(EVENT_COLUMNS))
+
+
+def answers_table(batch: Batch, runs: Sequence[int] | np.ndarray | None = None) -> pd.DataFrame:
+    """Every answer the events put to agents in a batch's runs, one row each.
+
+    The structured form of the outcomes of ``events.csv``: for each call for help (a crisis, a
+    ``security_request``, each side of a border war) the calling ``state``, the ``power`` it
+    asked (empty: nobody) and whether that power answered; for each package (``kind``
+    ``offer``) the state offered it, the offering power and whether the state accepted. In the
+    order of the event log.
+
+    Args:
+        batch: The runs (with their event logs).
+        runs: Number of each run (default ``0 .. B - 1``).
+
+    Returns:
+        The table, in :data:`ANSWER_COLUMNS` order (``yes`` boolean).
+    """
+    run_ids = range(batch.n_runs) if runs is None else [int(r) for r in runs]
+    rows = [
+        {
+            "run": r,
+            "seed": int(seed),
+            "step": entry["step"],
+            "date": entry["date"],
+            "event": entry["id"],
+            **answer,
+        }
+        for r, seed, log in zip(run_ids, batch.seeds, batch.events, strict=True)
+        for entry in log
+        for answer in entry.get("answers", ())
+    ]
+    table = pd.DataFrame(rows, columns=list(ANSWER_COLUMNS))
+    table["yes"] = table["yes"].astype(bool)
+    return table
 
 
 def variable_array(

@@ -348,18 +348,23 @@ _TAKEN = (
 )
 """The packages of May 2022 that the seeds report taken by CSTO members, by event id and state:
 Kazakhstan's Anka co-production deal with Turkey, the Turkish TB2 drones sold to Kyrgyzstan, the
-US security package for Tajikistan announced by the US ambassador. Read from each run's event
-log, not from the recorded ``offer`` (the answer to a power's latest package): Tajikistan is
-offered a second, small US package in the same month."""
+US security package for Tajikistan announced by the US ambassador. Read from each run's answers
+to the event (the event log's ``answers``), not from the recorded ``offer`` (the answer to a
+power's latest package): Tajikistan is offered a second, small US package in the same month."""
 
 
 def _accepted(c: Context, event: str, state: str) -> float:
     """Share of runs in which ``state`` accepted the package of event ``event``."""
     logs = c.runs().events
-    outcomes = [next((e["outcome"] for e in log if e["id"] == event), None) for log in logs]
-    if not logs or None in outcomes:
+    fired = [next((e for e in log if e["id"] == event), None) for log in logs]
+    if not logs or any(e is None for e in fired):
         raise ValueError(f"event {event!r} did not fire in every run")
-    return float(np.mean([f"{state} accepts" in str(o).split("; ") for o in outcomes]))
+    taken = [
+        any(a["kind"] == "offer" and a["state"] == state and a["yes"] for a in e.get("answers", ()))
+        for e in fired
+        if e is not None
+    ]
+    return float(np.mean(taken))
 
 
 def _fact_k(c: Context) -> FactResult:
