@@ -158,6 +158,21 @@ def test_attribution_waterfall(folders):
     assert "interactions and rest" in labels and any("other events" in x for x in labels)
 
 
+def test_responses_show_the_share_of_runs_courting_and_punishing(table):
+    """Mini fixes North's answer to drift to punish and East's to court (every state, every
+    month): North's panel has one dashed line per state at -1, East's a solid one at +1."""
+    fig = plotting.plot_responses(table)
+    panels = {ax.get_title(): ax for ax in fig.axes if ax.get_visible()}
+    assert set(panels) == {"North", "East"}
+    north = [line for line in panels["North"].get_lines() if line.get_linestyle() == "--"]
+    east = [line for line in panels["East"].get_lines() if not line.get_label().startswith("_")]
+    assert len(north) == len(east) == 3  # one per state
+    assert all((line.get_ydata() == -1.0).all() for line in north)
+    assert all((line.get_ydata() == 1.0).all() for line in east)
+    with pytest.raises(ValueError, match="no response rows"):
+        plotting.plot_responses(table[table["variable"] != "response"])
+
+
 @pytest.mark.parametrize("kind", RESULT_KINDS)
 def test_every_results_kind_renders_from_a_fresh_run(folders, kind, tmp_path):
     out = tmp_path / f"{kind}.png"

@@ -30,7 +30,7 @@ def test_report_is_self_contained_with_question_parameters_events_and_manifest(r
     text = report.read_text(encoding="utf-8")
     assert "Does a threat from one power push a small state toward the other?" in text
     images = re.findall(r'<img [^>]*src="data:image/png;base64,([^"]+)"', text)
-    assert len(images) == 4
+    assert len(images) == 5  # alignment, influence, hedging, responses, heatmaps
     for data in images:
         assert base64.b64decode(data)[:8] == b"\x89PNG\r\n\x1a\n"
     # no external resource of any kind
@@ -111,7 +111,7 @@ def test_report_renders_in_headless_chromium(report, tmp_path):
     widths = re.search(r"<title>widths:([\d,]*)</title>", dom)
     assert widths, dom[:500]
     values = [int(w) for w in widths.group(1).split(",")]
-    assert len(values) == 4 and min(values) > 300  # every figure decoded and has its size
+    assert len(values) == 5 and min(values) > 300  # every figure decoded and has its size
     shot = tmp_path / "shot.png"
     subprocess.run(
         [*flags, f"--screenshot={shot}", "--window-size=1200,1600", url],

@@ -8,7 +8,15 @@ from __future__ import annotations
 
 __all__ = ["RESULT_KINDS", "SWEEP_KINDS"]
 
-RESULT_KINDS = ("alignment", "influence", "hedging", "heatmap", "heatmap-grid", "attribution")
+RESULT_KINDS = (
+    "alignment",
+    "influence",
+    "hedging",
+    "responses",
+    "heatmap",
+    "heatmap-grid",
+    "attribution",
+)
 """Plot kinds of a results folder."""
 
 SWEEP_KINDS = ("indices", "scatter")

@@ -45,6 +45,7 @@ __all__ = [
     "plot_indices",
     "plot_influence",
     "plot_ranking",
+    "plot_responses",
     "plot_scatter",
     "plot_sensitivity",
     "power_colour",
@@ -385,6 +386,72 @@ def plot_hedging(table: pd.DataFrame, ax: Axes | None = None) -> Axes:
 
 SMALL_RANGE = 0.1
 """A hedging figure whose values span less than this gets a zoomed inset."""
+
+
+def plot_responses(table: pd.DataFrame, title: str | None = None) -> Figure:
+    """Each power's answers to the states' drift: the share of runs courting or punishing.
+
+    One panel per power, one line per state: above zero the share of runs in which the power
+    courts the state that month (the recorded ``response`` +1), below zero, dashed, minus the
+    share in which it punishes it (-1); a power that ignores a state draws nothing for it.
+
+    Args:
+        table: A long results table (rows with ``variable == "response"``).
+        title: Figure title.
+
+    Returns:
+        The figure.
+
+    Raises:
+        ValueError: If the table has no ``response`` rows (a folder written before they were
+            recorded: rerun the scenario).
+    """
+    rows = _rows(table, "response")
+    powers, states = _order(rows["power"]), _order(rows["state"])
+    keys = [rows["date"].astype(str), rows["power"].astype(str), rows["state"].astype(str)]
+    court = (rows["value"] > 0).groupby(keys, sort=False).mean()
+    punish = (rows["value"] < 0).groupby(keys, sort=False).mean()
+    cols = min(3, len(powers))
+    n_rows = int(np.ceil(len(powers) / cols))
+    fig, axes = plt.subplots(
+        n_rows,
+        cols,
+        figsize=(4.6 * cols, 2.6 * n_rows + 1.2),
+        sharex=True,
+        sharey=True,
+        squeeze=False,
+        layout="constrained",
+    )
+    months = list(dict.fromkeys(rows["date"].astype(str)))
+    x = _dates(pd.Index(months))
+    order = _order(table["state"])
+    for ax, power in zip(axes.flat, powers, strict=False):
+        for state in states:
+            up = court.xs((power, state), level=(1, 2)).reindex(months).to_numpy(dtype=float)
+            down = punish.xs((power, state), level=(1, 2)).reindex(months).to_numpy(dtype=float)
+            colour = state_colour(state, order)
+            if up.any():
+                ax.plot(x, up, color=colour, lw=1.6, label=label(state))
+            if down.any():
+                ax.plot(x, 0.0 - down, color=colour, lw=1.6, ls="--")
+        ax.axhline(0.0, color="0.6", lw=0.8)
+        ax.set_ylim(-1.05, 1.05)
+        ax.set_title(label(power), fontsize=10)
+        _date_axis(ax, max_ticks=5)
+        ax.tick_params(axis="x", labelrotation=30, labelsize=8)
+    for ax in list(axes.flat)[len(powers) :]:
+        ax.set_visible(False)
+    for ax in axes[:, 0]:
+        ax.set_ylabel("share of runs:\ncourts (+), punishes (-)")
+    handles = [
+        plt.Line2D([], [], color=state_colour(s, order), lw=1.6, label=label(s)) for s in states
+    ]
+    handles.append(plt.Line2D([], [], color="0.3", lw=1.6, ls="--", label="punishes (dashed)"))
+    runs = _run_count(rows)
+    note = f"share of {runs} runs" if runs > 1 else "a single run (0 or 1)"
+    fig.legend(handles=handles, loc="outside right center", fontsize=8, title=note)
+    fig.suptitle(title or "How each power answers the states' drift")
+    return fig
 
 
 def _matrix(table: pd.DataFrame, date: str, variable: str) -> pd.DataFrame:

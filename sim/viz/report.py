@@ -137,6 +137,12 @@ def render(folder: str | Path, kind: str, **opts: Any) -> Drawn:
         return Drawn(figure, kind + ("_events" if marks else ""))
     if kind == "heatmap-grid":
         return Drawn(plotting.plot_heatmap_grid(table), kind)
+    if kind == "responses":
+        try:
+            figure = plotting.plot_responses(table, title=f"{name}: the powers' answers to drift")
+        except ValueError as exc:
+            raise OutputError(f"{folder}: {exc} (rerun the scenario to record them)") from None
+        return Drawn(figure, kind)
     if kind == "attribution":
         from sim.results.attribution import attribute_folder
 
@@ -521,6 +527,15 @@ def report_html(
             "Hedging index of each state (normalised entropy of its alignment profile).",
         )
     )
+    if (table["variable"] == "response").any():  # folders from before it was recorded lack it
+        parts.append(
+            _figure(
+                plotting.plot_responses(table, title=f"{name}: the powers' answers to drift"),
+                "How each power answers the states' drift: the share of runs in which it courts "
+                "each state (solid, above zero) or punishes it (dashed, below zero), month by "
+                "month.",
+            )
+        )
     parts.append(
         _figure(
             plotting.plot_heatmap_grid(table),
