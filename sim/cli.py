@@ -615,14 +615,15 @@ def _cmd_screen(args: argparse.Namespace) -> int:
 
     loaded = load_scenario(resolve_scenario(args.scenario))
     _check_runnable(loaded, 1, False)
-    result = screen(loaded, seed=args.seed)
+    result = screen(loaded, seed=args.seed, replicates=args.replicates)
     if args.json:
         print(json.dumps(result.to_dict(), indent=2))
         return 0
     print(
         f"{result.scenario}: each ranged number at the low and the high end of its range, the "
-        f"rest at their values;\n{result.runs:,} runs with one seed ({result.run_seed}, from "
-        f"--seed {result.seed}), effect = largest |run - baseline| over every output"
+        f"rest at their values;\nnoise: {len(result.run_seeds)} draw(s) (seeds "
+        f"{', '.join(map(str, result.run_seeds))}, from --seed {result.seed}), {result.runs:,} "
+        "runs; effect = largest |run - baseline| over every output and draw"
     )
     print(f"{'effect':>9}  {'end':4}  {'path':52}  {'range':>17}  output")
     for e in result.ranked():
@@ -700,7 +701,14 @@ def _add_sweep_commands(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("scenario", help=f"scenario YAML file, {_BUNDLED_HELP}")
     p.add_argument(
-        "--seed", type=_non_negative, default=0, help="root seed of the one run seed (default 0)"
+        "--seed", type=_non_negative, default=0, help="root seed of the run seeds (default 0)"
+    )
+    p.add_argument(
+        "-r",
+        "--replicates",
+        type=_positive,
+        default=3,
+        help="noise draws; a number is inert only where it moves nothing in any (default 3)",
     )
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=_cmd_screen)

@@ -18,7 +18,14 @@ from sim.input.errors import ScenarioError
 from sim.sweep.spec import load_spec, validate_spec
 
 NAMES = sorted(p.stem for p in (ROOT / "scenarios").glob("*.yaml"))
-RESULT_FILES = {"results.parquet", "events.csv", "scenario.yaml", "alignment.png", "manifest.json"}
+RESULT_FILES = {
+    "results.parquet",
+    "events.csv",
+    "answers.csv",
+    "scenario.yaml",
+    "alignment.png",
+    "manifest.json",
+}
 
 
 # --- where the data lives ----------------------------------------------------------------------

@@ -908,6 +908,22 @@ class ModelParams(_Strict):
             "at the start; 0 keeps the mix fixed."
         ),
     )
+    allocation_learning: Annotated[
+        Unit,
+        Symbol(
+            r"r_u",
+            r"monthly share of a power's allocation weights $u_{sp}$ moved toward the states "
+            r"whose marginal return has risen most since the start (0: weights fixed at the "
+            r"priorities)",
+        ),
+    ] = Field(
+        0.0,
+        description=(
+            "Monthly speed, in [0, 1], at which a power shifts its spending over the states "
+            "toward those where one more USD million has gained most in return on its "
+            "objective since the start; 0 keeps its allocation weights at its priorities."
+        ),
+    )
     response_threshold: Annotated[
         Unit,
         Symbol(

@@ -418,10 +418,7 @@ def to_params(
         responsiveness=per_strategy("responsiveness"),
         decides=read.array([float(s.response == "decide") for s in strat]),
         entry_response=per_strategy("entry_response"),
-        priority=read.array(
-            [[s.priorities.get(sid, 1.0) for s in strat] for sid in sids],
-            lambda: [[f"powers.{p.id}.strategy.priorities.{sid}" for p in powers] for sid in sids],
-        ),
+        priority=_priorities(sc, read),
         rivalry=read.array(
             [[q.rivalry.get(p, 0.0) for p in pids] for q in powers],
             lambda: [[f"powers.{q.id}.rivalry.{p}" for p in pids] for q in powers],
@@ -439,6 +436,7 @@ def to_params(
         base_courting=zeros,
         base_threats=zeros,
         base_returns=read.array(np.zeros((len(pids), 3))),
+        base_state_returns=zeros,
         residual=zeros,
         reliability0=planned_reliability(start),
         membership0=start.membership.copy(),
@@ -479,6 +477,15 @@ def _per_power(sc: Scenario, read: Reader, field: str) -> FloatArray:
     return read.array(
         [getattr(p, field) for p in sc.powers],
         lambda: [f"powers.{p.id}.{field}" for p in sc.powers],
+    )
+
+
+def _priorities(sc: Scenario, read: Reader) -> FloatArray:
+    """Each power's priority for each state, ``(n, S, P)`` (1 where the scenario gives none)."""
+    sids = sc.state_ids
+    return read.array(
+        [[p.strategy.priorities.get(sid, 1.0) for p in sc.powers] for sid in sids],
+        lambda: [[f"powers.{p.id}.strategy.priorities.{sid}" for p in sc.powers] for sid in sids],
     )
 
 
@@ -525,6 +532,7 @@ def initial_state(sc: Scenario, reader: Reader | None = None) -> WorldState:
         entry=read.array(np.zeros(n_p)),
         budget_factor=read.array(np.ones(n_p)),
         mix=_lever_mix(sc, read),
+        weights=_priorities(sc, read),
         extra_aid=read.array(np.zeros((n_s, n_p))),
         extra_security=read.array(np.zeros((n_s, n_p))),
     )

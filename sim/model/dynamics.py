@@ -36,6 +36,7 @@ __all__ = [
     "IndexArray",
     "IntArray",
     "Params",
+    "Returns",
     "Settled",
     "ShockProfile",
     "StateRows",
@@ -58,6 +59,7 @@ __all__ = [
     "hedging_index",
     "honour_value",
     "learn_mix",
+    "learn_weights",
     "lever_effects",
     "lever_returns",
     "move_shock",
@@ -162,6 +164,8 @@ class Params:
         trust0, threat0: Initial trust and threat, the levels they relax to, ``(B, S, P)``.
         base_returns: Each power's marginal return on each lever in the initial state,
             ``(B, P, 3)`` (:func:`lever_returns`, :func:`status_quo`).
+        base_state_returns: Each power's marginal return on spending more on each state in
+            the initial state, ``(B, S, P)`` (:class:`Returns`, :func:`status_quo`).
         base_aid, base_security, base_courting, base_threats: Lever effects of the status quo
             (see :func:`status_quo`), ``(B, S, P)``.
         residual: Score residual making the initial alignment the initial target, ``(B, S, P)``.
@@ -194,6 +198,7 @@ class Params:
     base_courting: FloatArray
     base_threats: FloatArray
     base_returns: FloatArray
+    base_state_returns: FloatArray
     residual: FloatArray
     reliability0: FloatArray
     membership0: FloatArray
@@ -254,6 +259,9 @@ class WorldState:
         mix: Each power's lever mix, the shares of its spending on aid, security and rhetoric,
             ``(B, P, 3)``, summing to 1; it starts at the scenario's ``lever_mix`` and moves
             with the levers' returns (:func:`learn_mix`).
+        weights: Each power's allocation weight of each state, ``weights[b, s, p]``; it starts
+            at the power's priorities and moves with the states' returns
+            (:func:`learn_weights`), its sum over the states kept, ``(B, S, P)``.
         extra_aid: One-off aid (USD million) landing this month, ``(B, S, P)``.
         extra_security: One-off security aid (USD million) landing this month, ``(B, S, P)``.
     """
@@ -278,6 +286,7 @@ class WorldState:
     entry: FloatArray
     budget_factor: FloatArray
     mix: FloatArray
+    weights: FloatArray
     extra_aid: FloatArray
     extra_security: FloatArray
 
@@ -445,7 +454,9 @@ def allocate(state: WorldState, params: Params, powers: slice = slice(None)) -> 
     (:func:`deployed`: attention with opportunistic entry);
     drift ``d_sp = max(0, a0_sp - a_sp)``; with ``r_p`` the power's responsiveness and its
     response to the state (``state.response``: courts +1, punishes -1, ignores 0), weight
-    ``w_sp = priority_sp * (1 + r_p [courts s] d_sp / drift_scale)`` normalised over states;
+    ``w_sp = u_sp * (1 + r_p [courts s] d_sp / drift_scale)`` normalised over states, where
+    ``u_sp`` is the power's allocation weight of the state (``state.weights``: its priority
+    at the start, then learnt, :func:`learn_weights`);
     aid, security and rhetoric spending are ``E_p * mix_p[lever] * w_sp`` with the power's
     current lever mix (``state.mix``, :func:`learn_mix`). Threatening rhetoric is
     ``min(1, threat_intensity_p * (1 + r_p [punishes s] d_sp / drift_scale))``.
@@ -465,7 +476,7 @@ def allocate(state: WorldState, params: Params, powers: slice = slice(None)) -> 
     scaled = drift / _b(params.drift_scale, 3)
     response = state.response[:, :, p]
     strength = params.responsiveness[:, None, p]
-    weight = params.priority[:, :, p] * (1.0 + (response > 0) * strength * scaled)
+    weight = state.weights[:, :, p] * (1.0 + (response > 0) * strength * scaled)
     total = weight.sum(axis=1, keepdims=True)
     share = np.divide(weight, total, out=np.zeros_like(weight), where=total > 0)
     per_state = spend[:, None, :] * share  # (B, S, P)
@@ -767,33 +778,68 @@ def lever_returns(state: WorldState, params: Params, alloc: Allocation) -> Float
         ``(B, P, 3)``, per USD million; negative where spending more loses ground (a
         threatening power's rhetoric).
     """
-    alt, settled = _held_alternatives(state, params), settle(state, params, slice(None))
-    base = _objective(state, params, alloc, alt, settled)
-    out = []
-    step = np.maximum(RETURN_STEP * params.budget, 1e-3)  # (B, P), USD million
-    for lever in ("aid", "security", "rhetoric"):
-        extra = step[:, None, :] * alloc.share  # (B, S, P)
-        more = replace(alloc, **{lever: getattr(alloc, lever) + extra})
-        out.append((_objective(state, params, more, alt, settled) - base) / step)
-    result: FloatArray = np.stack(out, axis=-1)
-    return result
+    return _returns(state, params, alloc).levers
 
 
-def habit_returns(state: WorldState, params: Params) -> FloatArray:
-    """The levers' returns (:func:`lever_returns`) at the allocation the habitual mix would give.
+@dataclass(frozen=True)
+class Returns:
+    """What one more USD million is worth to each power, by lever and by state.
 
-    The habit is the scenario's lever mix (``params.mix``), spent with this month's budget,
-    attention, entry and responses; :func:`learn_mix` and :func:`choose_response` read these
-    returns. ``(B, P, 3)``, every power's (a Mesa power agent slices its own).
+    Attributes:
+        levers: The return of each lever, spread over the states by the allocation's shares,
+            ``(B, P, 3)`` (:func:`lever_returns`).
+        states: The return of spending more on each state, with the lever mix of the
+            allocation measured (``sum_l mix_pl R_spl``, ``R_spl`` the change of
+            ``priority_sp a*_sp`` per USD million more on lever ``l`` in state ``s``),
+            ``(B, S, P)``; 0 where the power spends nothing on the state.
     """
-    return lever_returns(state, params, allocate(replace(state, mix=params.mix), params))
+
+    levers: FloatArray
+    states: FloatArray
+
+
+def _returns(
+    state: WorldState, params: Params, alloc: Allocation, mix: FloatArray | None = None
+) -> Returns:
+    """:func:`lever_returns`, and the same look ahead read state by state.
+
+    ``mix`` weighs the levers' per-state returns (the scenario's habit by default).
+    """
+    alt, settled = _held_alternatives(state, params), settle(state, params, slice(None))
+    target = _targets(state, params, alloc, alt, settled)
+    base = (params.priority * target).sum(axis=1)
+    out = []
+    per_state = np.zeros_like(target)
+    step = np.maximum(RETURN_STEP * params.budget, 1e-3)  # (B, P), USD million
+    spent = step[:, None, :] * alloc.share  # (B, S, P): the step on each state
+    weights = params.mix if mix is None else mix
+    for k, lever in enumerate(("aid", "security", "rhetoric")):
+        more = replace(alloc, **{lever: getattr(alloc, lever) + spent})
+        moved = _targets(state, params, more, alt, settled)
+        out.append(((params.priority * moved).sum(axis=1) - base) / step)
+        gained = params.priority * (moved - target)
+        ratio = np.divide(gained, spent, out=np.zeros_like(gained), where=spent > 0.0)
+        per_state = per_state + weights[:, None, :, k] * ratio
+    return Returns(np.stack(out, axis=-1), per_state)
+
+
+def habit_returns(state: WorldState, params: Params) -> Returns:
+    """The returns (:func:`lever_returns`, by lever and by state) of the power's habitual plan.
+
+    The habit is the scenario's lever mix (``params.mix``) and its priorities as allocation
+    weights (``params.priority``), spent with this month's budget, attention, entry and
+    responses; :func:`learn_mix`, :func:`learn_weights` and :func:`choose_response` read these
+    returns, every power's (a Mesa power agent slices its own).
+    """
+    habit = replace(state, mix=params.mix, weights=params.priority)
+    return _returns(state, params, allocate(habit, params))
 
 
 def learn_mix(
     state: WorldState,
     params: Params,
     powers: slice = slice(None),
-    returns: FloatArray | None = None,
+    returns: Returns | None = None,
 ) -> FloatArray:
     """Powers move their lever mix toward the levers whose return has risen most.
 
@@ -831,7 +877,7 @@ def learn_mix(
     """
     if returns is None:
         returns = habit_returns(state, params)
-    r = returns[:, powers]
+    r = returns.levers[:, powers]
     r0 = params.base_returns[:, powers]
     average = (params.mix[:, powers] * r0).sum(axis=-1, keepdims=True)
     paid = average > 0.0
@@ -847,10 +893,59 @@ def learn_mix(
     return result
 
 
+def learn_weights(
+    state: WorldState,
+    params: Params,
+    powers: slice = slice(None),
+    returns: Returns | None = None,
+) -> FloatArray:
+    """Powers move their allocation over the states toward the states whose return has risen.
+
+    As with the lever mix (:func:`learn_mix`), the scenario's priorities are read as each
+    power's habit, its answer to the returns of the initial state ``R0_sp``
+    (``params.base_state_returns``: what one more USD million on state ``s``, spent with the
+    habitual lever mix, adds to ``priority_sp a*_sp`` one month ahead). Each month the power
+    measures the same returns ``R_sp`` of its habitual plan now (:func:`habit_returns`) and
+    moves a share ``allocation_learning`` of its weights toward its priorities reweighted by
+    how much each state's return has gained, in units of its average return at the start,
+    ``Rbar0_p = sum_s sh0_sp R0_sp`` (``sh0`` the initial shares):
+    ``u_sp <- (1 - lambda) u_sp + lambda pi_sp rho_sp sum_t pi_tp / sum_t pi_tp rho_tp``, with
+    ``rho_sp = max(1 + (R_sp - R0_sp) / Rbar0_p, 0)``. The weights keep their sum; in the
+    initial state every ``rho`` is 1, so the status quo stays a fixed point. A power whose
+    spending earned nothing at the start (``Rbar0_p <= 0``) keeps its weights. What the power
+    values stays its priorities (its objective); the weights are where it spends.
+
+    Args:
+        state: State at the start of the month (not modified).
+        params: Fixed parameters (``allocation_learning``, ``priority``,
+            ``base_state_returns``).
+        powers: Which powers learn (all by default; a Mesa power agent passes its own).
+        returns: :func:`habit_returns` of ``state`` when the caller has them.
+
+    Returns:
+        The new weights of the selected powers, ``(B, S, len(powers))``.
+    """
+    if returns is None:
+        returns = habit_returns(state, params)
+    habit = params.priority[:, :, powers]
+    r, r0 = returns.states[:, :, powers], params.base_state_returns[:, :, powers]
+    total = habit.sum(axis=1, keepdims=True)
+    share0 = np.divide(habit, total, out=np.zeros_like(habit), where=total > 0.0)
+    average = (share0 * r0).sum(axis=1, keepdims=True)
+    paid = average > 0.0
+    rho = np.where(paid, np.maximum(1.0 + (r - r0) / np.where(paid, average, 1.0), 0.0), 1.0)
+    weighted = habit * rho
+    mass = weighted.sum(axis=1, keepdims=True)
+    toward = np.divide(weighted * total, mass, out=habit.copy(), where=mass > 0.0)
+    rate = _b(params.allocation_learning, 3)
+    result: FloatArray = (1.0 - rate) * state.weights[:, :, powers] + rate * toward
+    return result
+
+
 def choose_response(
     state: WorldState,
     params: Params,
-    returns: FloatArray,
+    returns: Returns,
     powers: slice = slice(None),
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Powers decide how to answer each drifting state: court it, punish it or ignore it.
@@ -907,7 +1002,7 @@ def choose_response(
     )
     threat = params.threat_intensity[:, None, :] * (1.0 + boost)
     punished = replace(ignoring, threat_level=np.minimum(threat, 1.0))
-    average = (state.mix * returns).sum(axis=-1)[:, None, :]  # (B, 1, P) per USD million
+    average = (state.mix * returns.levers).sum(axis=-1)[:, None, :]  # (B, 1, P) per USD million
     extra = (aid + security + ignoring.rhetoric) * boost
     court = params.priority * (_targets(state, params, courted, alt, settled) - base)
     court = court - average * extra
@@ -1343,6 +1438,7 @@ def status_quo(params: Params, state: WorldState) -> Params:
         base_courting=zeros,
         base_threats=zeros,
         base_returns=np.zeros_like(state.mix),
+        base_state_returns=zeros,
         residual=zeros,
     )
     e_aid, e_sec, courting, threats = lever_effects(allocate(state, params), state, params)
@@ -1354,7 +1450,8 @@ def status_quo(params: Params, state: WorldState) -> Params:
     )
     a0 = np.clip(params.a0, 1e-6, 1.0 - 1e-6)
     params = replace(params, residual=np.log(a0) - np.log1p(-a0) - score)
-    return replace(params, base_returns=lever_returns(state, params, allocate(state, params)))
+    start = _returns(state, params, allocate(state, params))
+    return replace(params, base_returns=start.levers, base_state_returns=start.states)
 
 
 def commit(state: WorldState, updates: list[StateRows], params: Params) -> WorldState:

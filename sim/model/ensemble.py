@@ -541,8 +541,9 @@ def begin_month(
     returns = dynamics.habit_returns(state, ens.params)
     response, court, punish = dynamics.choose_response(state, ens.params, returns)
     ens.considered = (state.response, court, punish)
+    weights = dynamics.learn_weights(state, ens.params, returns=returns)
     state.mix = dynamics.learn_mix(state, ens.params, returns=returns)  # spent from the next month
-    state.response = response  # acts from the next month
+    state.response, state.weights = response, weights  # act from the next month
     return alloc, dynamics.decide(state, ens.params, alloc, noise)
 
 

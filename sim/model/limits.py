@@ -123,8 +123,8 @@ def _param_loc(name: str, index: tuple[int, ...], sc: Scenario) -> tuple[str | i
         return ("states", s, _BY_STATE[name], pids[p])
     if name == "dep0":
         return ("states", s, "dependence", pids[p], CHANNELS[at.get(2, 0)])
-    if name in ("affinity", "priority"):
-        if name == "priority":
+    if name in ("affinity", "priority", "weights"):
+        if name != "affinity":  # a power's allocation weights start at its priorities
             return ("powers", p, "strategy", "priorities", sids[s])
         return ("states", s, "affinity", pids[p])
     if name in ("gdp_month", "neutrality", "peers"):

@@ -85,6 +85,16 @@ class PowerAgent(mesa.Agent):
         return {lever: float(mix[k]) for k, lever in enumerate(("aid", "security", "rhetoric"))}
 
     @property
+    def weights(self) -> dict[str, float]:
+        """Its allocation weight of each state now, by state id.
+
+        Its priorities at the start, then learnt from the states' returns
+        (``dynamics.learn_weights``).
+        """
+        col = self.model.world.weights[0, :, self.index].tolist()
+        return dict(zip(self.model.state_ids, col, strict=True))
+
+    @property
     def responses(self) -> dict[str, str]:
         """Its response to each state's drift now, by state id.
 
@@ -115,8 +125,10 @@ class PowerAgent(mesa.Agent):
         response, court, punish = dynamics.choose_response(world, params, returns, powers=cols)
         self.model.response_gains[0][:, :, cols] = court
         self.model.response_gains[1][:, :, cols] = punish
+        weights = dynamics.learn_weights(world, params, powers=cols, returns=returns)
         world.mix[:, cols] = dynamics.learn_mix(world, params, powers=cols, returns=returns)
         world.response[:, :, cols] = response
+        world.weights[:, :, cols] = weights
 
 
 class StateAgent(mesa.Agent):

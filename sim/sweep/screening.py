@@ -139,11 +139,14 @@ class Screening:
         scenario: The scenario's ``meta.name``.
         path: Its file.
         seed: The root seed given.
-        run_seed: The seed of every run (:func:`sim.results.runner.replicate_seeds`, so the
-            baseline run is ``greatgame run SCENARIO --seed SEED``'s run).
-        effects: One per number screened, in file order.
+        run_seed: The seed of the first replicate (:func:`sim.results.runner.replicate_seeds`,
+            so its baseline run is ``greatgame run SCENARIO --seed SEED``'s first run).
+        effects: One per number screened, in file order; each the largest over the
+            replicates.
         not_screened: The ranged numbers left out, path to the reason.
-        runs: Runs simulated (``2 k + 1`` for ``k`` numbers in one batch).
+        runs: Runs simulated (``R (2 k + 1)`` for ``k`` numbers in one batch, ``R``
+            replicates).
+        run_seeds: The seed of each replicate (``greatgame run --seed SEED -r R``'s seeds).
         wall_time: Seconds taken (listing the numbers, simulating, comparing).
     """
 
@@ -155,6 +158,7 @@ class Screening:
     not_screened: dict[str, str] = field(default_factory=dict)
     runs: int = 0
     wall_time: float = 0.0
+    run_seeds: list[int] = field(default_factory=list)
 
     @property
     def inert(self) -> list[Effect]:
@@ -182,6 +186,8 @@ class Screening:
             "file": str(self.path),
             "seed": self.seed,
             "run_seed": self.run_seed,
+            "run_seeds": self.run_seeds,
+            "replicates": len(self.run_seeds),
             "runs": self.runs,
             "wall_time": round(self.wall_time, 3),
             "screened": len(self.effects),
@@ -423,22 +429,42 @@ def numbers_per_batch(sc: Scenario, max_batch_bytes: int = MAX_BATCH_BYTES) -> i
     return (most_runs - 1) // 2
 
 
+SCREEN_REPLICATES = 3
+"""Noise draws of a screening by default. A number whose effect runs through a discrete choice
+near its threshold (whom a state asks for help, whether a power answers) can leave every output
+of one draw unchanged and move them in the next; a number is inert only where it moves nothing
+in any of the draws."""
+
+
 def screen(
-    loaded: LoadedScenario, seed: int = 0, max_batch_bytes: int = MAX_BATCH_BYTES
+    loaded: LoadedScenario,
+    seed: int = 0,
+    max_batch_bytes: int = MAX_BATCH_BYTES,
+    replicates: int = SCREEN_REPLICATES,
 ) -> Screening:
     """Run every ranged number at each end of its range, one at a time, and measure its effect.
 
+    Each replicate runs the scenario's values and each number at each end with the same seed
+    (common random numbers); a number's effect is the largest over the replicates.
+
     Args:
         loaded: The scenario.
-        seed: Root seed; every run has the seed of ``greatgame run --seed SEED``'s first run.
+        seed: Root seed; replicate ``r`` has the seed of ``greatgame run --seed SEED``'s run
+            ``r``.
         max_batch_bytes: Most estimated memory of one batch (:data:`MAX_BATCH_BYTES`).
+        replicates: Noise draws (:data:`SCREEN_REPLICATES`), at least 1.
 
     Returns:
         The effect of each number screened, and the numbers not screened with the reason.
+
+    Raises:
+        ValueError: For fewer than one replicate.
     """
+    if replicates < 1:
+        raise ValueError(f"expected at least one replicate, found {replicates}")
     started = time.perf_counter()
     ranges, skipped = _ranges(loaded)
-    run_seed = replicate_seeds(seed, 1)[0]
+    run_seeds = [int(s) for s in replicate_seeds(seed, replicates)]
     sc = loaded.scenario
     values = {n.path: n.value for n in collect_numbers(loaded.raw)}
     names = list(ranges)
@@ -451,9 +477,13 @@ def screen(
         swept = {p: np.full(n_runs, values[p]) for p in names}
         for j, p in enumerate(chunk):
             swept[p][1 + 2 * j], swept[p][2 + 2 * j] = ranges[p]
-        ens = prepare_swept(sc, swept, np.full(n_runs, run_seed))
-        diffs, outputs = _differences(simulate_ensemble(ens, "trajectories"), ens)
-        runs += n_runs
+        diffs, outputs = np.full(n_runs - 1, -1.0), [""] * (n_runs - 1)
+        for run_seed in run_seeds:  # the largest difference over the draws, and where
+            ens = prepare_swept(sc, swept, np.full(n_runs, run_seed))
+            drawn, where = _differences(simulate_ensemble(ens, "trajectories"), ens)
+            for b in np.flatnonzero(drawn > diffs).tolist():
+                diffs[b], outputs[b] = drawn[b], where[b]
+            runs += n_runs
         for j, p in enumerate(chunk):
             d_low, d_high = float(diffs[2 * j]), float(diffs[2 * j + 1])
             top = 1 if d_high > d_low else 0
@@ -476,9 +506,10 @@ def screen(
         scenario=sc.meta.name,
         path=loaded.path,
         seed=seed,
-        run_seed=run_seed,
+        run_seed=run_seeds[0],
         effects=effects,
         not_screened=skipped,
         runs=runs,
         wall_time=time.perf_counter() - started,
+        run_seeds=run_seeds,
     )

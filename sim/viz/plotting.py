@@ -274,6 +274,24 @@ def _legend_powers(fig: Figure, powers: list[str], order: list[str], note: str) 
     )
 
 
+def _panels(n: int, height: float) -> tuple[Figure, np.ndarray]:
+    """A figure of ``n`` panels, three to a row, sharing their axes; the spare ones hidden."""
+    cols = min(3, n)
+    rows_n = int(np.ceil(n / cols))
+    fig, axes = plt.subplots(
+        rows_n,
+        cols,
+        figsize=(4.6 * cols, height * rows_n + 1.2),
+        sharey=True,
+        sharex=True,
+        squeeze=False,
+        layout="constrained",
+    )
+    for ax in list(axes.flat)[n:]:
+        ax.set_visible(False)
+    return fig, axes
+
+
 def plot_alignment_grid(
     table: pd.DataFrame,
     title: str | None = None,
@@ -291,22 +309,9 @@ def plot_alignment_grid(
     """
     align = table[table["variable"] == "alignment"]
     states = _order(align["state"])
-    n = len(states)
-    cols = min(3, n)
-    rows_n = int(np.ceil(n / cols))
-    fig, axes = plt.subplots(
-        rows_n,
-        cols,
-        figsize=(4.6 * cols, 2.9 * rows_n + 1.2),
-        sharey=True,
-        sharex=True,
-        squeeze=False,
-        layout="constrained",
-    )
+    fig, axes = _panels(len(states), 2.9)
     for ax, state in zip(axes.flat, states, strict=False):
         plot_alignment(align, state, ax=ax, events=(events or {}).get(state, ()))
-    for ax in list(axes.flat)[n:]:
-        ax.set_visible(False)
     for ax in axes[:, 1:].flat:
         ax.set_ylabel("")
     for ax in axes.flat:
@@ -411,17 +416,7 @@ def plot_responses(table: pd.DataFrame, title: str | None = None) -> Figure:
     keys = [rows["date"].astype(str), rows["power"].astype(str), rows["state"].astype(str)]
     court = (rows["value"] > 0).groupby(keys, sort=False).mean()
     punish = (rows["value"] < 0).groupby(keys, sort=False).mean()
-    cols = min(3, len(powers))
-    n_rows = int(np.ceil(len(powers) / cols))
-    fig, axes = plt.subplots(
-        n_rows,
-        cols,
-        figsize=(4.6 * cols, 2.6 * n_rows + 1.2),
-        sharex=True,
-        sharey=True,
-        squeeze=False,
-        layout="constrained",
-    )
+    fig, axes = _panels(len(powers), 2.6)
     months = list(dict.fromkeys(rows["date"].astype(str)))
     x = _dates(pd.Index(months))
     order = _order(table["state"])
@@ -439,8 +434,6 @@ def plot_responses(table: pd.DataFrame, title: str | None = None) -> Figure:
         ax.set_title(label(power), fontsize=10)
         _date_axis(ax, max_ticks=5)
         ax.tick_params(axis="x", labelrotation=30, labelsize=8)
-    for ax in list(axes.flat)[len(powers) :]:
-        ax.set_visible(False)
     for ax in axes[:, 0]:
         ax.set_ylabel("share of runs:\ncourts (+), punishes (-)")
     handles = [
