@@ -792,10 +792,16 @@ class Returns:
             allocation measured (``sum_l mix_pl R_spl``, ``R_spl`` the change of
             ``priority_sp a*_sp`` per USD million more on lever ``l`` in state ``s``),
             ``(B, S, P)``; 0 where the power spends nothing on the state.
+        alternatives: The start-of-month alternatives the look ahead held fixed
+            (:func:`_held_alternatives`), which :func:`choose_response` reuses; None where
+            the returns were given rather than measured.
+        settled: The month's relations before spending (:func:`settle`), likewise.
     """
 
     levers: FloatArray
     states: FloatArray
+    alternatives: FloatArray | None = None
+    settled: Settled | None = None
 
 
 def _returns(
@@ -820,7 +826,7 @@ def _returns(
         gained = params.priority * (moved - target)
         ratio = np.divide(gained, spent, out=np.zeros_like(gained), where=spent > 0.0)
         per_state = per_state + weights[:, None, :, k] * ratio
-    return Returns(np.stack(out, axis=-1), per_state)
+    return Returns(np.stack(out, axis=-1), per_state, alt, settled)
 
 
 def habit_returns(state: WorldState, params: Params) -> Returns:
@@ -973,7 +979,8 @@ def choose_response(
     Args:
         state: State at the start of the month (not modified).
         params: Fixed parameters.
-        returns: :func:`habit_returns` of ``state``.
+        returns: :func:`habit_returns` of ``state`` (its alternatives and settled relations are
+            reused: they do not depend on the allocation).
         powers: Which powers decide (all by default; a Mesa power agent passes its own). A
             power's gains depend on its own spending alone, so the order does not matter.
 
@@ -990,7 +997,9 @@ def choose_response(
         response = np.where(decides, 0.0, state.response)[:, :, powers]
         return response, zeros, zeros.copy()
     ignoring = allocate(replace(state, response=np.zeros_like(state.response)), params)
-    alt, settled = _held_alternatives(state, params), settle(state, params, slice(None))
+    alt, settled = returns.alternatives, returns.settled  # the same month's view, held fixed
+    if alt is None or settled is None:
+        alt, settled = _held_alternatives(state, params), settle(state, params, slice(None))
     base = _targets(state, params, ignoring, alt, settled)
     aid = ignoring.aid - state.extra_aid
     security = ignoring.security - state.extra_security
