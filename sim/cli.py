@@ -84,7 +84,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         plt.close(fig)
         return ["alignment.png"]
 
-    runner.write_run_folder(res, out, force=args.force, extras=plots)
+    folder = runner.write_run_folder(res, out, force=args.force, extras=plots)
     if not args.quiet:
         per_run = res.wall_time / res.batch.n_runs
         print(
@@ -92,8 +92,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
             f"{loaded.scenario.n_steps} months in {res.wall_time:.2f} s "
             f"({per_run * 1e3:.2f} ms per run, {res.engine} engine)"
         )
-        files = "results.parquet, events.csv, scenario.yaml, alignment.png, manifest.json"
-        print(f"wrote {out}/ ({files})")
+        files = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["files"]
+        print(f"wrote {out}/ ({', '.join(files)})")
     return 0
 
 

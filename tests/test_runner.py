@@ -129,6 +129,10 @@ def test_cli_run_writes_all_files_and_refuses_rerun(tmp_path, mini_path, capsys)
         "scenario.yaml",
     ]
     assert (out / "alignment.png").stat().st_size > 10_000
+    wrote = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("wrote"))
+    assert sorted(wrote.split("(")[1].rstrip(")").split(", ")) == sorted(
+        p.name for p in out.iterdir()
+    )  # the files it says it wrote are the folder's
     before = (out / "manifest.json").read_text()
     assert main(["run", str(mini_path), "--out", str(out)]) == 2
     err = capsys.readouterr().err
