@@ -68,12 +68,21 @@ def _cmd_run(args: argparse.Namespace) -> int:
     _check_runnable(loaded, args.replicates, args.allow_large)
     out = Path(args.out) if args.out else Path("results") / loaded.scenario.meta.name
     check_free(out, args.force)  # fail before simulating
+    values = values_from = None
+    if args.posterior:
+        from sim.calibration.run import POSTERIOR_RULE, posterior_draws
+
+        values = posterior_draws(args.posterior, args.replicates, seed=args.seed)
+        values_from = {"calibration": str(Path(args.posterior).resolve()), "seed": args.seed}
+        values_from["rule"] = POSTERIOR_RULE
     res = runner.run(
         loaded,
         seed=args.seed,
         replicates=args.replicates,
         progress=None if not args.quiet else False,
         engine=args.engine,
+        values=values,
+        values_from=values_from,
     )
 
     def plots(results: runner.RunResults, folder: Path) -> list[str]:
@@ -91,6 +100,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
             f"{loaded.scenario.meta.name}: {res.batch.n_runs} run(s) of "
             f"{loaded.scenario.n_steps} months in {res.wall_time:.2f} s "
             f"({per_run * 1e3:.2f} ms per run, {res.engine} engine)"
+            + (
+                f", {values.shape[1]} numbers drawn from {args.posterior}"
+                if values is not None
+                else ""
+            )
         )
         files = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["files"]
         print(f"wrote {out}/ ({', '.join(files)})")
@@ -643,6 +657,161 @@ def _cmd_screen(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- calibrate (issue 15) ----------------------------------------------------------------------
+
+
+def _cmd_calibrate(args: argparse.Namespace) -> int:
+    import numpy as np
+    import pandas as pd
+
+    from sim.calibration.abc import Generation
+    from sim.calibration.run import CalibrationInterrupted, calibrate
+    from sim.calibration.spec import load_calibration
+    from sim.input.bundled import calibrations_dir, resolve_sweep_spec
+    from sim.input.errors import OutputError
+
+    if bool(args.spec) == bool(args.resume):
+        raise OutputError("give either a spec file or --resume DIR (not both)")
+    plan = None
+    if args.spec:
+        plan = load_calibration(resolve_sweep_spec(args.spec, calibrations_dir()))
+    out = Path(args.resume or args.out or Path("results") / "calibrations" / Path(args.spec).stem)
+    started = time.perf_counter()
+
+    def progress(g: Generation) -> None:
+        if not args.quiet:
+            tol = "prior sample" if g.index == 0 else f"tolerance {g.epsilon:.4g}"
+            print(
+                f"generation {g.index}: {tol}, {g.simulated:,} runs, acceptance "
+                f"{g.acceptance:.3f}, effective sample size {g.ess:.0f}, median distance "
+                f"{np.median(g.distances):.4g} ({time.perf_counter() - started:.1f} s)",
+                file=sys.stderr,
+            )
+
+    if plan is not None and not args.quiet:
+        s = plan.spec
+        print(
+            f"calibrating {plan.box.dim} parameters of {plan.loaded.scenario.meta.name} against "
+            f"the {s.record} record of {s.years[0]}-{s.years[1]}: up to {s.generations} "
+            f"generations of {s.particles} particles, seed {s.seed}",
+            file=sys.stderr,
+        )
+    try:
+        folder = calibrate(plan, out, resume=bool(args.resume), force=args.force, progress=progress)
+    except CalibrationInterrupted as exc:
+        _say_error(args, str(exc))
+        return exc.exit_status
+    if not args.quiet:
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        print(f"stopped: {manifest['stop_reason']}")
+        summary = pd.read_csv(folder / "summary.csv")
+        print(f"{'parameter':48}  {'prior':>15}  {'mean':>9}  {'5%':>9}  {'95%':>9}  sd/prior")
+        for row in summary.itertuples():
+            prior = f"[{row.prior_low:.3g}, {row.prior_high:.3g}]"
+            print(
+                f"{row.parameter:48}  {prior:>15}  {row.mean:9.4g}  {row.p5:9.4g}  "
+                f"{row.p95:9.4g}  {row.sd_over_prior_sd:8.2f}"
+            )
+        print(f"wrote {folder}/posterior.csv, summary.csv and prior_posterior.png")
+    return 0
+
+
+def _cmd_backtest(args: argparse.Namespace) -> int:
+    from sim.calibration.abc import Generation
+    from sim.calibration.backtest import backtest
+    from sim.calibration.spec import load_calibration
+    from sim.input.bundled import calibrations_dir, resolve_sweep_spec
+
+    plan = load_calibration(resolve_sweep_spec(args.spec, calibrations_dir()))
+    out = Path(args.out or Path("results") / "backtests" / Path(args.spec).stem)
+    started = time.perf_counter()
+
+    def progress(g: Generation) -> None:
+        if not args.quiet and not args.json:
+            tol = "prior sample" if g.index == 0 else f"tolerance {g.epsilon:.4g}"
+            print(
+                f"calibration generation {g.index}: {tol}, {g.simulated:,} runs "
+                f"({time.perf_counter() - started:.1f} s)",
+                file=sys.stderr,
+            )
+
+    result = backtest(plan, out, draws=args.draws, force=args.force, progress=progress)
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "fit_years": list(result.fit_years),
+                    "forecast_years": list(result.forecast_years),
+                    "draws": result.draws,
+                    "scores": result.scores.to_dict(orient="records"),
+                    "crps_skill_vs_persistence": result.skill("persistence"),
+                    "votes": None
+                    if result.votes is None
+                    else result.votes.to_dict(orient="records"),
+                },
+                indent=2,
+            )
+        )
+        return 0
+    if not args.quiet:
+        first, last = result.fit_years
+        ahead = ", ".join(map(str, result.forecast_years))
+        print(
+            f"calibrated on {first}-{last}, forecast {ahead} ({result.draws} posterior draws); "
+            "agreement share less the states' mean, percentage points:"
+        )
+        print(f"{'method':16}  {'RMSE':>6}  {'MAE':>6}  {'CRPS':>6}  {'90% cover':>9}")
+        for row in result.scores.itertuples():
+            print(
+                f"{row.method:16}  {row.rmse:6.2f}  {row.mae:6.2f}  {row.crps:6.2f}  "
+                f"{row.coverage90:9.2f}"
+            )
+        print(f"CRPS skill against persistence: {result.skill('persistence'):+.3f}")
+        if result.votes is not None:
+            n = int(result.votes["n"].iloc[0])
+            print(f"single votes of the five states in {ahead} ({n:,} votes):")
+            print(f"{'method':38}  {'log loss':>8}  {'Brier':>6}  {'accuracy':>8}")
+            for row in result.votes.itertuples():
+                print(
+                    f"{row.method:38}  {row.log_loss:8.3f}  {row.brier:6.3f}  {row.accuracy:8.3f}"
+                )
+        votes = "votes.csv, " if result.votes is not None else ""
+        print(f"wrote {out}/scores.csv, forecasts.csv, {votes}manifest.json and calibration/")
+    return 0
+
+
+def _add_calibrate_command(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "calibrate",
+        help="ABC-SMC calibration of a scenario's parameters against the pre-2022 record",
+    )
+    p.add_argument(
+        "spec",
+        nargs="?",
+        help="calibration spec YAML file, or the name of a bundled spec such as history_2012",
+    )
+    p.add_argument("--out", "-o", help="calibration folder (default results/calibrations/<spec>)")
+    p.add_argument("--resume", metavar="DIR", help="finish an interrupted calibration in DIR")
+    p.add_argument("--force", action="store_true", help="replace a non-empty calibration folder")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress, no summary")
+    p.set_defaults(func=_cmd_calibrate)
+
+    p = sub.add_parser(
+        "backtest",
+        help="calibrate on the spec's years, forecast the record's later years, score the "
+        "forecast against persistence, climatology and trend baselines",
+    )
+    p.add_argument("spec", help="calibration spec YAML file or bundled name (its years: the fit)")
+    p.add_argument("--out", "-o", help="backtest folder (default results/backtests/<spec>)")
+    p.add_argument(
+        "--draws", type=_positive, default=200, help="posterior draws forecast (default 200)"
+    )
+    p.add_argument("--force", action="store_true", help="calibrate afresh in a backtest folder")
+    p.add_argument("--json", action="store_true", help="print the scores as JSON")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress, no table")
+    p.set_defaults(func=_cmd_backtest)
+
+
 def _add_sweep_commands(sub: argparse._SubParsersAction) -> None:
     from sim.sweep.executors import SCHEDULER_TIMEOUT
 
@@ -901,6 +1070,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", "-q", action="store_true", help="print nothing on success")
     p.add_argument("--evidence", metavar="DIR", help=_EVIDENCE_HELP)
     p.add_argument("--allow-large", action="store_true", help=_ALLOW_LARGE_HELP)
+    p.add_argument(
+        "--posterior",
+        metavar="CALIBRATION_DIR",
+        help="each replicate draws the calibrated numbers from this calibration's posterior "
+        "(by weight, seeded by --seed), so the runs carry parameter as well as run-to-run "
+        "uncertainty",
+    )
     _engine_argument(p)
     p.set_defaults(func=_cmd_run)
 
@@ -1005,6 +1181,7 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_evidence)
 
     _add_sweep_commands(sub)
+    _add_calibrate_command(sub)
     _add_plot_commands(sub)
     _add_dashboard_command(sub)
     for name, command in sub.choices.items():
@@ -1025,6 +1202,8 @@ EXAMPLES = {
     "schema": "greatgame schema > scenario.schema.json",
     "evidence": "greatgame evidence --search drones",
     "sweep": "greatgame sweep kazakhstan_sobol --out results/sweeps/kz -j 2",
+    "calibrate": "greatgame calibrate history_2012 --out results/calibrations/h12",
+    "backtest": "greatgame backtest history_2012 --out results/backtests/h12 --draws 200",
     "analyze": "greatgame analyze results/sweeps/kz -m alignment_change.kazakhstan.russia",
     "screen": "greatgame screen baseline_2022 --seed 1 --json",
     "plot": "greatgame plot results/b30 --kind heatmap --date 2022-12",

@@ -248,7 +248,7 @@ def test_the_wheel_installs_and_runs_outside_the_repository(tmp_path):
     shipped = {n for n in names if n.startswith("sim/input/bundled/") and n.endswith(data)}
     expected = {
         f"sim/input/bundled/{folder}/{p.name}"
-        for folder in ("seeds", "scenarios", "sweeps")
+        for folder in ("seeds", "scenarios", "sweeps", "calibrations")
         for p in (ROOT / folder).glob("*.yaml")
     } | {
         f"sim/input/bundled/seeds/data/{p.name}"

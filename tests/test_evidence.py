@@ -24,6 +24,7 @@ DRONE_FACTS = {
     "turkey_tb2_drones_kyrgyzstan",
     "turkey_combat_drones_tajikistan_planned",
     "turkey_kazakhstan_anka_coproduction_2022",
+    "turkish_drones_in_karabakh_2020",  # a public page (history 2012-2022)
 }
 
 
@@ -44,7 +45,7 @@ def test_default_dir_is_repo_seeds():
 
 def test_bundled_files_load_with_enough_facts(bundled):
     sources, facts = bundled
-    assert len(sources) == 5
+    assert sum(s.seed_document for s in sources) == 5
     assert len(facts) >= 45
     assert len({f.id for f in facts}) == len(facts)
 
@@ -59,7 +60,8 @@ def test_every_cited_source_exists_and_every_source_is_cited(bundled):
 
 @pytest.mark.skipif(not SEED_DOCS.is_dir(), reason="seed documents not checked out beside repo")
 def test_one_source_per_seed_document(bundled):
-    assert {s.id for s in bundled[0]} == {p.name for p in SEED_DOCS.glob("*.txt")}
+    seeds = {s.id for s in bundled[0] if s.seed_document}
+    assert seeds == {p.name for p in SEED_DOCS.glob("*.txt")}
 
 
 def test_sources_have_titles_dates_and_summaries(bundled):
@@ -70,7 +72,17 @@ def test_sources_have_titles_dates_and_summaries(bundled):
     assert by_id["003_f0237684885c98e4.txt"].title == "Central Asia is coming into its own"
     assert by_id["004_631f34e62e8be2c6.txt"].outlet.startswith("Eurasia Daily Monitor")
     for source in by_id.values():
-        assert source.covers and source.date_basis.startswith("inferred from")
+        assert source.covers and source.date_basis
+        if source.seed_document:
+            assert source.date_basis.startswith("inferred from")
+
+
+def test_public_sources_are_https_pages_and_predate_march_2022(bundled):
+    public = [s for s in bundled[0] if not s.seed_document]
+    assert public, "the history scenario cites public pages"
+    for source in public:
+        assert source.url.startswith("https://") and not source.id.endswith(".txt")
+        assert source.date < "2022-03", source.id
 
 
 @pytest.mark.parametrize(
@@ -213,6 +225,16 @@ def test_duplicated_fact_ids_and_bad_dates_are_rejected(tmp_path, bundled):
         load_evidence(path, _sources(bundled))
 
 
+def test_a_source_url_must_be_an_https_address(tmp_path):
+    doc = {"id": "page", "title": "T", "date": "2014-03", "covers": "Something."}
+    ok = write_yaml(tmp_path / "ok.yaml", {"sources": [{**doc, "url": "https://example.org/a"}]})
+    assert not load_sources(ok)[0].seed_document
+    for bad in ("http://example.org/a", "https://", "https://example.org/a b", "example.org"):
+        path = write_yaml(tmp_path / "bad.yaml", {"sources": [{**doc, "url": bad}]})
+        with pytest.raises(ScenarioError, match=r"sources\[0\]\.url"):
+            load_sources(path)
+
+
 def test_duplicated_source_ids_are_rejected(tmp_path):
     doc = {"id": "a.txt", "title": "T", "date": "2022-05", "covers": "Something."}
     path = write_yaml(tmp_path / "sources.yaml", {"sources": [doc, doc]})
@@ -235,7 +257,7 @@ def test_cli_search_drones_lists_the_drone_facts(capsys):
     out = capsys.readouterr().out
     *body, summary = out.splitlines()
     assert {line.split()[0] for line in body if not line.startswith(" ")} == DRONE_FACTS
-    assert summary.startswith("4 of ")
+    assert summary.startswith(f"{len(DRONE_FACTS)} of ")
     assert "kazakhstan_population_19m" not in out
     assert "puma_drones = 20 USD million" in out
 

@@ -1,5 +1,6 @@
-"""The layout of sim/: imports flow one way (input -> model -> results -> sweep -> viz -> cli),
-with no circle, lazy imports included, and Mesa only in its adapter (sim/model/mesa_model.py)."""
+"""The layout of sim/: imports flow one way (input -> model -> results -> sweep -> viz ->
+calibration -> cli), with no circle, lazy imports included, and Mesa only in its adapter
+(sim/model/mesa_model.py)."""
 
 import ast
 import subprocess
@@ -10,7 +11,7 @@ import networkx as nx
 import pytest
 
 SIM = Path(__file__).resolve().parent.parent / "sim"
-LAYERS = ("input", "model", "results", "sweep", "viz")
+LAYERS = ("input", "model", "results", "sweep", "viz", "calibration")
 """Sub-packages in import order: each may import only itself and those before it."""
 MESA_ADAPTER = "sim.model.mesa_model"
 

@@ -251,7 +251,9 @@ def test_extends_removes_a_power_a_state_or_an_event_by_id(tmp_path, mini_path):
     child.write_text(text + "  - {id: menance, remove: true}\n")
     msg = _error(child)
     assert msg.startswith(f"{child}:8: events[1].id: cannot remove 'menance'")
-    assert "(it has: unrest, war, clash, menace, package)" in msg
+    assert "(did you mean 'menace'?)" in msg
+    child.write_text(text + "  - {id: atlantis, remove: true}\n")
+    assert "(it has: unrest, war, clash, menace, package)" in _error(child)
     child.write_text(
         text.replace("{id: menace, remove: true}", "{id: menace, remove: true, date: 2022-05}")
     )

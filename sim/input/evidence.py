@@ -57,14 +57,23 @@ class _Strict(BaseModel):
 
 
 class Source(_Strict):
-    """One seed document.
+    """One seed document, or a public web page.
+
+    A source without ``url`` is a seed document: its id is a file name in the seed folder
+    (``../shared/seeds``). A source with ``url`` is a public page (an official statement, a news
+    archive, an encyclopaedia article), cited for events the seed documents do not cover; its id
+    names no file.
 
     Attributes:
-        id: Its file name in the seed folder, e.g. ``000_caedb08cfa03fef9.txt``.
+        id: A seed document's file name, e.g. ``000_caedb08cfa03fef9.txt``; for a public page a
+            stable id of our own, e.g. ``rferl_putin_kazakh_statehood_2014``.
         title: The document's own headline.
-        date: Approximate publication date, ``YYYY-MM`` or ``YYYY-MM-DD``.
+        date: Approximate publication date, ``YYYY-MM`` or ``YYYY-MM-DD``; for a page that is
+            revised over time (an encyclopaedia article), the month of the events it is cited
+            for, as ``date_basis`` says.
         date_basis: How the date was inferred when the document prints none.
         covers: What it covers, in one or two sentences.
+        url: The https address of a public page; ``None`` for a seed document.
         outlet: The publication, when the text names it.
         author: The author, when the text names one.
         note: Caveats about the text.
@@ -75,9 +84,17 @@ class Source(_Strict):
     date: MonthOrDay
     date_basis: str = ""
     covers: Text
+    url: Annotated[str, Field(pattern=r"^https://[^\s/]+\.[^\s/]+/\S*$", max_length=500)] | None = (
+        None
+    )
     outlet: str | None = None
     author: str | None = None
     note: str = ""
+
+    @property
+    def seed_document(self) -> bool:
+        """Whether the source is a seed document (a file in the seed folder), not a web page."""
+        return self.url is None
 
 
 class Quantity(_Strict):

@@ -7,13 +7,14 @@ A path names a number in a scenario with ids instead of list positions, e.g.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from typing import Any
 
 from sim.input.errors import Problem, ScenarioError, did_you_mean
 from sim.input.scenario import LoadedScenario, Scenario, validate_document
 
-__all__ = ["Provenance", "collect_numbers", "resolve", "with_values"]
+__all__ = ["Provenance", "collect_numbers", "resolve", "strip_provenance", "with_values"]
 
 _ID_LISTS = ("powers", "states", "events")
 
@@ -163,3 +164,24 @@ def with_values(loaded: LoadedScenario, values: dict[str, float]) -> Scenario:
     if problems:
         raise ScenarioError(problems)
     return validate_document(raw, loaded.path)
+
+
+def strip_provenance(raw: dict[str, Any], paths: list[str]) -> dict[str, Any]:
+    """A copy of a scenario document whose numbers at ``paths`` are bare values.
+
+    A swept number may then take values outside its assumption range.
+
+    Args:
+        raw: The scenario document.
+        paths: Paths of the swept numbers.
+
+    Returns:
+        The modified copy.
+    """
+    raw = copy.deepcopy(raw)
+    for path in paths:
+        container, key = resolve(raw, path, create=True)
+        old = container.get(key)
+        if isinstance(old, dict) and "value" in old:
+            container[key] = old["value"]
+    return raw

@@ -11,7 +11,10 @@ from typing import Any, Protocol
 
 import yaml
 
-from sim.input.errors import Problem, ScenarioError
+from sim.input.errors import Problem, ScenarioError, did_you_mean
+
+KNOWN_SHOWN = 8
+"""Most ids a message about an unknown id lists (the rest are counted)."""
 
 __all__ = ["YamlSource", "deep_merge", "read_yaml"]
 
@@ -365,12 +368,16 @@ def removals(base: Any, override: Any) -> list[tuple[tuple[str | int, ...], str]
                     ((section, index), f"a removed item takes only id and remove, found {extra}")
                 )
             elif item.get("id") not in ids:
-                known = ", ".join(str(i) for i in ids) or "none"
+                names = [str(i) for i in ids]
+                shown = ", ".join(names[:KNOWN_SHOWN]) or "none"
+                if len(names) > KNOWN_SHOWN:
+                    shown += f", ... ({len(names)} in all)"
+                hint = did_you_mean(str(item.get("id")), names, f" (it has: {shown})")
                 problems.append(
                     (
                         (section, index, "id"),
                         f"cannot remove {item.get('id')!r}: the base has no such item in "
-                        f"{section} (it has: {known})",
+                        f"{section}{hint}",
                     )
                 )
     return problems

@@ -27,7 +27,7 @@ Runs are processed in chunks of ``chunk_size`` so that memory stays bounded; wit
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any, Literal, overload
 
@@ -547,15 +547,24 @@ def begin_month(
     return alloc, dynamics.decide(state, ens.params, alloc, noise)
 
 
-def simulate_ensemble(ens: Ensemble, keep: Keep = "trajectories") -> dict[str, FloatArray]:
+def simulate_ensemble(
+    ens: Ensemble,
+    keep: Keep = "trajectories",
+    on_month: Callable[[int, WorldState], None] | None = None,
+    steps: int | None = None,
+) -> dict[str, FloatArray]:
     """Advance every run of a batch through every month.
 
     Args:
         ens: The prepared batch; its ``state`` ends as the final state.
         keep: ``"trajectories"`` records every variable of :func:`sim.model.metrics.snapshot` at
-        every
-            month, ``(B, T + 1, S, P)`` or ``(B, T + 1, P)``; ``"summary"`` returns the summary
-            metrics of :func:`sim.model.metrics.summarize`, one ``(B,)`` array each.
+            every month, ``(B, T + 1, S, P)`` or ``(B, T + 1, P)``; ``"summary"`` returns the
+            summary metrics of :func:`sim.model.metrics.summarize`, one ``(B,)`` array each.
+        on_month: Called after each month ``t`` (1 to ``T``) with ``t`` and the state at its end
+            (read it, do not change it): a caller that needs one variable month by month (a
+            calibration's observations) reads it here instead of keeping every trajectory.
+        steps: Stop after this many months (default: every month of the scenario); the
+            summary or the trajectories then end there.
 
     Returns:
         The recorded variables or the summary metrics.
@@ -564,7 +573,7 @@ def simulate_ensemble(ens: Ensemble, keep: Keep = "trajectories") -> dict[str, F
         raise ValueError(f"keep must be 'summary' or 'trajectories', found {keep!r}")
     params, state = ens.params, ens.state
     n_b = state.alignment.shape[0]
-    n_t = ens.n_steps
+    n_t = ens.n_steps if steps is None else max(0, min(steps, ens.n_steps))
     noise = noise_blocks(ens.seeds, n_t, ens.states, ens.powers)
     by_step = events_by_step(ens)
     cw = params.channel_weights
@@ -580,6 +589,8 @@ def simulate_ensemble(ens: Ensemble, keep: Keep = "trajectories") -> dict[str, F
         if keep == "trajectories":
             ens.note_decisions(t, state, rows)
         state = dynamics.commit(state, [rows], params)
+        if on_month is not None:
+            on_month(t + 1, state)
         if keep == "trajectories":
             for k, v in snapshot(state, cw).items():
                 values[k][:, t + 1] = v

@@ -367,7 +367,13 @@ def _swap_into_place(tmp: Path, out: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-TOOL_FOLDERS = ("greatgame run", "greatgame sweep", "greatgame compare")
+TOOL_FOLDERS = (
+    "greatgame run",
+    "greatgame sweep",
+    "greatgame compare",
+    "greatgame calibrate",
+    "greatgame backtest",
+)
 """The ``tool`` a folder's ``manifest.json`` names when this tool wrote it (``--force`` replaces
 only such folders)."""
 

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -19,6 +20,7 @@ from tqdm.auto import tqdm
 
 from sim.input.errors import OutputError
 from sim.input.evidence import load_verified
+from sim.input.params import strip_provenance, with_values
 from sim.input.scenario import LoadedScenario, Scenario
 from sim.model.engines import get_engine
 from sim.model.metrics import Batch
@@ -67,6 +69,10 @@ class RunResults:
         batch: The record of every replicate (with its event log).
         wall_time: Seconds spent simulating.
         engine: The engine that ran them (a key of :data:`sim.model.engines.ENGINES`).
+        values: Each replicate's own values of some numbers (one row per replicate, one column
+            per scenario path), as drawn from a calibration's posterior; None when every
+            replicate runs the scenario's own values.
+        values_from: Where ``values`` came from (written to the manifest).
     """
 
     loaded: LoadedScenario
@@ -74,6 +80,8 @@ class RunResults:
     batch: Batch
     wall_time: float
     engine: str = "ensemble"
+    values: pd.DataFrame | None = None
+    values_from: dict[str, Any] | None = None
     _table: pd.DataFrame | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -105,6 +113,8 @@ def run(
     replicates: int = 1,
     progress: bool | None = None,
     engine: str = "ensemble",
+    values: pd.DataFrame | None = None,
+    values_from: dict[str, Any] | None = None,
 ) -> RunResults:
     """Run a scenario for ``replicates`` seeds spawned from ``seed``.
 
@@ -118,21 +128,54 @@ def run(
         replicates: Number of runs.
         progress: Show a progress bar (None: only on a terminal and for more than 10 runs).
         engine: A key of :data:`sim.model.engines.ENGINES`.
+        values: Replicate ``r`` runs the scenario with row ``r``'s numbers written in (scenario
+            path to value; their assumption ranges do not bound them): parameter uncertainty,
+            as drawn from a calibration's posterior. One row per replicate.
+        values_from: Where ``values`` came from, for the manifest.
 
     Returns:
         The runs' record with its provenance.
+
+    Raises:
+        ScenarioError: For a path of ``values`` that is not a number of the scenario, or a value
+            that is invalid there.
     """
     if replicates < 1:
         raise ValueError(f"expected at least one replicate, found {replicates}")
     loaded = scenario if isinstance(scenario, LoadedScenario) else load_verified(scenario)
     seeds = replicate_seeds(seed, replicates)
+    runs: Scenario | list[Scenario] = loaded.scenario
+    if values is not None:
+        if len(values) != replicates:
+            raise ValueError(f"expected {replicates} rows of values, found {len(values)}")
+        runs = scenarios_with(loaded, values)
     started = time.perf_counter()
-    batch = simulate_replicates(loaded.scenario, seeds, engine, progress)
-    return RunResults(loaded, seed, batch, time.perf_counter() - started, engine)
+    batch = simulate_replicates(runs, seeds, engine, progress)
+    took = time.perf_counter() - started
+    return RunResults(loaded, seed, batch, took, engine, values, values_from)
+
+
+def scenarios_with(loaded: LoadedScenario, values: pd.DataFrame) -> list[Scenario]:
+    """One scenario per row of ``values``, with that row's numbers written in.
+
+    Args:
+        loaded: The scenario.
+        values: One row per run, one column per scenario path.
+
+    Returns:
+        The validated scenarios.
+
+    Raises:
+        ScenarioError: For a path that names no number the scenario may have, or a value that
+            is invalid there (naming the scenario file and the path).
+    """
+    bare = loaded.model_copy(update={"raw": strip_provenance(loaded.raw, list(values.columns))})
+    rows = values.to_dict(orient="records")
+    return [with_values(bare, {str(k): float(v) for k, v in row.items()}) for row in rows]
 
 
 def simulate_replicates(
-    scenario: Scenario,
+    scenario: Scenario | list[Scenario],
     seeds: list[int],
     engine: str = "ensemble",
     progress: bool | None = None,
@@ -144,7 +187,7 @@ def simulate_replicates(
     one at a time; the bar moves after each.
 
     Args:
-        scenario: A validated scenario.
+        scenario: A validated scenario, or one per run (same structure, numbers may differ).
         seeds: One seed per run.
         engine: A key of :data:`sim.model.engines.ENGINES`.
         progress: Show the bar (None: only on a terminal and for more than 10 runs).
@@ -161,7 +204,10 @@ def simulate_replicates(
     with tqdm(total=len(seeds), desc=desc, unit="run", disable=disable) as bar:
         for lo in range(0, len(seeds), size):
             chunk = seeds[lo : lo + size]
-            parts.append(simulate_batch([scenario] * len(chunk), chunk))
+            runs = (
+                scenario[lo : lo + size] if isinstance(scenario, list) else [scenario] * len(chunk)
+            )
+            parts.append(simulate_batch(runs, chunk))
             bar.update(len(chunk))
     return parts[0] if len(parts) == 1 else Batch.concat(parts)
 
@@ -199,6 +245,7 @@ def manifest(res: RunResults, files: list[str]) -> dict:
         "seed_rule": "numpy.random.SeedSequence(root_seed).spawn(replicates), "
         "each child's generate_state(1, uint32)[0]; each run's noise is keyed by its seed (noise)",
         "noise": dict(NOISE_SCHEME),
+        **({"parameters_from": res.values_from} if res.values is not None else {}),
         "variables": VARIABLES,
         **environment(),
         "wall_time_s": round(res.wall_time, 4),
@@ -240,6 +287,12 @@ def write_run_folder(
         pq.write_table(table, tmp / "results.parquet")
         res.events().to_csv(tmp / "events.csv", index=False)
         res.answers().to_csv(tmp / "answers.csv", index=False)
+        if res.values is not None:  # each replicate's own numbers (a posterior draw)
+            drawn = res.values.copy()
+            drawn.insert(0, "seed", res.seeds)
+            drawn.insert(0, "replicate", range(len(drawn)))
+            drawn.to_csv(tmp / "parameters.csv", index=False, float_format="%.17g")
+            names.append("parameters.csv")
         header = f"# Scenario as run (extends resolved) from {res.loaded.path}\n"
         body = yaml.safe_dump(res.loaded.raw, sort_keys=False, allow_unicode=True, width=100)
         (tmp / "scenario.yaml").write_text(header + body, encoding="utf-8")

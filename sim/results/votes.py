@@ -84,6 +84,7 @@ __all__ = [
     "WEST",
     "VoteModel",
     "agreement_proxy",
+    "baseline_probabilities",
     "baseline_scores",
     "design",
     "features",
@@ -94,6 +95,7 @@ __all__ = [
     "month_for",
     "predict_folder",
     "probabilities",
+    "table_features",
     "training_table",
 ]
 
@@ -468,15 +470,33 @@ def training_table(
     table["y"] = table["vote"].map({v: i for i, v in enumerate(VOTES)}).astype(int)
     table["previous"] = _previous_votes(table)
     table = table[table[list(PROXY_POWERS)].notna().all(axis=1)].reset_index(drop=True)
+    return table, table_features(table, neutrality)
+
+
+def table_features(table: pd.DataFrame, neutrality: Mapping[str, float]) -> FloatArray:
+    """The feature matrix of rows of :func:`training_table`, from their power columns.
+
+    A forecast that replaces the observed agreement shares (the power columns) by predicted
+    ones gets its features here, by the same rule.
+
+    Args:
+        table: Rows with ``state``, ``issues``, ``measure``, ``condemns``, ``important`` and one
+            column per power of :data:`PROXY_POWERS`.
+        neutrality: Each state's neutrality.
+
+    Returns:
+        ``(n, len(FEATURES))``.
+    """
     codes = table["issues"].str.split(";")
     issues = np.array([[c in have for c in ISSUE_CODES] for have in codes], dtype=float)
+    issues = issues.reshape(len(table), len(ISSUE_CODES))
     measures = np.stack([(table["measure"] == m).to_numpy() for m in MEASURE_LEVELS], axis=-1)
     condemns = (table["condemns"] != "").to_numpy(dtype=float)
     aligned = np.zeros(len(table))
     for power in PROXY_POWERS:
         here = (table["condemns"] == power).to_numpy()
         aligned[here] = table.loc[here, power].to_numpy()
-    x = design(
+    return design(
         (table["usa"] + table["eu"]).to_numpy() / 2,
         (table["russia"] + table["china"]).to_numpy() / 2,
         table["state"].map(dict(neutrality)).to_numpy(dtype=float),
@@ -486,7 +506,6 @@ def training_table(
         condemns,
         aligned,
     )
-    return table, x
 
 
 def _previous_votes(table: pd.DataFrame) -> IntArray:
@@ -614,7 +633,29 @@ def baseline_scores(train: pd.DataFrame, test: pd.DataFrame) -> dict[str, dict[s
     Returns:
         Name to ``{"log_loss": ..., "accuracy": ...}``.
     """
-    y_tr, y_te = train["y"].to_numpy(), test["y"].to_numpy()
+    y_te = test["y"].to_numpy()
+    probs = baseline_probabilities(train, test)
+    overall = _frequencies(train["y"].to_numpy())
+    previous = test["previous"].to_numpy()
+    guess = np.where(previous >= 0, previous, int(overall.argmax()))
+    out = {
+        k: {"log_loss": log_loss(p, y_te), "accuracy": _accuracy(p, y_te)} for k, p in probs.items()
+    }
+    out["persistence"]["accuracy"] = float(np.mean(guess == y_te))  # the previous vote itself
+    return out
+
+
+def baseline_probabilities(train: pd.DataFrame, test: pd.DataFrame) -> dict[str, FloatArray]:
+    """The vote probabilities of the baselines of :func:`baseline_scores` on ``test``.
+
+    Args:
+        train: Rows of :func:`training_table` to estimate on.
+        test: Rows to forecast.
+
+    Returns:
+        ``majority``, ``state_majority`` and ``persistence`` to ``(len(test), 4)``.
+    """
+    y_tr = train["y"].to_numpy()
     overall = _frequencies(y_tr)
     p_major = np.tile(overall, (len(test), 1))
     by_state = {s: _frequencies(g["y"].to_numpy()) for s, g in train.groupby("state")}
@@ -622,20 +663,8 @@ def baseline_scores(train: pd.DataFrame, test: pd.DataFrame) -> dict[str, dict[s
     transition = np.ones((len(VOTES) + 1, len(VOTES)))  # row -1 (no previous vote) is the last
     np.add.at(transition, (train["previous"].to_numpy(), y_tr), 1.0)
     transition /= transition.sum(axis=1, keepdims=True)
-    previous = test["previous"].to_numpy()
-    p_persist = transition[previous]
-    guess = np.where(previous >= 0, previous, int(overall.argmax()))
-    return {
-        "majority": {"log_loss": log_loss(p_major, y_te), "accuracy": _accuracy(p_major, y_te)},
-        "state_majority": {
-            "log_loss": log_loss(p_state, y_te),
-            "accuracy": _accuracy(p_state, y_te),
-        },
-        "persistence": {
-            "log_loss": log_loss(p_persist, y_te),
-            "accuracy": float(np.mean(guess == y_te)),
-        },
-    }
+    p_persist = transition[test["previous"].to_numpy()]
+    return {"majority": p_major, "state_majority": p_state, "persistence": p_persist}
 
 
 def _sha256(path: Path) -> str:

@@ -295,8 +295,9 @@ SANCTIONS_PARAMETERS = ("model.sanctions_risk", "model.sanctions_trade")
 def _sanctions_reason(sc: Scenario, path: str) -> str:
     """Why a parameter of the economic channels cannot act in ``sc``, or ``""``.
 
-    The sanctions stance acts only while some power is under sanctions, and the remittances
-    follow a power's budget factor, which only sanctions and budget shocks move.
+    The sanctions stance acts only while some power is under sanctions, the remittances
+    follow a power's budget factor, which only sanctions and budget shocks move, and the offer
+    cost weighs only the answers to offers (``aid_package`` and ``arms_deal`` events).
     """
     sanctions = any(e.enabled and e.type.value == "sanctions" for e in sc.events)
     if path in SANCTIONS_PARAMETERS and not sanctions:
@@ -308,6 +309,12 @@ def _sanctions_reason(sc: Scenario, path: str) -> str:
         return (
             "no power's budget is shocked (no sanctions, no budget shock), and remittances "
             "follow a power's budget factor"
+        )
+    offers = any(e.enabled and e.type.value in ("aid_package", "arms_deal") for e in sc.events)
+    if path == "model.offer_cost" and not offers:
+        return (
+            "the scenario holds no aid_package or arms_deal event, and the offer cost weighs "
+            "only a state's answer to such an offer"
         )
     return ""
 

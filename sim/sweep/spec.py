@@ -20,7 +20,6 @@ found, with a suggestion for typos.
 
 from __future__ import annotations
 
-import copy
 import math
 import os
 import shutil
@@ -33,7 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from sim.input.bundled import bundled_scenario, unknown_scenario
 from sim.input.errors import OutputError, Problem, ScenarioError, did_you_mean
-from sim.input.params import collect_numbers, resolve, with_values
+from sim.input.params import collect_numbers, resolve, strip_provenance, with_values
 from sim.input.scenario import (
     ALLOW_LARGE,
     MAX_REPLICATES,
@@ -58,6 +57,8 @@ __all__ = [
     "check_room",
     "default_parameters",
     "load_spec",
+    "parameter_ranges",
+    "scenario_of",
     "strip_provenance",
     "validate_spec",
 ]
@@ -293,27 +294,6 @@ def _schema_problems(exc: ValidationError, src: YamlSource) -> list[Problem]:
     return sorted(problems, key=lambda p: p.line or 0)
 
 
-def strip_provenance(raw: dict, paths: list[str]) -> dict:
-    """A copy of a scenario document whose numbers at ``paths`` are bare values.
-
-    A swept number may then take values outside its assumption range.
-
-    Args:
-        raw: The scenario document.
-        paths: Paths of the swept numbers.
-
-    Returns:
-        The modified copy.
-    """
-    raw = copy.deepcopy(raw)
-    for path in paths:
-        container, key = resolve(raw, path, create=True)
-        old = container.get(key)
-        if isinstance(old, dict) and "value" in old:
-            container[key] = old["value"]
-    return raw
-
-
 def default_parameters(
     loaded: LoadedScenario,
 ) -> tuple[dict[str, tuple[float, float]], dict[str, str]]:
@@ -420,6 +400,61 @@ def _check_parameters(
                     )
                 break
     return out, {}, problems
+
+
+def scenario_of(name: str, file: Path, src: YamlSource) -> LoadedScenario:
+    """The scenario a spec names: a file relative to the spec's folder, or a bundled name.
+
+    Args:
+        name: The spec's ``scenario`` value.
+        file: The spec file.
+        src: Its parsed source, for the line of ``scenario``.
+
+    Returns:
+        The loaded scenario.
+
+    Raises:
+        ScenarioError: For a scenario that is neither a file nor a bundled name (naming the
+            spec's line), or a bad scenario file.
+    """
+    scenario_path = Path(name)
+    if not scenario_path.is_absolute():
+        scenario_path = file.parent / scenario_path
+    if not scenario_path.is_file():
+        bundled = bundled_scenario(name)  # a plain name such as baseline_2022
+        if bundled is None:
+            line = src.line_of(("scenario",))
+            plain = Path(name).name == name
+            message = (
+                unknown_scenario(name, scenario_path)
+                if plain
+                else f"scenario file not found: {scenario_path}"
+            )
+            raise ScenarioError([Problem(str(file), ("scenario",), message, line)])
+        scenario_path = bundled
+    return load_scenario(scenario_path)
+
+
+def parameter_ranges(
+    parameters: dict[str, tuple[float, float] | None] | None,
+    loaded: LoadedScenario,
+    src: YamlSource,
+) -> tuple[dict[str, tuple[float, float]], dict[str, str], list[Problem]]:
+    """The ranges of a spec's ``parameters`` (``null``: the scenario's assumption range).
+
+    The checks of a sweep spec's ``parameters``, for other specs that name parameters the same
+    way (a calibration's priors).
+
+    Args:
+        parameters: Path to range or ``None``; ``None`` for every assumption range.
+        loaded: The scenario.
+        src: The spec's parsed source (file and lines of the problems).
+
+    Returns:
+        ``(ranges, excluded, problems)``, as for a sweep spec.
+    """
+    spec = SweepSpec(scenario=str(loaded.path), design="lhs", samples=1, parameters=parameters)
+    return _check_parameters(spec, loaded, src)
 
 
 def _extremes_valid(loaded: LoadedScenario, ranges: dict[str, tuple[float, float]]) -> bool:
@@ -632,23 +667,10 @@ def validate_spec(
                 src.line_of(("samples",)),
             )
         )
-    scenario_path = Path(spec.scenario)
-    if not scenario_path.is_absolute():
-        scenario_path = file.parent / scenario_path
-    if not scenario_path.is_file():
-        bundled = bundled_scenario(spec.scenario)  # a plain name such as baseline_2022
-        if bundled is None:
-            line = src.line_of(("scenario",))
-            plain = Path(spec.scenario).name == spec.scenario
-            message = (
-                unknown_scenario(spec.scenario, scenario_path)
-                if plain
-                else f"scenario file not found: {scenario_path}"
-            )
-            problems.append(Problem(str(file), ("scenario",), message, line))
-            raise ScenarioError(problems)
-        scenario_path = bundled
-    loaded = load_scenario(scenario_path)
+    try:
+        loaded = scenario_of(spec.scenario, file, src)
+    except ScenarioError as exc:
+        raise ScenarioError(problems + exc.problems) from None
     if not large:
         problems += size_problems(loaded)
     parameters, excluded, more = _check_parameters(spec, loaded, src)

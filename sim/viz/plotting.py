@@ -893,3 +893,47 @@ def plot_sensitivity(
         ax.set_visible(False)
     fig.tight_layout()
     return fig
+
+
+def plot_posterior(
+    particles: np.ndarray,
+    weights: np.ndarray,
+    names: Sequence[str],
+    low: Sequence[float],
+    high: Sequence[float],
+    title: str = "",
+) -> Figure:
+    """A calibration's weighted posterior of each parameter against its uniform prior.
+
+    Args:
+        particles: The posterior sample, ``(n, d)``.
+        weights: Its normalised weights, ``(n,)``.
+        names: The parameters (scenario paths), ``d`` of them.
+        low: Lower end of each prior range.
+        high: Upper end of each prior range.
+        title: The figure's title.
+
+    Returns:
+        One panel per parameter: the weighted histogram over the prior range, the flat prior
+        dashed.
+    """
+    n = len(names)
+    cols = min(n, 4)
+    rows = -(-n // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.4 * rows), squeeze=False)
+    for j, name in enumerate(names):
+        ax = axes[j // cols][j % cols]
+        bins = np.linspace(low[j], high[j], 25)
+        ax.hist(
+            particles[:, j], bins=bins, weights=weights, density=True, alpha=0.7, label="posterior"
+        )
+        ax.axhline(1.0 / (high[j] - low[j]), color="k", ls="--", lw=1, label="prior")
+        ax.set_title(name.removeprefix("model.").removeprefix("states."), fontsize=8)
+        ax.tick_params(labelsize=7)
+    for j in range(n, rows * cols):
+        axes[j // cols][j % cols].axis("off")
+    axes[0][0].legend(fontsize=7)
+    if title:
+        fig.suptitle(title, fontsize=9)
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.35 / (2.4 * rows)) if title else None)
+    return fig

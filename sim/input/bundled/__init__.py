@@ -22,6 +22,7 @@ from sim.input.errors import Problem, ScenarioError, did_you_mean
 
 __all__ = [
     "bundled_scenario",
+    "calibrations_dir",
     "evidence_dir",
     "resolve_scenario",
     "resolve_sweep_spec",
@@ -69,6 +70,11 @@ def scenarios_dir() -> Path:
 def sweeps_dir() -> Path:
     """The folder of the bundled sweep specs."""
     return _data_dir("sweeps")
+
+
+def calibrations_dir() -> Path:
+    """The folder of the bundled calibration specs."""
+    return _data_dir("calibrations")
 
 
 def scenario_names() -> list[str]:
@@ -151,11 +157,13 @@ def resolve_scenario(arg: str | Path) -> Path:
     raise ScenarioError([Problem(str(arg), (), unknown_scenario(str(arg)))])
 
 
-def resolve_sweep_spec(arg: str | Path) -> Path:
+def resolve_sweep_spec(arg: str | Path, folder: Path | None = None) -> Path:
     """The sweep spec file a command-line argument means: a file, else a bundled spec's name.
 
     Args:
         arg: A spec file, or a bundled name such as ``kazakhstan_sobol``.
+        folder: Where bundled specs are looked up (default: :func:`sweeps_dir`; a calibration
+            passes :func:`calibrations_dir`).
 
     Returns:
         The file to load (``arg`` itself when it is neither, for the loader to report).
@@ -165,5 +173,5 @@ def resolve_sweep_spec(arg: str | Path) -> Path:
         if path.exists():
             return path
     bare = _bare_name(str(arg))
-    found = sweeps_dir() / f"{bare}.yaml" if bare else None
+    found = (folder or sweeps_dir()) / f"{bare}.yaml" if bare else None
     return found if found is not None and found.is_file() else path
