@@ -692,7 +692,8 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
         s = plan.spec
         print(
             f"calibrating {plan.box.dim} parameters of {plan.loaded.scenario.meta.name} against "
-            f"the {s.record} record of {s.years[0]}-{s.years[1]}: up to {s.generations} "
+            f"the {' and '.join(s.records)} record of {s.years[0]}-{s.years[1]}: up to "
+            f"{s.generations} "
             f"generations of {s.particles} particles, seed {s.seed}",
             file=sys.stderr,
         )
@@ -748,6 +749,9 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
                     "votes": None
                     if result.votes is None
                     else result.votes.to_dict(orient="records"),
+                    "remittances": None
+                    if result.remittances is None
+                    else result.remittances.to_dict(orient="records"),
                 },
                 indent=2,
             )
@@ -767,6 +771,14 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
                 f"{row.coverage90:9.2f}"
             )
         print(f"CRPS skill against persistence: {result.skill('persistence'):+.3f}")
+        if result.remittances is not None:
+            print("remittances received, per cent of GDP:")
+            print(f"{'method':16}  {'RMSE':>6}  {'MAE':>6}  {'CRPS':>6}  {'90% cover':>9}")
+            for row in result.remittances.itertuples():
+                print(
+                    f"{row.method:16}  {row.rmse:6.2f}  {row.mae:6.2f}  {row.crps:6.2f}  "
+                    f"{row.coverage90:9.2f}"
+                )
         if result.votes is not None:
             n = int(result.votes["n"].iloc[0])
             print(f"single votes of the five states in {ahead} ({n:,} votes):")
@@ -775,8 +787,9 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
                 print(
                     f"{row.method:38}  {row.log_loss:8.3f}  {row.brier:6.3f}  {row.accuracy:8.3f}"
                 )
-        votes = "votes.csv, " if result.votes is not None else ""
-        print(f"wrote {out}/scores.csv, forecasts.csv, {votes}manifest.json and calibration/")
+        more = "votes.csv, " if result.votes is not None else ""
+        more += "remittances.csv, " if result.remittances is not None else ""
+        print(f"wrote {out}/scores.csv, forecasts.csv, {more}manifest.json and calibration/")
     return 0
 
 

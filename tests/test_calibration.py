@@ -193,15 +193,20 @@ def test_score_reads_the_pattern_across_states_not_the_level():
 # --- the scenario's simulator: recovery of known parameters on synthetic data -------------------
 
 
-def _mini_plan(tmp_path, particles=200, generations=6, seed=7):
-    """mini.yaml moved to 2012 (inside the record's years), without noise, and a spec of two
-    model rates over it, loaded as ``greatgame calibrate`` loads a spec file."""
+def _mini_2012(tmp_path, end):
+    """mini.yaml moved to 2012 (inside the record's years) and run to ``end``, without noise."""
     raw = yaml_load(DATA / "mini.yaml")
-    raw["meta"].update(start="2012-01", end="2012-12")
+    raw["meta"].update(start="2012-01", end=end)
     for event in raw["events"]:
         event["date"] = str(event["date"]).replace("2022-", "2012-")
     raw.setdefault("model", {})["noise"] = 0.0
-    path = write_yaml(tmp_path / "mini_quiet.yaml", raw)
+    return write_yaml(tmp_path / f"mini_{end}.yaml", raw)
+
+
+def _mini_plan(tmp_path, particles=200, generations=6, seed=7):
+    """mini.yaml moved to 2012 (inside the record's years), without noise, and a spec of two
+    model rates over it, loaded as ``greatgame calibrate`` loads a spec file."""
+    path = _mini_2012(tmp_path, "2012-12")
     spec = {
         "scenario": str(path),
         "years": [2012, 2012],
@@ -441,12 +446,7 @@ def test_crps_of_normal_and_ensemble_forecasts():
 def test_backtest_on_synthetic_data_beats_the_baselines_and_writes_its_folder(tmp_path):
     from sim.calibration.backtest import METHODS, backtest
 
-    raw = yaml_load(DATA / "mini.yaml")
-    raw["meta"].update(start="2012-01", end="2014-12")
-    for event in raw["events"]:
-        event["date"] = str(event["date"]).replace("2022-", "2012-")
-    raw.setdefault("model", {})["noise"] = 0.0
-    path = write_yaml(tmp_path / "mini_3y.yaml", raw)
+    path = _mini_2012(tmp_path, "2014-12")
     spec = {
         "scenario": str(path),
         "years": [2012, 2013],
@@ -495,6 +495,11 @@ def test_backtest_on_synthetic_data_beats_the_baselines_and_writes_its_folder(tm
     (mine / "notes.txt").write_text("x")
     with pytest.raises(OutputError, match="did not write"):
         backtest(plan, mine, draws=5, record=record)
+    # a changed spec does not reuse the calibration of the old one
+    spec["particles"] = 60
+    other = load_calibration(write_yaml(tmp_path / "spec.yaml", spec))
+    with pytest.raises(OutputError, match="another spec"):
+        backtest(other, out, draws=5, record=record)
 
 
 def test_brier_score():
@@ -520,3 +525,61 @@ def test_single_votes_are_scored_out_of_sample_against_the_baselines_and_a_contr
             assert scores.loc[method, "log_loss"] < scores.loc[baseline, "log_loss"]
             assert scores.loc[method, "brier"] < scores.loc[baseline, "brier"]
     assert ((table["brier"] >= 0) & (table["brier"] <= 2)).all()
+
+
+# --- remittances -------------------------------------------------------------------------------
+
+
+def test_the_bundled_remittances_are_checked_and_hold_nothing_after_2021():
+    from sim.input.wdi import load_remittances
+
+    table = load_remittances()
+    assert set(table["state"]) == {"kazakhstan", "kyrgyzstan", "tajikistan", "uzbekistan"}
+    assert table["year"].max() <= 2021 and table["year"].min() >= 2005
+    tj = table.set_index(["state", "year"])["remittances_gdp"]
+    assert 40 < tj["tajikistan", 2013] < 45 and tj["kazakhstan", 2013] < 1
+    assert (ROOT / "seeds" / "data" / "SOURCES.md").read_text().count("remittances.csv") >= 1
+
+
+@pytest.mark.parametrize(
+    ("row", "column", "what"),
+    [
+        ("turkmenistn,2010,1.0", "state", "did you mean 'turkmenistan'"),
+        ("tajikistan,2022,30", "year", "must stay out of the project"),
+        ("tajikistan,2010,130", "remittances_gdp", "0 to 100"),
+        ("tajikistan,2010,lots", "remittances_gdp", "expected a number"),
+        ("kazakhstan,2005,0.2", "year", "duplicated state and year"),
+    ],
+)
+def test_a_bad_remittance_cell_is_named_by_file_line_and_column(tmp_path, row, column, what):
+    from sim.input.wdi import load_remittances
+
+    text = (ROOT / "seeds" / "data" / "remittances.csv").read_text().splitlines()
+    (tmp_path / "remittances.csv").write_text("\n".join([*text, row]) + "\n")
+    with pytest.raises(ScenarioError) as info:
+        load_remittances(tmp_path)
+    problem = info.value.problems[0]
+    assert problem.line == len(text) + 1 and problem.loc == (column,)
+    assert what in problem.message and "remittances.csv" in str(info.value)
+
+
+def test_the_remittance_score_reads_the_pattern_not_the_unit():
+    from sim.calibration.record import (
+        RemittanceRecord,
+        bundled_remittances,
+        fit_scale,
+        score_remittances,
+    )
+
+    record = bundled_remittances().between(2012, 2017)
+    assert isinstance(record, RemittanceRecord) and record.value.shape == (6, 4)
+    truth = record.value / 40.0  # a dependence in the model's unit
+    sims = np.stack([truth, 2 * truth, truth[::-1], np.zeros_like(truth)])
+    k = fit_scale(sims, record)
+    assert k.shape == (4, 4)
+    np.testing.assert_allclose(k[0], 40.0)
+    np.testing.assert_allclose(k[1], 20.0)
+    assert (k[3] == 0.0).all()
+    d = score_remittances(sims, record)
+    assert d[0] == pytest.approx(0.0, abs=1e-9) and d[1] == pytest.approx(0.0, abs=1e-9)
+    assert 0 < d[2] < d[3]  # years reversed: a scale per state fits the level, not the path

@@ -39,10 +39,14 @@ from scipy.stats import norm
 
 from sim.calibration.abc import FloatArray, IntArray
 from sim.calibration.record import (
+    REMITTANCE_SE,
     SE_FLOOR,
     AgreementRecord,
+    RemittanceRecord,
     bundled_record,
+    bundled_remittances,
     centred,
+    fit_scale,
     fit_slope,
 )
 from sim.calibration.run import ScenarioScorer, calibrate, posterior_draws
@@ -135,6 +139,8 @@ class Backtest:
         votes: One row per method of :data:`VOTE_METHODS`: log loss, Brier score and accuracy
             of the forecast years' single votes (:func:`vote_scores`); None for a record other
             than the bundled one.
+        remittances: The scores of the remittance forecast (per cent of GDP; methods as
+            ``scores`` but "no differences"), when the spec scores remittances; else None.
     """
 
     scores: pd.DataFrame
@@ -143,6 +149,7 @@ class Backtest:
     forecast_years: tuple[int, ...]
     draws: int
     votes: pd.DataFrame | None = None
+    remittances: pd.DataFrame | None = None
 
     def skill(self, baseline: str = "persistence") -> float:
         """The model's CRPS skill against a baseline: ``1 - CRPS_model / CRPS_baseline``."""
@@ -255,12 +262,17 @@ def _ridge() -> float:
     return float(fit.get("ridge", RIDGE_GRID[0]))
 
 
-def _baselines(fit: FloatArray, n_ahead: int) -> dict[str, tuple[FloatArray, FloatArray]]:
+def _baselines(
+    fit: FloatArray, n_ahead: int, floor: float = SE_FLOOR, centred_values: bool = True
+) -> dict[str, tuple[FloatArray, FloatArray]]:
     """Each baseline's mean and sd for ``n_ahead`` years after the fitting years.
 
     Args:
-        fit: Centred observations of the fitting years, ``(Y, S, P)``.
+        fit: Observations of the fitting years, ``(Y, S, P)``.
         n_ahead: Forecast years.
+        floor: Least sd of a baseline's error.
+        centred_values: The observations are deviations from the states' mean, so "no
+            differences" (0) is a baseline; else it is left out.
 
     Returns:
         Method to ``(mean, sd)``, each ``(n_ahead, S, P)``.
@@ -277,10 +289,10 @@ def _baselines(fit: FloatArray, n_ahead: int) -> dict[str, tuple[FloatArray, Flo
     trend = clim + slope * (ahead - t.mean())[:, None, None]
 
     def spread(resid: FloatArray) -> FloatArray:  # at least a cell's smallest standard error
-        return np.full(shape, max(float(np.sqrt(np.mean(resid**2))), SE_FLOOR))
+        return np.full(shape, max(float(np.sqrt(np.mean(resid**2))), floor))
 
-    return {
-        "no differences": (np.zeros(shape), spread(fit)),
+    zero = {"no differences": (np.zeros(shape), spread(fit))} if centred_values else {}
+    return zero | {
         "climatology": (np.broadcast_to(clim, shape).copy(), spread(fit - clim)),
         "persistence": (np.broadcast_to(fit[-1], shape).copy(), spread(np.diff(fit, axis=0))),
         "linear trend": (trend, spread(fit - trend_fit)),
@@ -311,10 +323,27 @@ def _model_members(
     return np.asarray(point + sigma[:, None, None, None] * rng.standard_normal(point.shape))
 
 
+def _remittance_members(
+    simulated: FloatArray, record: RemittanceRecord, n_fit: int, rng: np.random.Generator
+) -> FloatArray:
+    """The model's remittance forecast members, ``(B, Y_ahead, S)`` (per cent of GDP).
+
+    Each run's in-sample scales times its remittance dependence, plus a normal error of its
+    in-sample residual spread (at least the smallest standard error, 0.5 points).
+    """
+    fit_rec = record.between(record.years[0], record.years[n_fit - 1])
+    k = fit_scale(simulated[:, :n_fit], fit_rec)
+    resid = fit_rec.value[None] - k[:, None, :] * simulated[:, :n_fit]
+    sigma = np.maximum(np.sqrt(np.mean(resid**2, axis=(1, 2))), REMITTANCE_SE[1])
+    point = k[:, None, :] * simulated[:, n_fit:]
+    return np.asarray(point + sigma[:, None, None] * rng.standard_normal(point.shape))
+
+
 def score_forecasts(
     observed: FloatArray,
     members: FloatArray,
     baselines: dict[str, tuple[FloatArray, FloatArray]],
+    factor: float = 100.0,
 ) -> pd.DataFrame:
     """The scores of the model's members and of each baseline's normal forecast.
 
@@ -322,10 +351,10 @@ def score_forecasts(
         observed: Centred observations of the forecast years, ``(Y, S, P)``.
         members: The model's members, ``(B, Y, S, P)``.
         baselines: Method to ``(mean, sd)``.
+        factor: Unit of the errors per unit of the values (100: shares to percentage points).
 
     Returns:
-        One row per method: ``method``, ``rmse``, ``mae``, ``crps``, ``coverage90`` (the errors
-        in percentage points).
+        One row per method: ``method``, ``rmse``, ``mae``, ``crps``, ``coverage90``.
     """
     rows = []
     point = members.mean(axis=0)
@@ -333,9 +362,9 @@ def score_forecasts(
     rows.append(
         {
             "method": "model",
-            "rmse": float(np.sqrt(np.mean((point - observed) ** 2))) * 100,
-            "mae": float(np.mean(np.abs(point - observed))) * 100,
-            "crps": float(np.mean(crps_ensemble(observed, members))) * 100,
+            "rmse": float(np.sqrt(np.mean((point - observed) ** 2))) * factor,
+            "mae": float(np.mean(np.abs(point - observed))) * factor,
+            "crps": float(np.mean(crps_ensemble(observed, members))) * factor,
             "coverage90": float(np.mean((observed >= lo) & (observed <= hi))),
         }
     )
@@ -344,9 +373,9 @@ def score_forecasts(
         rows.append(
             {
                 "method": method,
-                "rmse": float(np.sqrt(np.mean((mu - observed) ** 2))) * 100,
-                "mae": float(np.mean(np.abs(mu - observed))) * 100,
-                "crps": float(np.mean(crps_normal(observed, mu, sd))) * 100,
+                "rmse": float(np.sqrt(np.mean((mu - observed) ** 2))) * factor,
+                "mae": float(np.mean(np.abs(mu - observed))) * factor,
+                "crps": float(np.mean(crps_normal(observed, mu, sd))) * factor,
                 "coverage90": float(np.mean(np.abs(observed - mu) <= z90 * sd)),
             }
         )
@@ -409,6 +438,8 @@ def backtest(
         status = None
         if (cal / "manifest.json").is_file():
             status = json.loads((cal / "manifest.json").read_text(encoding="utf-8")).get("status")
+        if status is not None:
+            _same_spec(cal, plan)
         fit = ScenarioScorer(plan, full)
         if status == "running":  # an interrupted backtest: finish its calibration
             calibrate(None, cal, resume=True, progress=progress, scorer=fit)
@@ -419,6 +450,8 @@ def backtest(
         write_file(out / "forecasts.csv", result.forecasts.to_csv(index=False).encode())
         if result.votes is not None:
             write_file(out / "votes.csv", result.votes.to_csv(index=False).encode())
+        if result.remittances is not None:
+            write_file(out / "remittances.csv", result.remittances.to_csv(index=False).encode())
         info = {
             "tool": TOOL,
             "spec": str(plan.path),
@@ -431,10 +464,28 @@ def backtest(
             "scores": result.scores.to_dict(orient="records"),
             "crps_skill_vs_persistence": result.skill("persistence"),
             "votes": None if result.votes is None else result.votes.to_dict(orient="records"),
+            "remittances": None
+            if result.remittances is None
+            else result.remittances.to_dict(orient="records"),
             **environment(),
         }
         write_file(out / "manifest.json", (json.dumps(info, indent=2) + "\n").encode())
     return result
+
+
+def _same_spec(cal: Path, plan: LoadedCalibration) -> None:
+    """Refuse to reuse a calibration made with another spec (or another scenario)."""
+    try:
+        theirs = load_calibration(cal / "spec.yaml")
+    except (OSError, ScenarioError) as exc:
+        raise OutputError(f"{cal}: cannot reuse this calibration ({exc}); use --force") from None
+    mine = plan.spec.model_dump(exclude={"scenario"})
+    held = theirs.spec.model_dump(exclude={"scenario"})
+    if mine != held or theirs.loaded.path.resolve() != plan.loaded.path.resolve():
+        raise OutputError(
+            f"{cal}: this calibration was made with another spec or scenario than "
+            f"{plan.path}; use --force to calibrate afresh, or another --out"
+        )
 
 
 def _prepare(out: Path, force: bool) -> None:
@@ -463,12 +514,14 @@ def _forecast(
     first, last = plan.spec.years
     years = tuple(y for y in full.years if first <= y <= reach[-1])
     window = full.between(years[0], years[-1])
-    scorer = ScenarioScorer(plan, window, (years[0], years[-1]))
+    remit = bundled_remittances() if "remittances" in plan.spec.records else None
+    scorer = ScenarioScorer(plan, window, (years[0], years[-1]), remit)
     values = posterior_draws(cal, draws, seed=plan.spec.seed)
     seeds = np.random.default_rng(np.random.SeedSequence([plan.spec.seed, _DRAW_TAG]))
     run_seeds = seeds.integers(0, 2**63 - 1, size=draws, dtype=np.int64)
     theta = values[list(plan.box.names)].to_numpy(float)
-    simulated = scorer.alignment(theta, run_seeds)
+    seen = scorer.observe(theta, run_seeds)
+    simulated = seen["alignment"]
     n_fit = sum(1 for y in years if y <= last)
     members = _model_members(simulated, window, n_fit, seeds)
     observed = centred(window.share)[n_fit:]
@@ -484,4 +537,13 @@ def _forecast(
                     row[method] = float(mu[i, j, k]) * 100
                 rows.append(row)
     votes = vote_scores(simulated, years, window, (first, last)) if with_votes else None
-    return Backtest(scores, pd.DataFrame(rows), (first, last), years[n_fit:], draws, votes)
+    remittances = None
+    if scorer.remittances is not None:
+        record = scorer.remittances
+        n_in = sum(1 for y in record.years if y <= last)
+        members = _remittance_members(seen["remittances"], record, n_in, seeds)
+        base = _baselines(record.value[:n_in, :, None], len(record.years) - n_in, 0.5, False)
+        base = {m: (mu[..., 0], sd[..., 0]) for m, (mu, sd) in base.items()}
+        remittances = score_forecasts(record.value[n_in:], members, base, factor=1.0)
+    ahead = years[n_fit:]
+    return Backtest(scores, pd.DataFrame(rows), (first, last), ahead, draws, votes, remittances)

@@ -44,16 +44,23 @@ import pandas as pd
 
 from sim.calibration.abc import FloatArray
 from sim.input.unvotes import UnVotes, load_un_votes
+from sim.input.wdi import load_remittances
 from sim.results.votes import MIN_VOTES, PROXY_POWERS, STATES
 
 __all__ = [
+    "REMITTANCE_SE",
     "SE_FLOOR",
     "AgreementRecord",
+    "RemittanceRecord",
     "agreement_record",
     "bundled_record",
+    "bundled_remittances",
     "centred",
+    "fit_scale",
     "fit_slope",
+    "remittance_record",
     "score",
+    "score_remittances",
 ]
 
 SE_FLOOR = 0.01
@@ -173,6 +180,13 @@ def bundled_record() -> AgreementRecord:
     return agreement_record(load_un_votes())
 
 
+def _nonnegative_ratio(num: FloatArray, den: FloatArray) -> FloatArray:
+    """A weighted least-squares coefficient ``num / den``, clipped at 0 (0 where ``den`` is 0)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = np.where(den > 0, num / den, 0.0)
+    return np.asarray(np.maximum(ratio, 0.0), float)
+
+
 def centred(values: FloatArray) -> FloatArray:
     """``values[..., y, s, p]`` less its mean over the states (axis -2)."""
     return np.asarray(values - values.mean(axis=-2, keepdims=True), float)
@@ -194,9 +208,7 @@ def fit_slope(simulated: FloatArray, record: AgreementRecord) -> FloatArray:
     w = 1.0 / record.se[None] ** 2
     num = np.sum(w * a * z, axis=(1, 2, 3))
     den = np.sum(w * a * a, axis=(1, 2, 3))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        b = np.where(den > 0, num / den, 0.0)
-    return np.asarray(np.maximum(b, 0.0), float)
+    return _nonnegative_ratio(num, den)
 
 
 def score(
@@ -218,4 +230,115 @@ def score(
         record.se[None]
     )
     d = np.sqrt(np.mean(resid**2, axis=(1, 2, 3)))
+    return np.asarray(np.where(np.isfinite(d), d, np.inf), float)
+
+
+# --- remittances -------------------------------------------------------------------------------
+
+REMITTANCE_SE = (0.10, 0.5)
+"""A remittance cell's standard error: 10% of its value plus 0.5 percentage points. An
+assumption: two vintages of the same World Bank series differ by about a tenth for Tajikistan
+(44.1 against 49.3% of GDP in 2008), and Uzbekistan's shares moved by half with its 2017
+currency reform (``seeds/data/SOURCES.md``)."""
+
+
+@dataclass(frozen=True)
+class RemittanceRecord:
+    """Migrants' remittances received, per cent of GDP, by year and state.
+
+    **Observation equation.** ``r[y, s] = k[s] * R[y, s] + e``, ``e ~ N(0, se[y, s]^2)``, where
+    ``R`` is the state's simulated remittance dependence summed over the powers and averaged over
+    the months of the year, and ``k[s] >= 0`` one scale per run and state, fitted by weighted
+    least squares (clipped at 0). The dependence is a tie in [0, 1] with no unit, and what full
+    dependence means in per cent of GDP differs by state (Tajikistan's migrants send home far
+    more per unit of GDP than Uzbekistan's), so a run is scored on how each state's remittances
+    move over the years, for instance with the rouble crisis of 2014 and after it, not on their
+    level.
+
+    Attributes:
+        years: The calendar years, ascending.
+        states: The states.
+        value: Per cent of GDP, ``(Y, S)``.
+        se: Standard errors (:data:`REMITTANCE_SE`), ``(Y, S)``.
+    """
+
+    years: tuple[int, ...]
+    states: tuple[str, ...]
+    value: FloatArray
+    se: FloatArray
+
+    def between(self, first: int, last: int) -> RemittanceRecord:
+        """The record of the years ``first`` to ``last``, inclusive."""
+        keep = [i for i, y in enumerate(self.years) if first <= y <= last]
+        if not keep:
+            span = f"{self.years[0]}-{self.years[-1]}"
+            raise ValueError(f"the remittance record holds no year in {first}-{last} ({span})")
+        return RemittanceRecord(
+            tuple(self.years[i] for i in keep), self.states, self.value[keep], self.se[keep]
+        )
+
+
+def remittance_record(table: pd.DataFrame) -> RemittanceRecord:
+    """The record of a remittances table (:func:`sim.input.wdi.load_remittances`).
+
+    Args:
+        table: Rows of ``state``, ``year``, ``remittances_gdp``; every state must have every
+            year of the table.
+
+    Returns:
+        The record, states in the table's order of first appearance.
+
+    Raises:
+        ValueError: When a state lacks a year that another state has.
+    """
+    wide = table.pivot(index="year", columns="state", values="remittances_gdp")
+    states = tuple(dict.fromkeys(table["state"]))
+    wide = wide[list(states)]
+    if wide.isna().any().any():
+        missing = [f"{s} {y}" for y in wide.index for s in states if pd.isna(wide.loc[y, s])]
+        raise ValueError(f"the remittance record has gaps: {', '.join(missing[:5])}")
+    value = wide.to_numpy(float)
+    rel, floor = REMITTANCE_SE
+    return RemittanceRecord(tuple(int(y) for y in wide.index), states, value, rel * value + floor)
+
+
+@functools.cache
+def bundled_remittances() -> RemittanceRecord:
+    """The record of the bundled remittances table (computed once per process)."""
+    return remittance_record(load_remittances())
+
+
+def fit_scale(simulated: FloatArray, record: RemittanceRecord) -> FloatArray:
+    """Each run's scales ``k[s] >= 0`` of the remittance observation equation.
+
+    Args:
+        simulated: Yearly remittance dependence, ``(B, Y, S)``, on the record's years and
+            states.
+        record: The record.
+
+    Returns:
+        ``(B, S)``.
+    """
+    w = 1.0 / record.se[None] ** 2
+    num = np.sum(w * simulated * record.value[None], axis=1)
+    den = np.sum(w * simulated**2, axis=1)
+    return _nonnegative_ratio(num, den)
+
+
+def score_remittances(
+    simulated: FloatArray, record: RemittanceRecord, scale: FloatArray | None = None
+) -> FloatArray:
+    """Each run's distance from the remittance record: RMS of the standardised residuals.
+
+    Args:
+        simulated: Yearly remittance dependence, ``(B, Y, S)``.
+        record: The record.
+        scale: Each run's scales, ``(B, S)`` (default: fitted, :func:`fit_scale`).
+
+    Returns:
+        ``(B,)``; ``inf`` for a run with a non-finite value.
+    """
+    k = fit_scale(simulated, record) if scale is None else np.asarray(scale, float)
+    resid = (record.value[None] - k[:, None, :] * simulated) / record.se[None]
+    d = np.sqrt(np.mean(resid**2, axis=(1, 2)))
     return np.asarray(np.where(np.isfinite(d), d, np.inf), float)

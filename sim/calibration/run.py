@@ -30,11 +30,18 @@ import pandas as pd
 import yaml
 
 from sim.calibration.abc import Box, FloatArray, Generation, IntArray, run_abc, stop_reason
-from sim.calibration.record import AgreementRecord, bundled_record, score
+from sim.calibration.record import (
+    AgreementRecord,
+    RemittanceRecord,
+    bundled_record,
+    bundled_remittances,
+    score,
+    score_remittances,
+)
 from sim.calibration.spec import LoadedCalibration, load_calibration, validate_calibration
 from sim.input.errors import Interrupted, OutputError, Problem, ScenarioError
 from sim.input.scenario import LoadedScenario, month_index
-from sim.model.dynamics import WorldState
+from sim.model.dynamics import REMITTANCES, WorldState
 from sim.model.ensemble import prepare_swept, simulate_ensemble
 from sim.results.atomic import atomic_file, check_free, folder_lock, write_file
 from sim.results.provenance import environment
@@ -47,7 +54,7 @@ __all__ = [
     "calibrate",
     "posterior_draws",
     "read_generations",
-    "yearly_alignment",
+    "yearly_means",
 ]
 
 TOOL = "greatgame calibrate"
@@ -61,14 +68,14 @@ class CalibrationInterrupted(Interrupted):
     """A signal stopped a calibration; its finished generations are on disk."""
 
 
-def yearly_alignment(
+def yearly_means(
     loaded: LoadedScenario,
     theta: FloatArray,
     names: tuple[str, ...],
     seeds: IntArray,
     years: tuple[int, ...],
-) -> FloatArray:
-    """Each run's alignment averaged over the months of each year, ``(B, Y, S, P)``.
+) -> dict[str, FloatArray]:
+    """Each run's observed variables averaged over the months of each year.
 
     Args:
         loaded: The scenario.
@@ -78,33 +85,42 @@ def yearly_alignment(
         years: Calendar years, each covered whole by the scenario.
 
     Returns:
-        Mean of the end-of-month alignment over the twelve months of each year, in the
-        scenario's order of states and powers.
+        ``alignment``: ``(B, Y, S, P)``; ``remittances``: the remittance dependence summed over
+        the powers, ``(B, Y, S)``; both means of the end-of-month values over the twelve months
+        of each year, in the scenario's order of states and powers.
     """
     swept = {name: np.ascontiguousarray(theta[:, i]) for i, name in enumerate(names)}
     ens = prepare_swept(loaded, swept, seeds)
     start = month_index(loaded.scenario.meta.start)
     where = {y: i for i, y in enumerate(years)}
     n_b, n_s, n_p = ens.state.alignment.shape
-    sums = np.zeros((n_b, len(years), n_s, n_p))
+    alignment = np.zeros((n_b, len(years), n_s, n_p))
+    remittances = np.zeros((n_b, len(years), n_s))
 
     def on_month(t: int, state: WorldState) -> None:
         i = where.get((start + t - 1) // 12)  # month t ends month start + t - 1
         if i is not None:
-            sums[:, i] += state.alignment
+            alignment[:, i] += state.alignment
+            remittances[:, i] += state.dependence[..., REMITTANCES].sum(axis=-1)
 
     last = max(years) * 12 + 11 - start + 1  # the months up to the end of the last year
     simulate_ensemble(ens, keep="summary", on_month=on_month, steps=last)
-    return sums / 12.0
+    return {"alignment": alignment / 12.0, "remittances": remittances / 12.0}
 
 
 class ScenarioScorer:
-    """The batch simulator of a calibration: runs of the scenario, scored against the record.
+    """The batch simulator of a calibration: runs of the scenario, scored against the records.
+
+    The distance of a run is the root mean square of its distances from each record of the
+    spec (:func:`sim.calibration.record.score` and
+    :func:`sim.calibration.record.score_remittances`), so each record weighs the same however
+    many cells it has.
 
     Args:
         plan: The checked spec.
-        record: The record (default: from the bundled roll calls).
+        record: The agreement record (default: from the bundled roll calls).
         years: First and last year scored (default: the spec's years).
+        remittances: The remittance record (default: the bundled one).
     """
 
     def __init__(
@@ -112,13 +128,24 @@ class ScenarioScorer:
         plan: LoadedCalibration,
         record: AgreementRecord | None = None,
         years: tuple[int, int] | None = None,
+        remittances: RemittanceRecord | None = None,
     ) -> None:
-        full = record or bundled_record()
-        self.record = full.between(*(years or plan.spec.years))
+        span = years or plan.spec.years
         self.plan = plan
+        self.records = tuple(plan.spec.records)
+        self.record = (record or bundled_record()).between(*span)
+        self.remittances = None
+        if "remittances" in self.records:
+            self.remittances = (remittances or bundled_remittances()).between(*span)
+        held = set(self.record.years)
+        if self.remittances is not None:
+            held |= set(self.remittances.years)
+        self.years = tuple(sorted(held))
         sc = plan.loaded.scenario
-        missing = [s for s in self.record.states if s not in sc.state_ids]
-        missing += [p for p in self.record.powers if p not in sc.power_ids]
+        wanted = list(self.record.states) + list(self.record.powers)
+        if self.remittances is not None:
+            wanted += list(self.remittances.states)
+        missing = sorted({w for w in wanted if w not in sc.state_ids and w not in sc.power_ids})
         if missing:
             raise ScenarioError(
                 [
@@ -130,17 +157,42 @@ class ScenarioScorer:
                     )
                 ]
             )
-        self._states = [list(sc.state_ids).index(s) for s in self.record.states]
+        ids = list(sc.state_ids)
+        self._states = [ids.index(s) for s in self.record.states]
         self._powers = [list(sc.power_ids).index(p) for p in self.record.powers]
+        self._a_years = [self.years.index(y) for y in self.record.years]
+        if self.remittances is not None:
+            self._r_states = [ids.index(s) for s in self.remittances.states]
+            self._r_years = [self.years.index(y) for y in self.remittances.years]
+
+    def observe(self, theta: FloatArray, seeds: IntArray) -> dict[str, FloatArray]:
+        """The runs' yearly observed variables, on each record's years and ids.
+
+        Returns ``alignment`` ``(B, Y, S, P)`` on the agreement record's years, states and
+        powers, and (when the spec scores it) ``remittances`` ``(B, Y, S)`` on the remittance
+        record's.
+        """
+        means = yearly_means(self.plan.loaded, theta, self.plan.box.names, seeds, self.years)
+        a = means["alignment"][:, self._a_years][:, :, self._states][:, :, :, self._powers]
+        out = {"alignment": a}
+        if self.remittances is not None:
+            r = means["remittances"][:, self._r_years][:, :, self._r_states]
+            out["remittances"] = r
+        return out
 
     def alignment(self, theta: FloatArray, seeds: IntArray) -> FloatArray:
         """Yearly alignments on the record's years, states and powers, ``(B, Y, S, P)``."""
-        a = yearly_alignment(self.plan.loaded, theta, self.plan.box.names, seeds, self.record.years)
-        return a[:, :, self._states][:, :, :, self._powers]
+        return self.observe(theta, seeds)["alignment"]
 
     def __call__(self, theta: FloatArray, seeds: IntArray) -> FloatArray:
-        """The distance of each run (:func:`sim.calibration.record.score`)."""
-        return score(self.alignment(theta, seeds), self.record)
+        """The distance of each run from the spec's records."""
+        seen = self.observe(theta, seeds)
+        parts = []
+        if "un_agreement" in self.records:
+            parts.append(score(seen["alignment"], self.record))
+        if self.remittances is not None:
+            parts.append(score_remittances(seen["remittances"], self.remittances))
+        return np.asarray(np.sqrt(np.mean(np.square(parts), axis=0)), float)
 
 
 # --- the folder --------------------------------------------------------------------------------
@@ -179,7 +231,9 @@ def _generation_row(g: Generation) -> dict[str, Any]:
     }
 
 
-def _manifest(plan: LoadedCalibration, generations: list[Generation], status: str) -> dict[str, Any]:
+def _manifest(
+    plan: LoadedCalibration, generations: list[Generation], status: str
+) -> dict[str, Any]:
     box = plan.box
     return {
         "tool": TOOL,
@@ -187,10 +241,14 @@ def _manifest(plan: LoadedCalibration, generations: list[Generation], status: st
         "spec_file": str(plan.path),
         "scenario": str(plan.loaded.path),
         "scenario_sha256": _scenario_hash(plan.loaded),
-        "record": {
-            "name": plan.spec.record,
+        "records": {
+            "names": list(plan.spec.records),
             "years": list(plan.spec.years),
-            "source": "seeds/data/un_votes.csv (sim.calibration.record.agreement_record)",
+            "sources": {
+                "un_agreement": "seeds/data/un_votes.csv (sim.calibration.record.agreement_record)",
+                "remittances": "seeds/data/remittances.csv (sim.calibration.record."
+                "remittance_record)",
+            },
         },
         "prior": {
             n: [float(lo), float(hi)]

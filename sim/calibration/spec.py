@@ -4,7 +4,7 @@ A spec names a scenario, the parameters to calibrate (their priors: uniform over
 sweep spec gives them), the record and the years fitted, and the sampler's settings::
 
     scenario: ../scenarios/history_2012.yaml  # relative to the spec file, or a bundled name
-    record: un_agreement      # yearly UN agreement shares (sim.calibration.record)
+    records: [un_agreement, remittances]  # yearly UN agreement, remittances (% of GDP)
     years: [2012, 2017]       # the record's years fitted, inclusive
     parameters:               # null: the scenario's assumption range
       model.adjustment_speed: null
@@ -26,17 +26,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from sim.calibration.abc import Box, Settings
 from sim.calibration.record import bundled_record
 from sim.input.errors import Problem, ScenarioError
 from sim.input.scenario import LoadedScenario, month_index
-from sim.input.schema_errors import messages
 from sim.input.yamlsource import YamlSource, read_yaml
-from sim.sweep.spec import parameter_ranges, scenario_of
+from sim.sweep.spec import parameter_ranges, parse_spec, scenario_of
 
 __all__ = ["CalibrationSpec", "LoadedCalibration", "load_calibration", "validate_calibration"]
+
+Record = Literal["un_agreement", "remittances"]
+"""The records a calibration may score."""
+_DEFAULT_RECORDS: tuple[Record, ...] = ("un_agreement",)
 
 MAX_PARTICLES = 100_000
 """Most particles per generation (each generation keeps them all in memory and weighs each
@@ -48,7 +51,8 @@ class CalibrationSpec(BaseModel):
 
     Attributes:
         scenario: Scenario file, relative to the spec file, or a bundled scenario's name.
-        record: The record scored: ``un_agreement`` (:mod:`sim.calibration.record`).
+        records: The records scored (:mod:`sim.calibration.record`): ``un_agreement`` (yearly
+            UN agreement shares) and ``remittances`` (remittances received, % of GDP).
         years: First and last calendar year of the record fitted; the scenario must cover
             every month of them.
         parameters: Dotted path to ``[low, high]`` (``null``: the scenario's assumption range).
@@ -65,7 +69,7 @@ class CalibrationSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     scenario: str = Field(min_length=1)
-    record: Literal["un_agreement"] = "un_agreement"
+    records: list[Record] = Field(default_factory=lambda: list(_DEFAULT_RECORDS), min_length=1)
     years: tuple[int, int]
     parameters: dict[str, tuple[float, float] | None] = Field(min_length=1)
     particles: int = Field(500, ge=10, le=MAX_PARTICLES)
@@ -140,18 +144,7 @@ def validate_calibration(
     """
     file = Path(file)
     src = src or YamlSource(file, data, {})
-    if not isinstance(data, dict):
-        found = "an empty file" if data is None else type(data).__name__
-        raise ScenarioError([Problem(str(file), (), f"expected a mapping of keys, found {found}")])
-    try:
-        spec = CalibrationSpec.model_validate(data)
-    except ValidationError as exc:
-        raise ScenarioError(
-            [
-                Problem(str(file), loc, msg, src.line_of(loc))
-                for loc, msg in messages(exc, CalibrationSpec)
-            ]
-        ) from None
+    spec = parse_spec(data, file, src, CalibrationSpec)
     problems: list[Problem] = []
 
     def at(loc: tuple[str, ...], message: str) -> None:
@@ -160,6 +153,8 @@ def validate_calibration(
     if spec.years[0] > spec.years[1]:
         at(("years",), f"expected [first, last] with first <= last, found {list(spec.years)}")
     loaded = scenario_of(spec.scenario, file, src)
+    if len(set(spec.records)) < len(spec.records):
+        at(("records",), f"expected each record once, found {spec.records}")
     if not problems:
         held = bundled_record().years
         if spec.years[0] < held[0] or spec.years[1] > held[-1]:

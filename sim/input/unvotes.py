@@ -17,16 +17,15 @@ No real-world outcome dated on or after :data:`CUTOFF` (2 March 2022) may enter 
 
 from __future__ import annotations
 
-import csv
 import re
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
 from sim.input.bundled import evidence_dir
-from sim.input.errors import Problem, ScenarioError, did_you_mean
+from sim.input.csvtables import Checker, duplicates, integer, one_of, read_table
+from sim.input.errors import did_you_mean
 
 __all__ = [
     "COUNTRIES",
@@ -88,13 +87,8 @@ ROLL_CALL_COLUMNS = (
     "measure",
 )
 """Required columns; ``descr`` and ``target`` are read when present."""
-MAX_BYTES = 64 * 2**20
-"""A larger file is refused before it is parsed."""
-MAX_PROBLEMS = 50
-"""Problems reported per file at most (the first ones, in line order)."""
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_INT = re.compile(r"^[0-9]{1,9}$")
 
 
 @dataclass(frozen=True)
@@ -115,86 +109,6 @@ class UnVotes:
 def un_votes_dir() -> Path:
     """The folder of the bundled tables: ``data/`` of the evidence base (``seeds/data``)."""
     return evidence_dir() / "data"
-
-
-def _read(path: Path, required: Iterable[str]) -> pd.DataFrame:
-    """Read a CSV file as strings, refusing a missing, oversized or malformed one."""
-    where = str(path)
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise ScenarioError([Problem(where, (), f"cannot read the file: {exc.strerror}")]) from None
-    if size > MAX_BYTES:
-        message = f"the file has {size} bytes, over the limit of {MAX_BYTES}"
-        raise ScenarioError([Problem(where, (), message)])
-    try:
-        frame = pd.read_csv(
-            path, dtype=str, keep_default_na=False, encoding="utf-8", on_bad_lines="error"
-        )
-    except (OSError, UnicodeDecodeError, ValueError, csv.Error) as exc:
-        # pandas' EmptyDataError and ParserError are ValueErrors; keep only the first line
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ScenarioError([Problem(where, (), f"not a readable CSV file: {first}")]) from None
-    missing = [c for c in required if c not in frame.columns]
-    if missing:
-        known = ", ".join(str(c) for c in frame.columns) or "none"
-        problems = [
-            Problem(
-                where,
-                (name,),
-                f"missing column '{name}'{did_you_mean(name, map(str, frame.columns))}"
-                f" (columns: {known})",
-                1,
-            )
-            for name in missing
-        ]
-        raise ScenarioError(problems)
-    return frame
-
-
-class _Checker:
-    """Collects problems of one file, by line (the header is line 1) and column."""
-
-    def __init__(self, path: Path, frame: pd.DataFrame) -> None:
-        self.file = str(path)
-        self.frame = frame
-        self.problems: list[Problem] = []
-
-    def cells(self, column: str, bad: Callable[[str], str | None]) -> None:
-        """Report every cell of ``column`` for which ``bad`` returns a message."""
-        for i, value in enumerate(self.frame[column].tolist()):
-            message = bad(str(value))
-            if message is not None:
-                self.add(i, column, message)
-
-    def add(self, row: int, column: str, message: str) -> None:
-        """Report a problem at data row ``row`` (0-based) and ``column``."""
-        self.problems.append(Problem(self.file, (column,), message, row + 2))
-
-    def raise_if_any(self) -> None:
-        """Raise a :class:`ScenarioError` with the first problems, in line order."""
-        if self.problems:
-            ordered = sorted(self.problems, key=lambda p: (p.line or 0, str(p.loc)))
-            raise ScenarioError(ordered[:MAX_PROBLEMS])
-
-
-def _one_of(
-    choices: tuple[str, ...], what: str, empty: bool = False
-) -> Callable[[str], str | None]:
-    """A cell check: the value is one of ``choices`` (or empty when ``empty``)."""
-    listed = ", ".join(choices)
-
-    def bad(value: str) -> str | None:
-        if value in choices or (empty and value == ""):
-            return None
-        tail = did_you_mean(value, choices, f"; expected one of {listed}")
-        return f"unknown {what} '{value}'{tail}"
-
-    return bad
-
-
-def _integer(value: str) -> str | None:
-    return None if _INT.match(value) else f"expected a whole number, found '{value}'"
 
 
 def _date(value: str) -> str | None:
@@ -226,24 +140,17 @@ def _important(value: str) -> str | None:
     return None if value in ("", "0", "1") else f"expected 0, 1 or empty, found '{value}'"
 
 
-def _duplicates(check: _Checker, columns: list[str], what: str) -> None:
-    repeated = check.frame.duplicated(subset=columns, keep="first")
-    for i in [int(n) for n in repeated.to_numpy().nonzero()[0]]:
-        key = ", ".join(f"{c} {check.frame[c].iloc[i]}" for c in columns)
-        check.add(i, columns[-1], f"duplicated {what} ({key})")
-
-
 def _load_roll_calls(path: Path) -> pd.DataFrame:
-    frame = _read(path, ROLL_CALL_COLUMNS)
-    check = _Checker(path, frame)
-    check.cells("rcid", _integer)
+    frame = read_table(path, ROLL_CALL_COLUMNS)
+    check = Checker(path, frame)
+    check.cells("rcid", integer)
     check.cells("date", _date)
-    check.cells("session", _integer)
+    check.cells("session", integer)
     check.cells("issues", _issues)
     check.cells("importantvote", _important)
-    check.cells("condemns", _one_of(POWERS, "power", empty=True))
-    check.cells("measure", _one_of(MEASURES, "measure"))
-    _duplicates(check, ["rcid"], "roll call")
+    check.cells("condemns", one_of(POWERS, "power", empty=True))
+    check.cells("measure", one_of(MEASURES, "measure"))
+    duplicates(check, ["rcid"], "roll call")
     check.raise_if_any()
     out = frame.copy()
     out["rcid"] = frame["rcid"].astype(int)
@@ -254,14 +161,14 @@ def _load_roll_calls(path: Path) -> pd.DataFrame:
 
 
 def _load_votes(path: Path, roll_calls: pd.DataFrame, calls_path: Path) -> pd.DataFrame:
-    frame = _read(path, VOTE_COLUMNS)
-    check = _Checker(path, frame)
-    check.cells("rcid", _integer)
+    frame = read_table(path, VOTE_COLUMNS)
+    check = Checker(path, frame)
+    check.cells("rcid", integer)
     check.cells("date", _date)
-    check.cells("session", _integer)
-    check.cells("country", _one_of(COUNTRIES, "country"))
-    check.cells("vote", _one_of(VOTE_CODES, "vote"))
-    _duplicates(check, ["rcid", "country"], "vote")
+    check.cells("session", integer)
+    check.cells("country", one_of(COUNTRIES, "country"))
+    check.cells("vote", one_of(VOTE_CODES, "vote"))
+    duplicates(check, ["rcid", "country"], "vote")
     dates = dict(
         zip(roll_calls["rcid"].astype(str), roll_calls["date"].dt.strftime("%Y-%m-%d"), strict=True)
     )

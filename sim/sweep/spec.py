@@ -58,6 +58,7 @@ __all__ = [
     "default_parameters",
     "load_spec",
     "parameter_ranges",
+    "parse_spec",
     "scenario_of",
     "strip_provenance",
     "validate_spec",
@@ -285,13 +286,40 @@ class LoadedSpec:
         return self.design_bytes + at_once * self.chunk_bytes
 
 
-def _schema_problems(exc: ValidationError, src: YamlSource) -> list[Problem]:
+def _schema_problems(
+    exc: ValidationError, src: YamlSource, root: type[BaseModel] = SweepSpec
+) -> list[Problem]:
     problems = []
-    for loc, message in messages(exc, SweepSpec):
+    for loc, message in messages(exc, root):
         if len(loc) > 2 and loc[0] == "parameters":  # parameters.<path>.<variant>...
             loc = loc[:2]
         problems.append(Problem(str(src.path), loc, message, src.line_of(loc)))
     return sorted(problems, key=lambda p: p.line or 0)
+
+
+def parse_spec[M: BaseModel](data: Any, file: Path, src: YamlSource, model: type[M]) -> M:
+    """A spec document checked against its schema (a sweep's or a calibration's).
+
+    Args:
+        data: The parsed document.
+        file: The spec file.
+        src: Its parsed source, for line numbers.
+        model: The schema.
+
+    Returns:
+        The validated spec.
+
+    Raises:
+        ScenarioError: For a document that is not a mapping, or each schema problem, naming
+            file, line and field path.
+    """
+    if not isinstance(data, dict):
+        found = "an empty file" if data is None else type(data).__name__
+        raise ScenarioError([Problem(str(file), (), f"expected a mapping of keys, found {found}")])
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError(_schema_problems(exc, src, model)) from None
 
 
 def default_parameters(
@@ -632,13 +660,7 @@ def validate_spec(
     """
     file = Path(file)
     src = src or YamlSource(file, data, {})
-    if not isinstance(data, dict):
-        found = "an empty file" if data is None else type(data).__name__
-        raise ScenarioError([Problem(str(file), (), f"expected a mapping of keys, found {found}")])
-    try:
-        spec = SweepSpec.model_validate(data)
-    except ValidationError as exc:
-        raise ScenarioError(_schema_problems(exc, src)) from None
+    spec = parse_spec(data, file, src, SweepSpec)
     if allow_large and not spec.allow_large:
         spec = spec.model_copy(update={"allow_large": True})
     large = spec.allow_large
