@@ -789,7 +789,10 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
                 )
         more = "votes.csv, " if result.votes is not None else ""
         more += "remittances.csv, " if result.remittances is not None else ""
-        print(f"wrote {out}/scores.csv, forecasts.csv, {more}manifest.json and calibration/")
+        print(
+            f"wrote {out}/scores.csv, forecasts.csv, {more}backtest.png, manifest.json and "
+            "calibration/"
+        )
     return 0
 
 

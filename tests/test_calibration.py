@@ -485,6 +485,7 @@ def test_backtest_on_synthetic_data_beats_the_baselines_and_writes_its_folder(tm
     assert manifest["tool"] == "greatgame backtest" and manifest["forecast_years"] == [2014]
     assert (out / "calibration" / "posterior.csv").is_file()
     assert pd.read_csv(out / "scores.csv").shape[0] == len(METHODS)
+    assert (out / "backtest.png").stat().st_size > 1000
     # the folder of a backtest is reused: its complete calibration is not run again
     stamp = (out / "calibration" / "posterior.csv").stat().st_mtime_ns
     again = backtest(plan, out, draws=50, record=record)
@@ -583,3 +584,23 @@ def test_the_remittance_score_reads_the_pattern_not_the_unit():
     d = score_remittances(sims, record)
     assert d[0] == pytest.approx(0.0, abs=1e-9) and d[1] == pytest.approx(0.0, abs=1e-9)
     assert 0 < d[2] < d[3]  # years reversed: a scale per state fits the level, not the path
+
+
+def test_the_backtest_figure_shows_the_scores_and_each_states_remittance_path():
+    from sim.viz.plotting import plot_backtest
+
+    scores = pd.DataFrame({"method": ["model", "persistence"], "crps": [1.0, 2.0]})
+    years = list(range(2012, 2020))
+    paths = {
+        "years": years,
+        "states": ["kyrgyzstan", "tajikistan"],
+        "observed": np.ones((8, 2)),
+        "paths": np.random.default_rng(0).random((20, 8, 2)),
+        "first_forecast": 2018,
+    }
+    fig = plot_backtest(scores, "t", scores, paths)
+    titles = [ax.get_title() for ax in fig.axes if ax.axison]
+    assert titles[:2] == ["CRPS, UN agreement (points)", "CRPS, remittances (% of GDP)"]
+    assert "Tajikistan: remittances, % of GDP" in titles
+    bars = fig.axes[0].patches
+    assert [round(b.get_width(), 6) for b in bars] == [1.0, 2.0]

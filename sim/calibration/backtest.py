@@ -54,7 +54,7 @@ from sim.calibration.spec import LoadedCalibration, load_calibration
 from sim.input.errors import OutputError, Problem, ScenarioError
 from sim.input.unvotes import load_un_votes
 from sim.model.metrics import VOTES
-from sim.results.atomic import folder_lock, manifest_tool, write_file
+from sim.results.atomic import atomic_file, folder_lock, manifest_tool, write_file
 from sim.results.provenance import environment
 from sim.results.votes import (
     FIT_NEUTRALITY,
@@ -141,6 +141,8 @@ class Backtest:
             than the bundled one.
         remittances: The scores of the remittance forecast (per cent of GDP; methods as
             ``scores`` but "no differences"), when the spec scores remittances; else None.
+        remittance_paths: For the figure: ``years``, ``states``, ``observed``, each run's
+            in-sample reading ``paths`` ``(B, Y, S)`` and ``first_forecast``; else None.
     """
 
     scores: pd.DataFrame
@@ -150,6 +152,7 @@ class Backtest:
     draws: int
     votes: pd.DataFrame | None = None
     remittances: pd.DataFrame | None = None
+    remittance_paths: dict[str, Any] | None = None
 
     def skill(self, baseline: str = "persistence") -> float:
         """The model's CRPS skill against a baseline: ``1 - CRPS_model / CRPS_baseline``."""
@@ -452,6 +455,7 @@ def backtest(
             write_file(out / "votes.csv", result.votes.to_csv(index=False).encode())
         if result.remittances is not None:
             write_file(out / "remittances.csv", result.remittances.to_csv(index=False).encode())
+        _figure(result, out / "backtest.png")
         info = {
             "tool": TOOL,
             "spec": str(plan.path),
@@ -471,6 +475,23 @@ def backtest(
         }
         write_file(out / "manifest.json", (json.dumps(info, indent=2) + "\n").encode())
     return result
+
+
+def _figure(result: Backtest, path: Path) -> None:
+    """Write the backtest's figure (:func:`sim.viz.plotting.plot_backtest`) atomically."""
+    import matplotlib.pyplot as plt
+
+    from sim.viz.plotting import plot_backtest
+
+    first, last = result.fit_years
+    ahead = ", ".join(map(str, result.forecast_years))
+    title = f"Calibrated on {first}-{last}, forecast {ahead} ({result.draws} posterior draws)"
+    fig = plot_backtest(result.scores, title, result.remittances, result.remittance_paths)
+    try:
+        with atomic_file(path) as tmp:
+            fig.savefig(tmp, dpi=110, format="png")
+    finally:
+        plt.close(fig)
 
 
 def _same_spec(cal: Path, plan: LoadedCalibration) -> None:
@@ -537,7 +558,8 @@ def _forecast(
                     row[method] = float(mu[i, j, k]) * 100
                 rows.append(row)
     votes = vote_scores(simulated, years, window, (first, last)) if with_votes else None
-    remittances = None
+    remittances: pd.DataFrame | None = None
+    paths: dict[str, Any] | None = None
     if scorer.remittances is not None:
         record = scorer.remittances
         n_in = sum(1 for y in record.years if y <= last)
@@ -545,5 +567,16 @@ def _forecast(
         base = _baselines(record.value[:n_in, :, None], len(record.years) - n_in, 0.5, False)
         base = {m: (mu[..., 0], sd[..., 0]) for m, (mu, sd) in base.items()}
         remittances = score_forecasts(record.value[n_in:], members, base, factor=1.0)
+        fit_rec = record.between(record.years[0], record.years[n_in - 1])
+        scale = fit_scale(seen["remittances"][:, :n_in], fit_rec)
+        paths = {
+            "years": list(record.years),
+            "states": list(record.states),
+            "observed": record.value,
+            "paths": scale[:, None, :] * seen["remittances"],
+            "first_forecast": record.years[n_in],
+        }
     ahead = years[n_fit:]
-    return Backtest(scores, pd.DataFrame(rows), (first, last), ahead, draws, votes, remittances)
+    return Backtest(
+        scores, pd.DataFrame(rows), (first, last), ahead, draws, votes, remittances, paths
+    )

@@ -937,3 +937,61 @@ def plot_posterior(
         fig.suptitle(title, fontsize=9)
     fig.tight_layout(rect=(0, 0, 1, 1 - 0.35 / (2.4 * rows)) if title else None)
     return fig
+
+
+def plot_backtest(
+    scores: pd.DataFrame,
+    title: str,
+    remittance_scores: pd.DataFrame | None = None,
+    remittance_paths: Mapping[str, Any] | None = None,
+) -> Figure:
+    """A backtest at a glance: each method's CRPS, and the remittance paths against the record.
+
+    Args:
+        scores: One row per method with ``method`` and ``crps`` (the agreement record).
+        title: The figure's title.
+        remittance_scores: The same for remittances, if forecast.
+        remittance_paths: ``years``, ``states``, ``observed`` ``(Y, S)``, ``paths`` ``(B, Y, S)``
+            (each run's fitted reading, per cent of GDP) and ``first_forecast`` (the first year
+            not fitted), if forecast.
+
+    Returns:
+        Bars of CRPS per method (lower is better; the model's bar highlighted) in the first row,
+        then one panel per state: the record, the runs' median and 5-95% band, the forecast years
+        shaded.
+    """
+    n_states = len(remittance_paths["states"]) if remittance_paths is not None else 0
+    n_bars = 1 + (remittance_scores is not None)
+    cols = max(n_bars, n_states)
+    rows = 1 + (n_states > 0)
+    fig, axes = plt.subplots(rows, cols, figsize=(3.4 * cols, 3.0 * rows), squeeze=False)
+    for ax in axes[0][n_bars:]:
+        ax.axis("off")
+    tables = [("UN agreement (points)", scores)]
+    if remittance_scores is not None:
+        tables.append(("remittances (% of GDP)", remittance_scores))
+    for ax, (name, table) in zip(axes[0], tables, strict=False):
+        colours = ["#c0392b" if m == "model" else "#95a5a6" for m in table["method"]]
+        ax.barh(table["method"], table["crps"], color=colours)
+        ax.invert_yaxis()
+        ax.set_title(f"CRPS, {name}", fontsize=9)
+        ax.tick_params(labelsize=7)
+    if remittance_paths is not None:
+        years = np.asarray(remittance_paths["years"])
+        paths = np.asarray(remittance_paths["paths"])
+        observed = np.asarray(remittance_paths["observed"])
+        lo, mid, hi = np.quantile(paths, [0.05, 0.5, 0.95], axis=0)
+        for j, state in enumerate(remittance_paths["states"]):
+            ax = axes[1][j]
+            ax.axvspan(remittance_paths["first_forecast"] - 0.5, years[-1] + 0.5, color="0.92")
+            ax.fill_between(years, lo[:, j], hi[:, j], alpha=0.3, color="#c0392b", lw=0)
+            ax.plot(years, mid[:, j], color="#c0392b", lw=1.5, label="model (median, 5-95%)")
+            ax.plot(years, observed[:, j], "o-", color="k", ms=3, lw=1, label="World Bank")
+            ax.set_title(f"{label(state)}: remittances, % of GDP", fontsize=9)
+            ax.tick_params(labelsize=7)
+        for ax in axes[1][n_states:]:
+            ax.axis("off")
+        axes[1][0].legend(fontsize=7, loc="best")
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.3 / (3.0 * rows)))
+    return fig
