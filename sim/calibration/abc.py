@@ -38,8 +38,9 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-import numpy.typing as npt
 from scipy.special import expit, logsumexp
+
+from sim.model.dynamics import FloatArray, IntArray
 
 __all__ = [
     "Box",
@@ -52,8 +53,6 @@ __all__ = [
     "weighted_quantile",
 ]
 
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
 
 Simulator = Callable[[FloatArray, IntArray], FloatArray]
 """``simulate(theta, seeds)``: points ``(n, d)`` in the parameters' own units and one run seed

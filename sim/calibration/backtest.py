@@ -37,7 +37,6 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from sim.calibration.abc import FloatArray, IntArray
 from sim.calibration.record import (
     REMITTANCE_SE,
     SE_FLOOR,
@@ -53,6 +52,7 @@ from sim.calibration.run import ScenarioScorer, calibrate, posterior_draws
 from sim.calibration.spec import LoadedCalibration, load_calibration
 from sim.input.errors import OutputError, Problem, ScenarioError
 from sim.input.unvotes import load_un_votes
+from sim.model.dynamics import FloatArray, IntArray
 from sim.model.metrics import VOTES
 from sim.results.atomic import atomic_file, folder_lock, manifest_tool, write_file
 from sim.results.provenance import environment

@@ -42,9 +42,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sim.calibration.abc import FloatArray
 from sim.input.unvotes import UnVotes, load_un_votes
 from sim.input.wdi import load_remittances
+from sim.model.dynamics import FloatArray
 from sim.results.votes import MIN_VOTES, PROXY_POWERS, STATES
 
 __all__ = [

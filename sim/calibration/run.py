@@ -20,7 +20,6 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-import signal
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -29,7 +28,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from sim.calibration.abc import Box, FloatArray, Generation, IntArray, run_abc, stop_reason
+from sim.calibration.abc import Box, Generation, run_abc, stop_reason
 from sim.calibration.record import (
     AgreementRecord,
     RemittanceRecord,
@@ -41,7 +40,7 @@ from sim.calibration.record import (
 from sim.calibration.spec import LoadedCalibration, load_calibration, validate_calibration
 from sim.input.errors import Interrupted, OutputError, Problem, ScenarioError
 from sim.input.scenario import LoadedScenario, month_index
-from sim.model.dynamics import REMITTANCES, WorldState
+from sim.model.dynamics import REMITTANCES, FloatArray, IntArray, WorldState
 from sim.model.ensemble import prepare_swept, simulate_ensemble
 from sim.results.atomic import atomic_file, check_free, folder_lock, write_file
 from sim.results.provenance import environment
@@ -451,8 +450,7 @@ def calibrate(
         try:
             run_abc(simulate, plan.box, plan.settings, done=done, on_generation=keep)
         except KeyboardInterrupt as exc:
-            signum = getattr(exc, "signum", signal.SIGINT)
-            by = "" if signum == signal.SIGINT else f" by {signal.Signals(signum).name}"
+            signum, by = Interrupted.stopped_by(exc)
             raise CalibrationInterrupted(
                 f"interrupted{by}: {len(generations)} generation(s) are on disk in {out}/; "
                 f"finish with: greatgame calibrate --resume {out}",

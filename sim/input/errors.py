@@ -145,3 +145,13 @@ class Interrupted(KeyboardInterrupt):
     def exit_status(self) -> int:
         """The shell's convention for a command ended by a signal: 128 plus its number."""
         return 128 + self.signum
+
+    @staticmethod
+    def stopped_by(exc: BaseException) -> tuple[int, str]:
+        """The signal that raised ``exc`` (SIGINT for a plain Ctrl-C) and its words for a message.
+
+        Returns:
+            ``(signum, text)``: ``text`` is empty for SIGINT, else `` by SIGTERM`` (or the like).
+        """
+        signum = int(getattr(exc, "signum", signal.SIGINT))
+        return signum, "" if signum == signal.SIGINT else f" by {signal.Signals(signum).name}"

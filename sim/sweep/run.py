@@ -26,7 +26,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import signal
 import sys
 import time
 from collections import Counter, deque
@@ -454,8 +453,7 @@ def run_sweep(
         except KeyboardInterrupt as exc:
             bar.close()
             left = len(store.done_chunks(out))
-            signum = getattr(exc, "signum", signal.SIGINT)
-            by = "" if signum == signal.SIGINT else f" by {signal.Signals(signum).name}"
+            signum, by = Interrupted.stopped_by(exc)
             raise SweepInterrupted(
                 f"interrupted{by}: {left} of {n_chunks} chunks are on disk in {out}/; "
                 f"finish with: greatgame sweep --resume {out}",
