@@ -24,11 +24,13 @@ import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sim.input.errors import Interrupted, ScenarioError
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from sim.input.scenario import LoadedScenario
     from sim.model.dynamics import FloatArray
     from sim.sweep.spec import LoadedSpec
@@ -68,13 +70,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     _check_runnable(loaded, args.replicates, args.allow_large)
     out = Path(args.out) if args.out else Path("results") / loaded.scenario.meta.name
     check_free(out, args.force)  # fail before simulating
-    values = values_from = None
-    if args.posterior:
-        from sim.calibration.run import POSTERIOR_RULE, posterior_draws
-
-        values = posterior_draws(args.posterior, args.replicates, seed=args.seed)
-        values_from = {"calibration": str(Path(args.posterior).resolve()), "seed": args.seed}
-        values_from["rule"] = POSTERIOR_RULE
+    values, values_from = _run_values(args, loaded)
     res = runner.run(
         loaded,
         seed=args.seed,
@@ -101,7 +97,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
             f"{loaded.scenario.n_steps} months in {res.wall_time:.2f} s "
             f"({per_run * 1e3:.2f} ms per run, {res.engine} engine)"
             + (
-                f", {values.shape[1]} numbers drawn from {args.posterior}"
+                f"; each run sets {values.shape[1]} numbers (parameters.csv)"
                 if values is not None
                 else ""
             )
@@ -109,6 +105,38 @@ def _cmd_run(args: argparse.Namespace) -> int:
         files = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["files"]
         print(f"wrote {out}/ ({', '.join(files)})")
     return 0
+
+
+def _run_values(
+    args: argparse.Namespace, loaded: LoadedScenario
+) -> tuple[pd.DataFrame | None, dict[str, Any] | None]:
+    """Each replicate's own numbers for ``run``: posterior draws and a carried initial state."""
+    import pandas as pd
+
+    from sim.input.errors import OutputError
+
+    parts: list[pd.DataFrame] = []
+    info: dict[str, Any] = {}
+    if args.posterior:
+        from sim.calibration.run import POSTERIOR_RULE, posterior_draws
+
+        parts.append(posterior_draws(args.posterior, args.replicates, seed=args.seed))
+        where = str(Path(args.posterior).resolve())
+        info["posterior"] = {"calibration": where, "seed": args.seed, "rule": POSTERIOR_RULE}
+    if args.initial_from:
+        from sim.results.carry import carried_values
+
+        carried, info["initial_from"] = carried_values(
+            args.initial_from, loaded.scenario, args.replicates, args.initial_month
+        )
+        if parts:  # the carried state replaces what the posterior says of the same numbers
+            parts[0] = parts[0].drop(columns=[c for c in parts[0] if c in carried.columns])
+        parts.append(carried)
+    elif args.initial_month:
+        raise OutputError("--initial-month needs --initial-from RESULTS_DIR")
+    if not parts:
+        return None, None
+    return pd.concat(parts, axis=1), info
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
@@ -1092,6 +1120,18 @@ def _parser() -> argparse.ArgumentParser:
         help="each replicate draws the calibrated numbers from this calibration's posterior "
         "(by weight, seeded by --seed), so the runs carry parameter as well as run-to-run "
         "uncertainty",
+    )
+    p.add_argument(
+        "--initial-from",
+        metavar="RESULTS_DIR",
+        help="start each replicate from the state a run of this results folder reached (its "
+        "alignment, trust, threat, credibility and attention) at the end of the month before "
+        "the scenario's start, e.g. a run of history_2012 for baseline_2022",
+    )
+    p.add_argument(
+        "--initial-month",
+        metavar="YYYY-MM",
+        help="with --initial-from: carry the state at the end of this month instead",
     )
     _engine_argument(p)
     p.set_defaults(func=_cmd_run)

@@ -406,7 +406,7 @@ def test_runs_drawn_from_a_posterior_carry_their_numbers_and_record_them(tmp_pat
     expected = posterior_draws(cal, 6, seed=4)
     np.testing.assert_array_equal(drawn[list(plan.box.names)].to_numpy(), expected.to_numpy())
     manifest = json.loads((tmp_path / "runs" / "manifest.json").read_text())
-    assert manifest["parameters_from"]["calibration"] == str(cal.resolve())
+    assert manifest["parameters_from"]["posterior"]["calibration"] == str(cal.resolve())
     assert "parameters.csv" in manifest["files"]
     # each replicate runs its own numbers: the same seeds without them give other runs
     with_draws = run(plan.loaded, seed=4, replicates=6, values=expected)
