@@ -206,17 +206,19 @@ def _cmd_observe(args: argparse.Namespace) -> int:
     if args.json:
         print(table.to_json(orient="records", indent=2))
         return 0
-    powers = list(table.columns[6:])
+    powers = [c for c in table.columns[6:] if c != "remittances_gdp"]
     print(f"{args.results} at the end of {args.date} (medians across runs)")
     head = f"{'state':14} {'UN vote':>10} {'patron':>14} {'hedging':>8} " + " ".join(
         f"{p[:7]:>7}" for p in powers
     )
-    print(head)
+    print(head + "  remittances % of GDP (5-95%)")
     for r in table.to_dict(orient="records"):
         vote = f"{r['vote']} {r['vote_share']:.0%}" if r["vote"] != "n/a" else "n/a"
         patron = f"{r['primary_patron']} {r['patron_share']:.0%}"
         cells = " ".join(f"{r[p]:7.3f}" for p in powers)
-        print(f"{r['state']:14} {vote:>10} {patron:>14} {r['hedging']:8.3f} {cells}")
+        rem = r.get("remittances_gdp")
+        money = f"{rem['median']:5.1f} ({rem['p5']:.1f}-{rem['p95']:.1f})" if rem else "n/a"
+        print(f"{r['state']:14} {vote:>10} {patron:>14} {r['hedging']:8.3f} {cells}  {money}")
     return 0
 
 

@@ -86,3 +86,30 @@ def test_a_month_written_another_way_is_suggested_as_that_month(tmp_path, capsys
     assert main(["run", "baseline_2022", "-r", "1", "--out", str(out), "-q"]) == 0
     assert main(["observe", str(out), "--date", typed]) == 2
     assert "(did you mean '2022-02'?)" in capsys.readouterr().err
+
+
+def test_remittances_are_read_in_per_cent_of_gdp_anchored_at_the_last_year_on_record(tmp_path):
+    import dataclasses
+
+    from sim.input.bundled import resolve_scenario
+    from sim.input.scenario import load_scenario
+    from sim.input.wdi import load_remittances
+    from sim.results.folder import read_run_folder
+    from sim.results.observe import observe, remittances_gdp
+    from sim.results.runner import run, write_run_folder
+
+    record = load_remittances().set_index(["state", "year"])["remittances_gdp"]
+    res = run(load_scenario(resolve_scenario("baseline_2022")), seed=2, replicates=3)
+    folder = read_run_folder(write_run_folder(res, tmp_path / "b"))
+    # at record 0 (2021-12) each state reads the last year on record before the run: 2019
+    start = remittances_gdp(folder, "2021-12")
+    assert start["tajikistan"]["median"] == pytest.approx(record["tajikistan", 2019])
+    assert "turkmenistan" not in start  # the World Bank series has no Turkmen value
+    # later the model moves it: the sanctions on Russia shrink what migrants send home
+    table = observe(folder, "2023-12").set_index("state")["remittances_gdp"]
+    tj = table["tajikistan"]
+    assert tj["p5"] <= tj["median"] <= tj["p95"] < record["tajikistan", 2019]
+    assert table["turkmenistan"] is None
+    # a folder written before remittances were recorded reads as none
+    old = dataclasses.replace(folder, table=folder.table[folder.table["variable"] != "remittances"])
+    assert remittances_gdp(old, "2023-12") == {}

@@ -28,6 +28,7 @@ from typing import NotRequired, TypedDict
 import numpy as np
 
 from sim.model.dynamics import (
+    REMITTANCES,
     FloatArray,
     IndexArray,
     IntArray,
@@ -64,6 +65,7 @@ RECORDED: dict[str, str] = {
     "offer": "state-power",
     "sanctions": "state-power",
     "response": "state-power",
+    "remittances": "state",
 }
 """Variables recorded every month and their index kind."""
 DERIVED: dict[str, str] = {
@@ -91,7 +93,8 @@ def snapshot(state: WorldState, channel_weights: FloatArray) -> dict[str, FloatA
         and ``response`` (the power's response to the state's drift, chosen for the next
         month: +1 courts, -1 punishes, 0 ignores) as ``(B, S, P)``;
         ``credibility`` and ``attention`` (deployed, with opportunistic entry:
-        ``dynamics.deployed``) as ``(B, P)``.
+        ``dynamics.deployed``) as ``(B, P)``; ``remittances`` (the remittance dependence summed
+        over the powers, read in per cent of GDP by ``greatgame observe``) as ``(B, S)``.
     """
     return {
         "alignment": state.alignment.copy(),
@@ -106,6 +109,7 @@ def snapshot(state: WorldState, channel_weights: FloatArray) -> dict[str, FloatA
         "offer": state.offer.copy(),
         "sanctions": state.sanctions_stance.copy(),
         "response": state.response.copy(),
+        "remittances": state.dependence[..., REMITTANCES].sum(axis=-1),
     }
 
 

@@ -8,21 +8,25 @@ import numpy as np
 import pandas as pd
 
 from sim.input.errors import Problem, ScenarioError, did_you_mean
+from sim.input.wdi import load_remittances
 from sim.model.metrics import VOTES, VoteRule, predicted_vote
 from sim.results.folder import RunFolder, read_run_folder
 
-__all__ = ["observe"]
+__all__ = ["observe", "remittances_gdp"]
 
 
 def observe(
     folder: str | Path | RunFolder, date: str, rule: VoteRule | None = None
 ) -> pd.DataFrame:
-    """Per state at ``date``: predicted UN vote, primary patron, hedging and alignment.
+    """Per state at ``date``: predicted UN vote, primary patron, hedging, alignment, remittances.
 
     Each run votes by :func:`sim.model.metrics.predicted_vote` (``n/a`` when the scenario lacks
     the powers the rule needs); the table gives the most common
     vote and the share of runs that cast it, the most common primary patron and its share, the
-    median hedging index and the median alignment toward each power.
+    median hedging index and the median alignment toward each power, and ``remittances_gdp``:
+    remittances received in per cent of GDP (:func:`remittances_gdp`) as ``{"median", "p5",
+    "p95"}`` over the runs, or None for a state the World Bank record lacks (Turkmenistan) or a
+    folder written before remittances were recorded.
 
     Args:
         folder: A results folder, or one already read.
@@ -64,6 +68,7 @@ def observe(
     votes = predicted_vote(cube, powers, neutrality, rule) if applies else None  # (R, S)
     patrons = cube.argmax(axis=-1)
     hedging = at[at["variable"] == "hedging"].groupby("state", observed=True)["value"].median()
+    remit = remittances_gdp(run, date)
     rows = []
     for i, s in enumerate(states):
         vote_counts = np.bincount(votes[:, i], minlength=len(VOTES)) if votes is not None else None
@@ -77,5 +82,47 @@ def observe(
             "hedging": float(hedging.get(s, np.nan)),
         }
         row.update({p: float(np.median(cube[:, i, j])) for j, p in enumerate(powers)})
+        row["remittances_gdp"] = remit.get(s)
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def remittances_gdp(run: RunFolder, date: str) -> dict[str, dict[str, float]]:
+    """Remittances received at ``date``, per cent of GDP, per state: median and 5-95% of runs.
+
+    The observation equation of the remittance record (``docs/ODD.md``, Section 7.16) with its
+    scale anchored: a run's remittances are the World Bank value of the last year on record
+    before the run starts (``seeds/data/remittances.csv``: 2019 for a run of 2022) times the
+    run's remittance dependence relative to its initial one, ``r_anchor * R(t) / R(0)``. The
+    level is the record's; how it moves is the model's.
+
+    Args:
+        run: A results folder, read.
+        date: ``YYYY-MM`` (in the folder).
+
+    Returns:
+        State to ``{"median", "p5", "p95"}``, for the states with a record and a positive
+        initial dependence; empty when the folder does not record ``remittances``.
+    """
+    table = run.table
+    rows = table[table["variable"] == "remittances"]
+    if rows.empty:
+        return {}
+    record = load_remittances()
+    first = str(sorted(table["date"].astype(str).unique())[0])
+    before = record[record["year"] <= int(first[:4])]
+    out: dict[str, dict[str, float]] = {}
+    for state, group in rows.groupby("state", observed=True):
+        known = before[before["state"] == str(state)]
+        if known.empty:
+            continue
+        anchor = float(known.sort_values("year")["remittances_gdp"].iloc[-1])
+        start = group[group["step"] == 0].set_index("run")["value"]
+        now = group[group["date"].astype(str) == date].set_index("run")["value"]
+        ratio = (now / start.reindex(now.index)).to_numpy(float)
+        ratio = ratio[np.isfinite(ratio)]
+        if not len(ratio):
+            continue
+        p5, median, p95 = np.quantile(anchor * ratio, [0.05, 0.5, 0.95])
+        out[str(state)] = {"median": float(median), "p5": float(p5), "p95": float(p95)}
+    return out
