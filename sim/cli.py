@@ -203,10 +203,15 @@ def _cmd_observe(args: argparse.Namespace) -> int:
     from sim.results.observe import observe
 
     table = observe(args.results, args.date)
+    band = ["remittances_gdp", "remittances_gdp_p5", "remittances_gdp_p95"]
     if args.json:
-        print(table.to_json(orient="records", indent=2))
+        records = json.loads(table.drop(columns=band).to_json(orient="records"))
+        for rec, (median, p5, p95) in zip(records, table[band].to_numpy(), strict=True):
+            known = median == median  # NaN: no record for the state
+            rec["remittances_gdp"] = {"median": median, "p5": p5, "p95": p95} if known else None
+        print(json.dumps(records, indent=2))
         return 0
-    powers = [c for c in table.columns[6:] if c != "remittances_gdp"]
+    powers = [c for c in table.columns[6:] if c not in band]
     print(f"{args.results} at the end of {args.date} (medians across runs)")
     head = f"{'state':14} {'UN vote':>10} {'patron':>14} {'hedging':>8} " + " ".join(
         f"{p[:7]:>7}" for p in powers
@@ -216,8 +221,8 @@ def _cmd_observe(args: argparse.Namespace) -> int:
         vote = f"{r['vote']} {r['vote_share']:.0%}" if r["vote"] != "n/a" else "n/a"
         patron = f"{r['primary_patron']} {r['patron_share']:.0%}"
         cells = " ".join(f"{r[p]:7.3f}" for p in powers)
-        rem = r.get("remittances_gdp")
-        money = f"{rem['median']:5.1f} ({rem['p5']:.1f}-{rem['p95']:.1f})" if rem else "n/a"
+        median, p5, p95 = (r[c] for c in band)
+        money = f"{median:5.1f} ({p5:.1f}-{p95:.1f})" if median == median else "n/a"
         print(f"{r['state']:14} {vote:>10} {patron:>14} {r['hedging']:8.3f} {cells}  {money}")
     return 0
 

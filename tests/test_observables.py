@@ -88,7 +88,9 @@ def test_a_month_written_another_way_is_suggested_as_that_month(tmp_path, capsys
     assert "(did you mean '2022-02'?)" in capsys.readouterr().err
 
 
-def test_remittances_are_read_in_per_cent_of_gdp_anchored_at_the_last_year_on_record(tmp_path):
+def test_remittances_are_read_in_per_cent_of_gdp_anchored_at_the_last_year_on_record(
+    tmp_path, capsys
+):
     import dataclasses
 
     from sim.input.bundled import resolve_scenario
@@ -106,10 +108,20 @@ def test_remittances_are_read_in_per_cent_of_gdp_anchored_at_the_last_year_on_re
     assert start["tajikistan"]["median"] == pytest.approx(record["tajikistan", 2019])
     assert "turkmenistan" not in start  # the World Bank series has no Turkmen value
     # later the model moves it: the sanctions on Russia shrink what migrants send home
-    table = observe(folder, "2023-12").set_index("state")["remittances_gdp"]
-    tj = table["tajikistan"]
-    assert tj["p5"] <= tj["median"] <= tj["p95"] < record["tajikistan", 2019]
-    assert table["turkmenistan"] is None
+    table = observe(folder, "2023-12").set_index("state")
+    tj = table.loc["tajikistan"]
+    assert tj["remittances_gdp_p5"] <= tj["remittances_gdp"] <= tj["remittances_gdp_p95"]
+    assert tj["remittances_gdp_p95"] < record["tajikistan", 2019]
+    assert np.isnan(table.loc["turkmenistan", "remittances_gdp"])
+    capsys.readouterr()
+    assert main(["observe", str(folder.path), "--date", "2023-12", "--json"]) == 0
+    records = {r["state"]: r for r in json.loads(capsys.readouterr().out)}
+    assert records["tajikistan"]["remittances_gdp"] == {
+        "median": pytest.approx(tj["remittances_gdp"]),
+        "p5": pytest.approx(tj["remittances_gdp_p5"]),
+        "p95": pytest.approx(tj["remittances_gdp_p95"]),
+    }
+    assert records["turkmenistan"]["remittances_gdp"] is None
     # a folder written before remittances were recorded reads as none
     old = dataclasses.replace(folder, table=folder.table[folder.table["variable"] != "remittances"])
     assert remittances_gdp(old, "2023-12") == {}

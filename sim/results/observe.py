@@ -23,10 +23,10 @@ def observe(
     Each run votes by :func:`sim.model.metrics.predicted_vote` (``n/a`` when the scenario lacks
     the powers the rule needs); the table gives the most common
     vote and the share of runs that cast it, the most common primary patron and its share, the
-    median hedging index and the median alignment toward each power, and ``remittances_gdp``:
-    remittances received in per cent of GDP (:func:`remittances_gdp`) as ``{"median", "p5",
-    "p95"}`` over the runs, or None for a state the World Bank record lacks (Turkmenistan) or a
-    folder written before remittances were recorded.
+    median hedging index and the median alignment toward each power, and ``remittances_gdp``
+    with ``remittances_gdp_p5`` and ``remittances_gdp_p95``: remittances received in per cent of
+    GDP (:func:`remittances_gdp`), median and 5-95% over the runs, NaN for a state the World
+    Bank record lacks (Turkmenistan) or a folder written before remittances were recorded.
 
     Args:
         folder: A results folder, or one already read.
@@ -82,7 +82,10 @@ def observe(
             "hedging": float(hedging.get(s, np.nan)),
         }
         row.update({p: float(np.median(cube[:, i, j])) for j, p in enumerate(powers)})
-        row["remittances_gdp"] = remit.get(s)
+        band = remit.get(s, {})
+        row["remittances_gdp"] = band.get("median", np.nan)
+        row["remittances_gdp_p5"] = band.get("p5", np.nan)
+        row["remittances_gdp_p95"] = band.get("p95", np.nan)
         rows.append(row)
     return pd.DataFrame(rows)
 
