@@ -118,11 +118,20 @@ def _run_values(
     parts: list[pd.DataFrame] = []
     info: dict[str, Any] = {}
     if args.posterior:
-        from sim.calibration.run import POSTERIOR_RULE, posterior_draws
+        from sim.calibration.run import posterior_for
 
-        parts.append(posterior_draws(args.posterior, args.replicates, seed=args.seed))
-        where = str(Path(args.posterior).resolve())
-        info["posterior"] = {"calibration": where, "seed": args.seed, "rule": POSTERIOR_RULE}
+        name = loaded.scenario.meta.name
+        drawn, info["posterior"] = posterior_for(args.posterior, name, args.replicates, args.seed)
+        left = info["posterior"]["left_out"]
+        if left and not args.quiet:
+            _say_error(
+                args,
+                f"note: {args.posterior} calibrated {info['posterior']['calibrated_scenario']}; "
+                f"{name} draws its {drawn.shape[1]} model parameters and leaves out the "
+                f"{len(left)} numbers of that scenario's own starting point and events",
+            )
+        if drawn.shape[1]:
+            parts.append(drawn)
     if args.initial_from:
         from sim.results.carry import carried_values
 

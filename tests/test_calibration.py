@@ -604,3 +604,37 @@ def test_the_backtest_figure_shows_the_scores_and_each_states_remittance_path():
     assert "Tajikistan: remittances, % of GDP" in titles
     bars = fig.axes[0].patches
     assert [round(b.get_width(), 6) for b in bars] == [1.0, 2.0]
+
+
+def test_a_posterior_applies_to_another_scenario_only_through_its_model_parameters(tmp_path):
+    from sim.calibration.run import posterior_for
+    from sim.results.runner import run
+
+    path = _mini_2012(tmp_path, "2012-12")
+    spec = {
+        "scenario": str(path),
+        "years": [2012, 2012],
+        "parameters": {
+            "model.adjustment_speed": [0.05, 0.3],
+            "powers.north.credibility": [0.3, 0.9],
+        },
+        "particles": 40,
+        "generations": 2,
+        "seed": 4,
+    }
+    plan = load_calibration(write_yaml(tmp_path / "spec.yaml", spec))
+    cal = calibrate(plan, tmp_path / "cal", scorer=_toy_scorer())
+    same, info = posterior_for(cal, plan.loaded.scenario.meta.name, 5, seed=1)
+    assert list(same.columns) == list(plan.box.names) and info["left_out"] == []
+    other, info = posterior_for(cal, "baseline_2022", 5, seed=1)
+    assert list(other.columns) == ["model.adjustment_speed"]
+    assert info["left_out"] == ["powers.north.credibility"]
+    assert info["calibrated_scenario"] == plan.loaded.scenario.meta.name
+    # a number of an event the scenario lacks is a clear error, not a crash
+    with pytest.raises(ScenarioError, match="no event 'rouble_crisis'"):
+        run(
+            plan.loaded,
+            seed=1,
+            replicates=1,
+            values=pd.DataFrame({"events.rouble_crisis.magnitude": [0.1]}),
+        )

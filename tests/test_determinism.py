@@ -20,6 +20,7 @@ from conftest import ROOT
 
 from sim.input.scenario import validate_document
 from sim.model.engines import simulate
+from sim.model.metrics import RECORDED
 from sim.results.runner import run
 from sim.sweep.run import read_sweep_results, run_sweep
 
@@ -93,7 +94,14 @@ def _reindexed(batch, states: list[str], powers: list[str]) -> dict[str, np.ndar
     p = [batch.powers.index(x) for x in powers]
     out = {}
     for name, arr in batch.values.items():
-        out[name] = arr[:, :, s][:, :, :, p] if arr.ndim == 4 else arr[:, :, p]
+        kind = RECORDED[name]
+        out[name] = (
+            arr[:, :, s][:, :, :, p]
+            if kind == "state-power"
+            else arr[:, :, s]
+            if kind == "state"
+            else arr[:, :, p]
+        )
     return out
 
 

@@ -51,6 +51,8 @@ def test_bounded_finite_and_events_once_on_derived_scenarios(sc, seeds):
         assert np.all(np.isfinite(values)), name
         if name in ("stance", "request", "offer", "sanctions", "response"):  # choices: -1, 0, +1
             assert np.all(np.isin(values, (-1.0, 0.0, 1.0))), name
+        elif name == "remittances":  # the remittance dependences summed over the powers
+            assert np.all((values >= 0) & (values <= len(sc.powers))), name
         elif name != "influence":
             assert np.all((values >= 0) & (values <= 1)), name
     np.testing.assert_allclose(traj.values["alignment"], batch.values["alignment"][:1], atol=1e-9)

@@ -34,6 +34,7 @@ def test_run_table_is_tidy_and_matches_the_model(mini_path):
         "value",
     ]
     assert set(table["variable"].astype(str)) == {
+        "remittances",
         "alignment",
         "trust",
         "threat",

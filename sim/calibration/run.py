@@ -52,6 +52,7 @@ __all__ = [
     "ScenarioScorer",
     "calibrate",
     "posterior_draws",
+    "posterior_for",
     "read_generations",
     "yearly_means",
 ]
@@ -239,6 +240,7 @@ def _manifest(
         "status": status,
         "spec_file": str(plan.path),
         "scenario": str(plan.loaded.path),
+        "scenario_name": plan.loaded.scenario.meta.name,
         "scenario_sha256": _scenario_hash(plan.loaded),
         "records": {
             "names": list(plan.spec.records),
@@ -465,6 +467,43 @@ POSTERIOR_RULE = (
     "numpy default_rng(SeedSequence([seed, 0x9057]))"
 )
 """How :func:`posterior_draws` picks the particles (recorded in a results folder's manifest)."""
+
+
+def posterior_for(
+    folder: str | Path, scenario: str, n: int, seed: int
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Posterior draws for runs of ``scenario``: every number, or only the model's.
+
+    Run on the scenario it was calibrated on, every calibrated number is drawn. Run on another
+    scenario (the baseline from a calibration of the history), only the ``model.`` parameters
+    are: the other numbers describe the calibrated scenario's own starting point and events
+    (its 2012 alignments, its rouble crisis), not the other scenario's.
+
+    Args:
+        folder: A complete calibration folder.
+        scenario: The name of the scenario to be run.
+        n: Replicates.
+        seed: Seed of the draw.
+
+    Returns:
+        ``(values, info)``: the draws to apply, and for the manifest the calibration, its
+        scenario, the rule, and the numbers applied and left out.
+    """
+    draws = posterior_draws(folder, n, seed)
+    manifest = json.loads((Path(folder) / MANIFEST).read_text(encoding="utf-8"))
+    calibrated = manifest.get("scenario_name") or Path(manifest.get("scenario", "")).stem
+    keep = list(draws.columns)
+    if calibrated != scenario:
+        keep = [c for c in draws.columns if c.startswith("model.")]
+    info = {
+        "calibration": str(Path(folder).resolve()),
+        "calibrated_scenario": calibrated,
+        "seed": seed,
+        "rule": POSTERIOR_RULE,
+        "applied": keep,
+        "left_out": [c for c in draws.columns if c not in keep],
+    }
+    return draws[keep], info
 
 
 def posterior_draws(folder: str | Path, n: int, seed: int) -> pd.DataFrame:

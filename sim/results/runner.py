@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 import yaml
 from tqdm.auto import tqdm
 
-from sim.input.errors import OutputError
+from sim.input.errors import OutputError, Problem, ScenarioError
 from sim.input.evidence import load_verified
 from sim.input.params import strip_provenance, with_values
 from sim.input.scenario import LoadedScenario, Scenario
@@ -169,7 +169,12 @@ def scenarios_with(loaded: LoadedScenario, values: pd.DataFrame) -> list[Scenari
         ScenarioError: For a path that names no number the scenario may have, or a value that
             is invalid there (naming the scenario file and the path).
     """
-    bare = loaded.model_copy(update={"raw": strip_provenance(loaded.raw, list(values.columns))})
+    try:
+        raw = strip_provenance(loaded.raw, [str(c) for c in values.columns])
+    except KeyError as exc:  # a path through an id the scenario lacks (an event of another one)
+        why = str(exc.args[0]) if exc.args else str(exc)
+        raise ScenarioError([Problem(str(loaded.path), (), why)]) from None
+    bare = loaded.model_copy(update={"raw": raw})
     rows = values.to_dict(orient="records")
     return [with_values(bare, {str(k): float(v) for k, v in row.items()}) for row in rows]
 
