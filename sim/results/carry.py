@@ -18,7 +18,7 @@ from typing import Any
 
 import pandas as pd
 
-from sim.input.errors import Problem, ScenarioError, did_you_mean
+from sim.input.errors import Problem, ScenarioError
 from sim.input.scenario import Scenario, month_index, month_label
 from sim.results.folder import RunFolder, read_run_folder
 
@@ -65,20 +65,7 @@ def carried_values(
     """
     run = folder if isinstance(folder, RunFolder) else read_run_folder(folder)
     month = month or month_label(month_index(scenario.meta.start) - 1)
-    table = run.table
-    dates = sorted(table["date"].astype(str).unique())
-    if month not in dates:
-        tail = did_you_mean(month, dates)
-        raise ScenarioError(
-            [
-                Problem(
-                    str(run.path),
-                    ("date",),
-                    f"expected the month to start from ({month}) among the folder's months, "
-                    f"{dates[0]} to {dates[-1]}{tail}; give --initial-month",
-                )
-            ]
-        )
+    held_rows = run.at_month(month, "; the month before the scenario's start (--initial-month)")
     held = set(run.scenario.state_ids) | set(run.scenario.power_ids)
     missing = [i for i in (*scenario.state_ids, *scenario.power_ids) if i not in held]
     if missing:
@@ -92,7 +79,7 @@ def carried_values(
                 )
             ]
         )
-    at = table[(table["date"].astype(str) == month) & table["variable"].isin(list(CARRIED))]
+    at = held_rows[held_rows["variable"].isin(list(CARRIED))]
     by_run = {int(str(r)): group for r, group in at.groupby("run", observed=True)}
     runs = sorted(by_run)
     per_run: dict[int, dict[str, float]] = {}

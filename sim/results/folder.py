@@ -30,7 +30,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from sim.input.errors import OutputError, Problem, ScenarioError
+from sim.input.errors import OutputError, Problem, ScenarioError, did_you_mean
 from sim.input.scenario import Scenario, validate_document
 from sim.input.yamlsource import read_yaml
 from sim.results.atomic import manifest_tool
@@ -347,6 +347,34 @@ class RunFolder:
     def name(self) -> str:
         """The scenario's name."""
         return self.scenario.meta.name
+
+    def at_month(self, month: str, hint: str = "") -> pd.DataFrame:
+        """The rows of the results table recorded at the end of ``month``.
+
+        Args:
+            month: ``YYYY-MM``.
+            hint: Added to the message when the month is not in the folder.
+
+        Returns:
+            The rows of that month.
+
+        Raises:
+            ScenarioError: When the folder holds no such month, naming its first and last.
+        """
+        dates = sorted(self.table["date"].astype(str).unique())
+        if month not in dates:
+            tail = did_you_mean(month, dates)
+            raise ScenarioError(
+                [
+                    Problem(
+                        str(self.path),
+                        ("date",),
+                        f"expected a month from {dates[0]} to {dates[-1]}, found {month}"
+                        f"{tail}{hint}",
+                    )
+                ]
+            )
+        return self.table[self.table["date"].astype(str) == month]
 
 
 def _read_scenario(path: Path) -> tuple[dict[str, Any], Scenario]:

@@ -7,7 +7,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.input.errors import Problem, ScenarioError, did_you_mean
 from sim.input.wdi import load_remittances
 from sim.model.metrics import VOTES, VoteRule, predicted_vote
 from sim.results.folder import RunFolder, read_run_folder
@@ -42,20 +41,8 @@ def observe(
             (:func:`sim.results.folder.read_run_folder`).
     """
     run = folder if isinstance(folder, RunFolder) else read_run_folder(folder)
-    table, scenario = run.table, run.scenario
-    dates = sorted(table["date"].astype(str).unique())
-    if date not in dates:
-        tail = did_you_mean(date, dates)
-        raise ScenarioError(
-            [
-                Problem(
-                    str(run.path),
-                    ("date",),
-                    f"expected a month from {dates[0]} to {dates[-1]}, found {date}{tail}",
-                )
-            ]
-        )
-    at = table[table["date"].astype(str) == date]
+    scenario = run.scenario
+    at = run.at_month(date)
     states, powers = scenario.state_ids, scenario.power_ids
     align = at[at["variable"] == "alignment"].pivot_table(
         index=["run", "state"], columns="power", values="value", observed=True
