@@ -411,7 +411,7 @@ def run_abc(
     for i, g in enumerate(generations):
         if g.index != i:
             raise ValueError(f"expected generation {i} at position {i}, found generation {g.index}")
-    while not _finished(generations, settings):
+    while stop_reason(generations, settings) is None:
         if generations:
             step = _replenish if settings.method == "replenishment" else _next_generation
             new = step(simulate, box, settings, generations[-1])
@@ -423,20 +423,10 @@ def run_abc(
     return generations
 
 
-def _finished(generations: list[Generation], settings: Settings) -> bool:
+def stop_reason(generations: Sequence[Generation], settings: Settings) -> str | None:
+    """Why the sampler stops after these generations, in words; None while it goes on."""
     if not generations:
-        return False
-    last = generations[-1]
-    return (
-        len(generations) >= settings.generations
-        or (last.index > 0 and last.acceptance < settings.min_acceptance)
-        or len(last.weights) < settings.particles
-        or last.epsilon <= settings.min_epsilon
-    )
-
-
-def stop_reason(generations: Sequence[Generation], settings: Settings) -> str:
-    """Why the sampler stopped after these generations, in words."""
+        return None
     last = generations[-1]
     if len(last.weights) < settings.particles:
         return (
@@ -449,4 +439,6 @@ def stop_reason(generations: Sequence[Generation], settings: Settings) -> str:
         )
     if last.epsilon <= settings.min_epsilon:
         return f"tolerance {last.epsilon:.4g} reached min_epsilon {settings.min_epsilon}"
-    return f"the {settings.generations} generations asked for are done"
+    if len(generations) >= settings.generations:
+        return f"the {settings.generations} generations asked for are done"
+    return None
